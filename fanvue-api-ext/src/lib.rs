@@ -1,0 +1,1 @@
+//! The Fanvue API client for Rust (placeholder while the layers are written).

@@ -1,0 +1,109 @@
+//! The seam between the generated client and the hand-written layer.
+//!
+//! The generated [`Client`](crate::Client) carries an [`Inner`] value. When it
+//! holds a [`RequestExecutor`], every request of every operation goes through
+//! it (this is how `fanvue-api-ext` adds auth, the version header, retries and
+//! tracing); otherwise the request is sent as is with the client's
+//! `reqwest::Client`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// A boxed, `Send` future, as returned by [`RequestExecutor::execute`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Static facts about one operation of the API, taken from the spec at build time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationMeta {
+    /// The spec's `operationId`, e.g. `get-current-user`.
+    pub operation_id: &'static str,
+    /// Upper-case HTTP method, e.g. `GET`.
+    pub method: &'static str,
+    /// The path template, e.g. `/media/{uuid}` (never the filled-in path).
+    pub path: &'static str,
+    /// The tag (area) the operation belongs to, e.g. `media`.
+    pub tag: &'static str,
+}
+
+impl OperationMeta {
+    /// Whether the method is idempotent by HTTP semantics (safe to retry).
+    pub fn is_idempotent(&self) -> bool {
+        matches!(self.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE")
+    }
+
+    /// Looks an operation up by its `operationId`.
+    pub fn find(operation_id: &str) -> Option<&'static OperationMeta> {
+        crate::OPERATIONS
+            .iter()
+            .find(|op| op.operation_id == operation_id)
+    }
+}
+
+/// Executes the requests of the generated client.
+///
+/// Implemented by `fanvue-api-ext`; implement it yourself to put any
+/// middleware between the generated code and the network.
+pub trait RequestExecutor: Send + Sync + 'static {
+    /// Sends `request` (built by the generated code for `operation`) and returns the response.
+    fn execute<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation: &'static OperationMeta,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>>;
+}
+
+/// The inner value carried by the generated [`Client`](crate::Client).
+#[derive(Clone, Default)]
+pub struct Inner {
+    executor: Option<Arc<dyn RequestExecutor>>,
+}
+
+impl Inner {
+    /// An inner value that routes every request through `executor`.
+    pub fn with_executor(executor: Arc<dyn RequestExecutor>) -> Self {
+        Self {
+            executor: Some(executor),
+        }
+    }
+
+    /// The executor, if one is set.
+    pub fn executor(&self) -> Option<&Arc<dyn RequestExecutor>> {
+        self.executor.as_ref()
+    }
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("executor", &self.executor.as_ref().map(|_| "RequestExecutor"))
+            .finish()
+    }
+}
+
+/// Fallback metadata for an operation id the table does not know (cannot
+/// happen for generated code; kept so the hook never panics).
+pub(crate) static UNKNOWN_OPERATION: OperationMeta = OperationMeta {
+    operation_id: "unknown",
+    method: "UNKNOWN",
+    path: "unknown",
+    tag: "unknown",
+};
+
+impl progenitor_client::ClientHooks<Inner> for crate::Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &progenitor_client::OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        use progenitor_client::ClientInfo;
+        match self.inner().executor() {
+            Some(executor) => {
+                let meta = OperationMeta::find(info.operation_id).unwrap_or(&UNKNOWN_OPERATION);
+                executor.execute(self.client(), request, meta).await
+            }
+            None => self.client().execute(request).await,
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Traits implemented (by the build script, from the spec) for every
+//! operation builder, so that generic code — the `fanvue-api-ext` error
+//! mapping, retries and pagination streams — works for every operation,
+//! including ones a future spec adds, with no hand-written code per operation.
+
+use std::future::Future;
+
+use progenitor_client::{Error, ResponseValue};
+
+use crate::executor::OperationMeta;
+
+/// One operation of the API, ready to send (a generated builder).
+pub trait Operation: Sized + Send {
+    /// The decoded body of a successful response.
+    type Response: Send;
+    /// The decoded body of a documented error response (`()` when undocumented).
+    type ErrorBody: Send;
+
+    /// The operation's static metadata (id, method, path template, tag).
+    fn meta() -> &'static OperationMeta;
+
+    /// Sends the request (same as the builder's own `send`).
+    fn send_request(
+        self,
+    ) -> impl Future<Output = Result<ResponseValue<Self::Response>, Error<Self::ErrorBody>>> + Send;
+}
+
+/// One page of a page-number list (`{data, pagination: {page, size, hasMore}}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberedPage<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// The page number the server reports (1-based).
+    pub page: u64,
+    /// Whether a next page exists.
+    pub has_more: bool,
+}
+
+/// One page of a cursor list (`{data, nextCursor}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CursorPage<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// The cursor of the next page; `None` at the end.
+    pub next_cursor: Option<String>,
+}
+
+/// A list operation paginated by `page` (from 1) and `size`.
+pub trait PageNumberList: Operation + Clone {
+    /// One element of `data`.
+    type Item: Send;
+    /// Largest page size the API accepts for this operation.
+    const MAX_PAGE_SIZE: u64;
+    /// Sets the `page` query parameter (1-based).
+    fn with_page(self, page: u64) -> Self;
+    /// Sets the page-size query parameter.
+    fn with_page_size(self, size: u64) -> Self;
+    /// Splits a decoded response into its items and pagination facts.
+    fn into_page(response: Self::Response) -> NumberedPage<Self::Item>;
+}
+
+/// A list operation paginated by an opaque `cursor` (with `size` or `limit`).
+pub trait CursorList: Operation + Clone {
+    /// One element of `data`.
+    type Item: Send;
+    /// Largest page size the API accepts for this operation.
+    const MAX_PAGE_SIZE: u64;
+    /// Sets the `cursor` query parameter.
+    fn with_cursor(self, cursor: String) -> Self;
+    /// Sets the page-size query parameter (`size` or `limit`, whichever the operation has).
+    fn with_page_size(self, size: u64) -> Self;
+    /// Splits a decoded response into its items and the next cursor.
+    fn into_page(response: Self::Response) -> CursorPage<Self::Item>;
+}

@@ -1,0 +1,1 @@
+//! A stateful local fake of the Fanvue API and S3 (placeholder).

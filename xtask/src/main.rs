@@ -1,0 +1,60 @@
+//! `cargo xtask`: the spec pipeline of the Fanvue Rust SDK.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod check;
+mod diff;
+mod fetch;
+mod normalize;
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "Fanvue SDK maintainer tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Download the reference index and every API-reference page into DIR/<group>/<slug>.md.
+    Fetch(fetch::Args),
+    /// Normalize the pages of DIR into one OpenAPI 3.0.3 document in openapi/.
+    Normalize(normalize::Args),
+    /// Fail when openapi/ is not what `normalize` would write now.
+    Check(check::Args),
+    /// Print a changelog between two normalized specs.
+    Diff(diff::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
+        Command::Fetch(args) => fetch::run(args).map_err(Into::into),
+        Command::Normalize(args) => normalize::run(args).map_err(Into::into),
+        Command::Check(args) => check::run(args).map_err(Into::into),
+        Command::Diff(args) => diff::run(args).map_err(Into::into),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = e.source();
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of `xtask/`).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
