@@ -1,14 +1,10 @@
 //! `cargo xtask`: the spec pipeline of the Fanvue Rust SDK.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod check;
-mod diff;
-mod fetch;
-mod normalize;
+use xtask::{check, diff, fetch, normalize};
 
 #[derive(Parser)]
 #[command(name = "xtask", about = "Fanvue SDK maintainer tasks")]
@@ -49,12 +45,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The workspace root (the parent of `xtask/`).
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
 }
