@@ -92,6 +92,17 @@ pub(crate) static UNKNOWN_OPERATION: OperationMeta = OperationMeta {
 };
 
 impl progenitor_client::ClientHooks<Inner> for crate::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        info: &progenitor_client::OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        // `info.operation_id` is progenitor's method name (`get_user_media`).
+        let params = crate::generated::comma_list_params(info.operation_id);
+        crate::query::join_comma_lists(request.url_mut(), params);
+        Ok(())
+    }
+
     async fn exec(
         &self,
         request: reqwest::Request,
@@ -100,7 +111,10 @@ impl progenitor_client::ClientHooks<Inner> for crate::Client {
         use progenitor_client::ClientInfo;
         match self.inner().executor() {
             Some(executor) => {
-                let meta = OperationMeta::find(info.operation_id).unwrap_or(&UNKNOWN_OPERATION);
+                // `info.operation_id` is progenitor's method name, not the spec's id.
+                let meta = crate::generated::operation_by_fn_name(info.operation_id)
+                    .or_else(|| OperationMeta::find(info.operation_id))
+                    .unwrap_or(&UNKNOWN_OPERATION);
                 executor.execute(self.client(), request, meta).await
             }
             None => self.client().execute(request).await,

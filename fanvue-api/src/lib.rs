@@ -1,10 +1,61 @@
-//! Typed client for the Fanvue API, generated at build time by progenitor
-//! from the normalized spec in `openapi/`.
+//! Typed client for the [Fanvue API](https://api.fanvue.com/docs), generated
+//! at build time by [progenitor](https://github.com/oxidecomputer/progenitor)
+//! from the normalized OpenAPI document shipped with this crate.
 //!
-//! (placeholder: build.rs and the generated modules are being written)
+//! Operations are grouped by area (the spec's tags) into extension traits of
+//! [`Client`] — [`ClientMediaExt`], [`ClientChatsExt`], ... — all re-exported
+//! by the [`prelude`]. Each operation is a builder:
+//!
+//! ```no_run
+//! use fanvue_api::prelude::*;
+//! use fanvue_api::executor::Inner;
+//!
+//! # async fn demo() -> Result<(), fanvue_api::Error<fanvue_api::types::ApiError>> {
+//! let client = Client::new(fanvue_api::DEFAULT_BASE_URL, Inner::default());
+//! let page = client.get_user_media().page(2).size(50).send().await?;
+//! println!("{} items", page.data.len());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! This crate sends requests as they are: authentication, the API version
+//! header, retries and pagination streams live in `fanvue-api-ext`, plugged in
+//! through the [`executor`] seam. Every builder implements
+//! [`operation::Operation`], and every list operation
+//! [`operation::PageNumberList`] or [`operation::CursorList`].
+//!
+//! Decoding is tolerant: enum values the spec does not list decode to an
+//! `Unknown(String)` variant, and fields the spec does not list are ignored.
+//!
+//! With the `mock` feature, [`mock::MockServerExt`] adds a typed method per
+//! operation to `httpmock::MockServer`.
 
 pub mod executor;
 pub mod operation;
+mod paging;
+mod query;
+pub mod variants;
+
+/// Tolerant enums for every named string enum of the spec (also re-exported in [`types`]).
+pub mod enums {
+    include!(concat!(env!("OUT_DIR"), "/enums.rs"));
+}
+
+#[allow(clippy::all, clippy::pedantic)]
+#[allow(unused_imports, missing_docs)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/client.rs"));
+}
+
+pub use generated::*;
+
+/// Typed [`httpmock`] helpers: `MockServerExt` adds one method per operation
+/// to `httpmock::MockServer`, with typed request matchers and responses.
+#[cfg(feature = "mock")]
+#[allow(clippy::all, missing_docs, unused_imports)]
+pub mod mock {
+    include!(concat!(env!("OUT_DIR"), "/mock.rs"));
+}
 
 /// The default base URL of the Fanvue API.
 pub const DEFAULT_BASE_URL: &str = "https://api.fanvue.com";

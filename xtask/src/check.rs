@@ -1,10 +1,142 @@
-//! `cargo xtask check` (placeholder).
+//! `cargo xtask check --from DIR`: fails, with a short summary of what differs, when `openapi/fanvue.json` is not
+//! what `cargo xtask normalize --from DIR` would write now.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::normalize::{self, Inputs, NormalizeError, OUTPUT_FILE};
+
+/// At most this many differing places are listed.
+const MAX_LISTED: usize = 20;
 
 /// Arguments of `cargo xtask check`.
-#[derive(clap::Args)]
-pub struct Args {}
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The folder of reference pages, `<group>/<slug>.md`.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// The openapi folder (defaults to `openapi/` of the workspace).
+    #[arg(long)]
+    pub openapi_dir: Option<PathBuf>,
+}
+
+/// Why `check` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// Normalizing the pages failed.
+    #[error(transparent)]
+    Normalize(#[from] NormalizeError),
+    /// The committed file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The committed file differs from what `normalize` writes.
+    #[error(
+        "{} is not what `cargo xtask normalize` would write now; run `cargo xtask normalize --from DIR`.\n{summary}",
+        path.display()
+    )]
+    Differs {
+        /// The file.
+        path: PathBuf,
+        /// One line per differing place.
+        summary: String,
+    },
+}
 
 /// Runs `cargo xtask check`.
-pub fn run(_args: Args) -> Result<(), std::io::Error> {
-    Err(std::io::Error::other("not implemented yet"))
+pub fn run(args: Args) -> Result<(), CheckError> {
+    let dir = args
+        .openapi_dir
+        .unwrap_or_else(|| crate::workspace_root().join("openapi"));
+    check(&args.from, &dir)?;
+    eprintln!("{} is up to date", dir.join(OUTPUT_FILE).display());
+    Ok(())
+}
+
+/// Compares `openapi_dir/fanvue.json` with the normalization of the pages in `from`.
+pub fn check(from: &Path, openapi_dir: &Path) -> Result<(), CheckError> {
+    let inputs = Inputs::load(openapi_dir)?;
+    let expected = normalize::normalize_dir(from, &inputs)?;
+    let path = openapi_dir.join(OUTPUT_FILE);
+    let actual = std::fs::read_to_string(&path).map_err(|source| CheckError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    if actual == expected.text {
+        return Ok(());
+    }
+    let summary = match serde_json::from_str::<Value>(&actual) {
+        Err(e) => format!("  the file is not valid JSON: {e}"),
+        Ok(actual) => {
+            let mut diffs = Vec::new();
+            diff_values("", &actual, &expected.doc, &mut diffs);
+            summarize(&diffs)
+        }
+    };
+    Err(CheckError::Differs { path, summary })
+}
+
+/// How one place differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    /// Only in the committed file.
+    Extra(String),
+    /// Only in the normalized document.
+    Missing(String),
+    /// In both, with different values.
+    Changed(String),
+}
+
+/// The places (JSON pointers) where `actual` differs from `expected`.
+pub fn diff_values(ptr: &str, actual: &Value, expected: &Value, out: &mut Vec<Difference>) {
+    match (actual, expected) {
+        (Value::Object(a), Value::Object(e)) => {
+            for (k, av) in a {
+                let p = format!("{ptr}/{}", k.replace('~', "~0").replace('/', "~1"));
+                match e.get(k) {
+                    Some(ev) => diff_values(&p, av, ev, out),
+                    None => out.push(Difference::Extra(p)),
+                }
+            }
+            for k in e.keys().filter(|k| !a.contains_key(*k)) {
+                out.push(Difference::Missing(format!(
+                    "{ptr}/{}",
+                    k.replace('~', "~0").replace('/', "~1")
+                )));
+            }
+        }
+        (Value::Array(a), Value::Array(e)) if a.len() == e.len() => {
+            for (i, (av, ev)) in a.iter().zip(e).enumerate() {
+                diff_values(&format!("{ptr}/{i}"), av, ev, out);
+            }
+        }
+        (a, e) if a == e => {}
+        _ => out.push(Difference::Changed(if ptr.is_empty() { "/".into() } else { ptr.into() })),
+    }
+}
+
+/// One line per difference (at most [`MAX_LISTED`]), or a note that only the formatting differs.
+pub fn summarize(diffs: &[Difference]) -> String {
+    if diffs.is_empty() {
+        return "  same content, different formatting or key order".to_string();
+    }
+    let mut lines: Vec<String> = diffs
+        .iter()
+        .take(MAX_LISTED)
+        .map(|d| match d {
+            Difference::Extra(p) => format!("  - {p} (only in the committed file)"),
+            Difference::Missing(p) => format!("  + {p} (missing from the committed file)"),
+            Difference::Changed(p) => format!("  ~ {p} (changed)"),
+        })
+        .collect();
+    if diffs.len() > MAX_LISTED {
+        lines.push(format!("  ... and {} more", diffs.len() - MAX_LISTED));
+    }
+    lines.join("\n")
 }

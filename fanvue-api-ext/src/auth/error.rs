@@ -1,0 +1,36 @@
+use reqwest::StatusCode;
+
+/// A failure of the OAuth token endpoint (refresh or code exchange).
+///
+/// Carries the OAuth `error` code and description the server sent, never a
+/// token or the raw body (a token response body holds secrets).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The token endpoint answered with an error status (e.g. `invalid_grant`).
+    #[error("token endpoint rejected the request ({status}){}{}",
+        error.as_ref().map(|e| format!(": {e}")).unwrap_or_default(),
+        description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Rejected {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The OAuth `error` code.
+        error: Option<String>,
+        /// The OAuth `error_description`.
+        description: Option<String>,
+    },
+    /// The token endpoint could not be reached or its response not read.
+    #[error("token endpoint unreachable: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// The token endpoint answered success with a body that is not a token response.
+    #[error("token endpoint sent an invalid token response ({status}): {reason}")]
+    InvalidResponse {
+        /// The HTTP status.
+        status: StatusCode,
+        /// What was wrong (never the body itself).
+        reason: &'static str,
+    },
+    /// The token endpoint returned an access token that cannot be put in a header.
+    #[error("the access token is not a valid HTTP header value")]
+    InvalidToken,
+}

@@ -1,0 +1,221 @@
+//! The `Authorization` header of API requests: a static token, or an OAuth
+//! session that refreshes shortly before expiry and once after a 401, with
+//! concurrent requests sharing a single refresh.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{AuthError, OAuthClient, OAuthCredentials, RefreshTokenCallback};
+
+/// How long before its expiry an access token is refreshed (at most half its lifetime).
+pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// The `Authorization` value to send, and which token generation it is
+/// (to tell, after a 401, whether someone else already refreshed).
+#[derive(Clone)]
+pub(crate) struct AuthHeader {
+    pub(crate) value: HeaderValue,
+    pub(crate) generation: u64,
+}
+
+/// Where the access token comes from.
+pub(crate) enum Authenticator {
+    /// A fixed token (never refreshed).
+    Static(HeaderValue),
+    /// An OAuth refresh-token session.
+    OAuth(OAuthSession),
+}
+
+impl Authenticator {
+    /// A static bearer token.
+    pub(crate) fn static_token(token: &SecretString) -> Result<Self, AuthError> {
+        Ok(Self::Static(bearer(token)?))
+    }
+
+    /// The header for the next request (refreshing first when the token is missing or about to expire).
+    pub(crate) async fn header(&self) -> Result<AuthHeader, AuthError> {
+        match self {
+            Self::Static(value) => Ok(AuthHeader {
+                value: value.clone(),
+                generation: 0,
+            }),
+            Self::OAuth(session) => session.header().await,
+        }
+    }
+
+    /// Whether a 401 can be answered by refreshing.
+    pub(crate) fn can_refresh(&self) -> bool {
+        matches!(self, Self::OAuth(_))
+    }
+
+    /// After a 401 on a request sent with `rejected`: a newer token (refreshing unless another request already did).
+    pub(crate) async fn refresh_after_unauthorized(
+        &self,
+        rejected: &AuthHeader,
+    ) -> Result<AuthHeader, AuthError> {
+        match self {
+            Self::Static(_) => Ok(rejected.clone()),
+            Self::OAuth(session) => session.refresh(rejected.generation, true).await,
+        }
+    }
+}
+
+/// An OAuth session: the current access token, the refresh token, and the single-flight refresh.
+pub(crate) struct OAuthSession {
+    client: OAuthClient,
+    state: Mutex<SessionState>,
+    refresh_lock: tokio::sync::Mutex<()>,
+    on_rotated: Option<RefreshTokenCallback>,
+}
+
+struct SessionState {
+    access: Option<CachedToken>,
+    refresh_token: SecretString,
+    generation: u64,
+}
+
+struct CachedToken {
+    header: HeaderValue,
+    /// When to refresh proactively (`None`: lifetime unknown, keep until a 401).
+    refresh_at: Option<Instant>,
+}
+
+impl CachedToken {
+    fn new(header: HeaderValue, lifetime: Option<Duration>) -> Self {
+        let now = Instant::now();
+        Self {
+            header,
+            refresh_at: lifetime.map(|life| now + life.saturating_sub(REFRESH_MARGIN.min(life / 2))),
+        }
+    }
+
+    fn is_fresh(&self) -> bool {
+        self.refresh_at.is_none_or(|at| Instant::now() < at)
+    }
+}
+
+impl OAuthSession {
+    pub(crate) fn new(
+        client: OAuthClient,
+        credentials: OAuthCredentials,
+        on_rotated: Option<RefreshTokenCallback>,
+    ) -> Result<Self, AuthError> {
+        let access = match &credentials.access_token {
+            Some(token) => {
+                let lifetime = credentials
+                    .access_token_expires_at
+                    .map(|at| at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO));
+                Some(CachedToken::new(bearer(token)?, lifetime))
+            }
+            None => None,
+        };
+        Ok(Self {
+            client,
+            state: Mutex::new(SessionState {
+                access,
+                refresh_token: credentials.refresh_token,
+                generation: 0,
+            }),
+            refresh_lock: tokio::sync::Mutex::new(()),
+            on_rotated,
+        })
+    }
+
+    fn current(&self) -> (Option<AuthHeader>, u64) {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let header = state
+            .access
+            .as_ref()
+            .filter(|t| t.is_fresh())
+            .map(|t| AuthHeader {
+                value: t.header.clone(),
+                generation: state.generation,
+            });
+        (header, state.generation)
+    }
+
+    async fn header(&self) -> Result<AuthHeader, AuthError> {
+        match self.current() {
+            (Some(header), _) => Ok(header),
+            (None, generation) => self.refresh(generation, false).await,
+        }
+    }
+
+    /// Refreshes unless the token changed since generation `stale` (single flight:
+    /// callers queue on one lock and reuse the token the first one obtained).
+    async fn refresh(&self, stale: u64, after_unauthorized: bool) -> Result<AuthHeader, AuthError> {
+        let _flight = self.refresh_lock.lock().await;
+        let refresh_token = {
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if state.generation != stale
+                && let Some(token) = state.access.as_ref().filter(|t| t.is_fresh())
+            {
+                return Ok(AuthHeader {
+                    value: token.header.clone(),
+                    generation: state.generation,
+                });
+            }
+            state.refresh_token.clone()
+        };
+        tracing::debug!(after_unauthorized, "refreshing the access token");
+        let tokens = self.client.refresh(&refresh_token).await?;
+        let header = bearer(&tokens.access_token)?;
+        let (generation, rotated) = {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.access = Some(CachedToken::new(header.clone(), tokens.expires_in));
+            state.generation += 1;
+            let rotated = tokens.refresh_token.filter(|new| {
+                new.expose_secret() != state.refresh_token.expose_secret()
+            });
+            if let Some(new) = &rotated {
+                state.refresh_token = new.clone();
+            }
+            (state.generation, rotated)
+        };
+        tracing::debug!(generation, rotated = rotated.is_some(), "access token refreshed");
+        if let (Some(new), Some(callback)) = (rotated, &self.on_rotated) {
+            callback(new);
+        }
+        Ok(AuthHeader {
+            value: header,
+            generation,
+        })
+    }
+}
+
+/// `Bearer <token>` as a header value marked sensitive (hidden from `Debug`, never indexed by HPACK).
+pub(crate) fn bearer(token: &SecretString) -> Result<HeaderValue, AuthError> {
+    let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+        .map_err(|_| AuthError::InvalidToken)?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_is_sensitive_and_hidden() {
+        let value = bearer(&SecretString::from("tok-123")).unwrap();
+        assert!(value.is_sensitive());
+        assert!(!format!("{value:?}").contains("tok-123"));
+        assert!(bearer(&SecretString::from("bad\nvalue")).is_err());
+    }
+
+    #[test]
+    fn freshness_uses_margin() {
+        let long = CachedToken::new(HeaderValue::from_static("x"), Some(Duration::from_secs(3600)));
+        assert!(long.is_fresh());
+        let expired = CachedToken::new(HeaderValue::from_static("x"), Some(Duration::ZERO));
+        assert!(!expired.is_fresh());
+        // within the margin (30 s left < 60 s margin, capped at half the lifetime = 15 s): fresh for 15 s
+        let short = CachedToken::new(HeaderValue::from_static("x"), Some(Duration::from_secs(30)));
+        assert!(short.is_fresh());
+        let unknown = CachedToken::new(HeaderValue::from_static("x"), None);
+        assert!(unknown.is_fresh());
+    }
+}

@@ -1,0 +1,66 @@
+//! The four API calls an upload makes, behind a small trait so the upload
+//! engine does not care whether it uploads for the authenticated creator or,
+//! as an agency, for another creator (`/creators/{creatorUserUuid}/media/...`).
+
+use std::future::Future;
+
+use uuid::Uuid;
+
+use super::media_type::MediaType;
+use super::state::CompletedPart;
+use super::status::MediaStatus;
+
+/// The body of "create upload session".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SessionRequest {
+    pub(crate) name: String,
+    pub(crate) filename: String,
+    pub(crate) media_type: MediaType,
+}
+
+/// The answer of "create upload session".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Session {
+    pub(crate) media_uuid: Uuid,
+    pub(crate) upload_id: String,
+}
+
+/// The API calls of an upload.
+pub(crate) trait UploadApi: Send + Sync + 'static {
+    /// What "get media" returns once the media is ready.
+    type Media: Send + 'static;
+
+    /// The creator uploaded for (agency variant), `None` for the authenticated creator.
+    fn creator(&self) -> Option<Uuid>;
+
+    /// `POST .../media/uploads`.
+    fn create_session(
+        &self,
+        request: &SessionRequest,
+    ) -> impl Future<Output = Result<Session, crate::Error>> + Send;
+
+    /// `GET .../media/uploads/{uploadId}/parts/{partNumber}/url`: the
+    /// presigned URL (as the API returned it, `text/plain`).
+    fn part_url(
+        &self,
+        upload_id: &str,
+        part_number: u32,
+    ) -> impl Future<Output = Result<String, crate::Error>> + Send;
+
+    /// `PATCH .../media/uploads/{uploadId}` with every part's `ETag`.
+    fn complete(
+        &self,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> impl Future<Output = Result<MediaStatus, crate::Error>> + Send;
+
+    /// `GET .../media/{uuid}`: the status and the media.
+    fn get_media(
+        &self,
+        media_uuid: Uuid,
+    ) -> impl Future<Output = Result<(MediaStatus, Self::Media), crate::Error>> + Send;
+
+    /// Whether an error of these calls is worth retrying at the upload level
+    /// (after the client's own retries): timeouts, connection failures, 429, 5xx.
+    fn is_transient(&self, error: &crate::Error) -> bool;
+}

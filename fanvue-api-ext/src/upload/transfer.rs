@@ -1,0 +1,336 @@
+//! Sending one part to its presigned URL, with retries: a fresh URL when the
+//! storage says the URL expired or is forbidden, backoff (honouring
+//! `Retry-After`) on throttling, 5xx and broken connections, and a resend when
+//! the `ETag` is a plain MD5 that does not match the bytes sent.
+//!
+//! The PUT goes through the transfer client, which has no default headers: the
+//! storage never sees the Fanvue token or any `X-Fanvue-*` header.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use reqwest::header::{CONTENT_LENGTH, ETAG, RETRY_AFTER};
+
+use super::api::UploadApi;
+use super::error::PartUploadError;
+use super::source::PartData;
+use super::state::CompletedPart;
+
+/// How a failing part is retried. Each part has its own budget; the other
+/// parts carry on meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PartRetryPolicy {
+    /// Attempts per part, the first included (at least 1).
+    pub max_attempts: u32,
+    /// Delay before the first retry (doubled each time, with jitter).
+    pub min_delay: Duration,
+    /// Longest delay between two attempts.
+    pub max_delay: Duration,
+    /// Longest a single PUT (or URL request) may take before it is abandoned
+    /// and retried.
+    pub attempt_timeout: Duration,
+}
+
+impl Default for PartRetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 6,
+            min_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(10),
+            attempt_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+impl PartRetryPolicy {
+    /// Sets the attempts per part (at least 1).
+    pub fn with_max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    /// Sets the delay before the first retry and the longest delay.
+    pub fn with_delays(mut self, min: Duration, max: Duration) -> Self {
+        self.min_delay = min;
+        self.max_delay = max.max(min);
+        self
+    }
+
+    /// Sets how long one attempt may take.
+    pub fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    fn backoff(&self) -> impl Iterator<Item = Duration> + Send + use<> {
+        ExponentialBuilder::default()
+            .with_min_delay(self.min_delay)
+            .with_max_delay(self.max_delay)
+            .with_max_times(self.max_attempts.saturating_sub(1) as usize)
+            .with_jitter()
+            .build()
+    }
+}
+
+/// What the part tasks share.
+pub(crate) struct PartCtx<A> {
+    pub(crate) api: Arc<A>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) upload_id: String,
+    pub(crate) retry: PartRetryPolicy,
+}
+
+/// A part that could not be sent.
+pub(crate) enum PartFailure {
+    /// The API would not give a URL.
+    Url {
+        part: u32,
+        source: crate::Error,
+    },
+    /// The storage would not take the part.
+    Put {
+        part: u32,
+        source: PartUploadError,
+    },
+}
+
+/// The outcome of one failed PUT.
+struct Attempt {
+    error: PartUploadError,
+    retryable: bool,
+    refresh_url: bool,
+    retry_after: Option<Duration>,
+}
+
+/// The longest `Retry-After` from the storage that is honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Sends one part, retrying it alone; returns its number and `ETag`.
+pub(crate) async fn upload_part<A: UploadApi>(
+    ctx: Arc<PartCtx<A>>,
+    part: PartData,
+) -> Result<CompletedPart, PartFailure> {
+    let mut backoff = ctx.retry.backoff();
+    let mut url: Option<reqwest::Url> = None;
+    loop {
+        let target = match &url {
+            Some(u) => u.clone(),
+            None => {
+                let fetched = tokio::time::timeout(
+                    ctx.retry.attempt_timeout,
+                    ctx.api.part_url(&ctx.upload_id, part.number),
+                )
+                .await;
+                match fetched {
+                    Ok(Ok(text)) => match parse_presigned_url(&text) {
+                        Some(u) => {
+                            url = Some(u.clone());
+                            u
+                        }
+                        None => {
+                            return Err(PartFailure::Put {
+                                part: part.number,
+                                source: PartUploadError::BadUrl,
+                            });
+                        }
+                    },
+                    Ok(Err(e)) => {
+                        if ctx.api.is_transient(&e)
+                            && let Some(delay) = backoff.next()
+                        {
+                            tracing::debug!(part = part.number, ?delay, "retrying part URL: {e}");
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                        return Err(PartFailure::Url {
+                            part: part.number,
+                            source: e,
+                        });
+                    }
+                    Err(_) => match backoff.next() {
+                        Some(delay) => {
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                        None => {
+                            return Err(PartFailure::Put {
+                                part: part.number,
+                                source: PartUploadError::TimedOut(ctx.retry.attempt_timeout),
+                            });
+                        }
+                    },
+                }
+            }
+        };
+        let failed = match put_once(&ctx.http, target, &part, ctx.retry.attempt_timeout).await {
+            Ok(etag) => {
+                return Ok(CompletedPart {
+                    part_number: part.number,
+                    etag,
+                });
+            }
+            Err(attempt) => attempt,
+        };
+        if failed.refresh_url {
+            url = None;
+        }
+        let delay = if failed.retryable { backoff.next() } else { None };
+        let Some(delay) = delay else {
+            return Err(PartFailure::Put {
+                part: part.number,
+                source: failed.error,
+            });
+        };
+        let delay = failed
+            .retry_after
+            .map_or(delay, |ra| ra.min(MAX_RETRY_AFTER).max(delay));
+        tracing::debug!(part = part.number, ?delay, "retrying part: {}", failed.error);
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// One PUT of the part's bytes; the `ETag` on success.
+async fn put_once(
+    http: &reqwest::Client,
+    url: reqwest::Url,
+    part: &PartData,
+    timeout: Duration,
+) -> Result<String, Attempt> {
+    let request = http
+        .put(url)
+        .header(CONTENT_LENGTH, part.bytes.len())
+        .body(part.bytes.clone());
+    let response = match tokio::time::timeout(timeout, request.send()).await {
+        Err(_) => return Err(retry_with(PartUploadError::TimedOut(timeout))),
+        Ok(Err(e)) => return Err(retry_with(PartUploadError::Transport(e.without_url()))),
+        Ok(Ok(r)) => r,
+    };
+    let status = response.status();
+    let etag = response
+        .headers()
+        .get(ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    // Read the (small) body so the connection can be reused; a broken body is
+    // a transport failure of this attempt.
+    let body = match tokio::time::timeout(timeout, response.bytes()).await {
+        Err(_) => return Err(retry_with(PartUploadError::TimedOut(timeout))),
+        Ok(Err(e)) => return Err(retry_with(PartUploadError::Transport(e.without_url()))),
+        Ok(Ok(b)) => b,
+    };
+    if status.is_success() {
+        let Some(etag) = etag else {
+            return Err(retry_with(PartUploadError::MissingEtag));
+        };
+        if let Some(md5) = plain_md5(&etag)
+            && !md5.eq_ignore_ascii_case(&part.md5_hex)
+        {
+            return Err(retry_with(PartUploadError::EtagMismatch {
+                etag,
+                md5: part.md5_hex.clone(),
+            }));
+        }
+        return Ok(etag);
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
+    let code = status.as_u16();
+    let expired = text.to_ascii_lowercase().contains("expired");
+    let error = PartUploadError::Status {
+        status: code,
+        body: text,
+    };
+    Err(match code {
+        403 => Attempt {
+            refresh_url: true,
+            ..retry_with(error)
+        },
+        400 if expired => Attempt {
+            refresh_url: true,
+            ..retry_with(error)
+        },
+        408 | 429 | 500..=599 => Attempt {
+            retry_after,
+            ..retry_with(error)
+        },
+        _ => Attempt {
+            error,
+            retryable: false,
+            refresh_url: false,
+            retry_after: None,
+        },
+    })
+}
+
+fn retry_with(error: PartUploadError) -> Attempt {
+    Attempt {
+        error,
+        retryable: true,
+        refresh_url: false,
+        retry_after: None,
+    }
+}
+
+/// The MD5 (hex) an `ETag` holds when it is a plain single-part MD5
+/// (`"<32 hex>"`); `None` for multipart-style (`"<hex>-N"`) or other ETags.
+pub(crate) fn plain_md5(etag: &str) -> Option<&str> {
+    let inner = etag.trim();
+    let inner = inner.strip_prefix("W/").unwrap_or(inner);
+    let inner = inner
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(inner);
+    (inner.len() == 32 && inner.bytes().all(|b| b.is_ascii_hexdigit())).then_some(inner)
+}
+
+/// The presigned URL from the API's `text/plain` body (trimmed; a JSON string
+/// is unquoted). Only absolute http(s) URLs are accepted.
+pub(crate) fn parse_presigned_url(text: &str) -> Option<reqwest::Url> {
+    let text = text.trim();
+    let unquoted = if text.starts_with('"') {
+        serde_json::from_str::<String>(text).ok()?
+    } else {
+        text.to_owned()
+    };
+    let url = reqwest::Url::parse(unquoted.trim()).ok()?;
+    matches!(url.scheme(), "http" | "https").then_some(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_plain_md5_etags() {
+        let md5 = "0123456789abcdef0123456789ABCDEF";
+        assert_eq!(plain_md5(&format!("\"{md5}\"")), Some(md5));
+        assert_eq!(plain_md5(md5), Some(md5));
+        assert_eq!(plain_md5(&format!("\"{md5}-3\"")), None);
+        assert_eq!(plain_md5("\"abc\""), None);
+        assert_eq!(plain_md5("\"0123456789abcdef0123456789abcdeg\""), None);
+    }
+
+    #[test]
+    fn parses_presigned_urls() {
+        let u = parse_presigned_url("  https://s3.example/b/k?partNumber=1&X-Amz-Signature=x\n").unwrap();
+        assert_eq!(u.host_str(), Some("s3.example"));
+        assert!(parse_presigned_url("\"http://127.0.0.1:9/x\"").is_some());
+        assert!(parse_presigned_url("not a url").is_none());
+        assert!(parse_presigned_url("ftp://x/y").is_none());
+        assert!(parse_presigned_url("{}").is_none());
+    }
+
+    #[test]
+    fn backoff_gives_attempts_minus_one_delays() {
+        let p = PartRetryPolicy::default().with_max_attempts(3);
+        assert_eq!(p.backoff().count(), 2);
+        assert_eq!(PartRetryPolicy::default().with_max_attempts(0).backoff().count(), 0);
+    }
+}

@@ -1,0 +1,149 @@
+//! Generates the Fanvue client from `openapi/fanvue.json` with progenitor.
+//!
+//! Outputs (all in `OUT_DIR`, none committed):
+//! - `enums.rs`: tolerant enums for the spec's named string enums;
+//! - `client.rs`: progenitor's client (builders grouped by tag) plus the
+//!   operation table and the `Operation`/list-trait impls;
+//! - `mock.rs` (feature `mock`): progenitor's typed httpmock helpers.
+//!
+//! `FANVUE_API_SPEC` may point at another spec file (development only).
+
+#[path = "build/docs.rs"]
+mod docs;
+#[path = "build/enums.rs"]
+mod enums;
+#[path = "build/names.rs"]
+mod names;
+#[path = "build/ops.rs"]
+mod ops;
+#[path = "build/spec.rs"]
+mod spec;
+
+use std::path::{Path, PathBuf};
+
+use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use quote::quote;
+
+/// The spec schema replaced by the hand-written `VariantList`.
+const VARIANT_LIST_SCHEMA: &str = "MediaVariantList";
+
+fn main() {
+    if let Err(error) = run() {
+        // A build script reports failure through its exit status.
+        eprintln!("fanvue-api build script: {error}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
+    let out_dir = PathBuf::from(env("OUT_DIR")?);
+    println!("cargo:rerun-if-env-changed=FANVUE_API_SPEC");
+    println!("cargo:rerun-if-changed=build");
+    let spec_path = match std::env::var_os("FANVUE_API_SPEC") {
+        Some(path) => PathBuf::from(path),
+        None => manifest_dir.join("openapi").join("fanvue.json"),
+    };
+    println!("cargo:rerun-if-changed={}", spec_path.display());
+
+    let text = std::fs::read_to_string(&spec_path)
+        .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
+    let mut raw: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not JSON: {e}", spec_path.display()))?;
+    spec::enrich(&mut raw);
+    let spec: openapiv3::OpenAPI = serde_json::from_value(raw)
+        .map_err(|e| format!("{} is not OpenAPI 3.0: {e}", spec_path.display()))?;
+
+    let string_enums = enums::collect(&spec);
+    let has_variant_list = spec
+        .components
+        .as_ref()
+        .is_some_and(|c| c.schemas.contains_key(VARIANT_LIST_SCHEMA));
+    let settings = settings(&string_enums, has_variant_list);
+
+    // The client.
+    let mut generator = Generator::new(&settings);
+    let tokens = generator
+        .generate_tokens(&spec)
+        .map_err(|e| format!("progenitor: {e}"))?;
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("progenitor output does not parse: {e}"))?;
+    reexport_in_types(&mut file, has_variant_list);
+    let operations = spec::operations(&spec);
+    let extra = ops::generate(&file, &operations, &spec.info.version).map_err(|e| e.to_string())?;
+    let extra: syn::File =
+        syn::parse2(extra).map_err(|e| format!("generated operation code does not parse: {e}"))?;
+    file.items.extend(extra.items);
+    write(&out_dir.join("client.rs"), &file)?;
+
+    // The tolerant enums.
+    let enums_file: syn::File = syn::parse2(enums::generate(&string_enums))
+        .map_err(|e| format!("generated enums do not parse: {e}"))?;
+    write(&out_dir.join("enums.rs"), &enums_file)?;
+
+    // The httpmock helpers.
+    if std::env::var_os("CARGO_FEATURE_MOCK").is_some() {
+        let mut generator = Generator::new(&settings);
+        let tokens = generator
+            .httpmock(&spec, "crate")
+            .map_err(|e| format!("progenitor httpmock: {e}"))?;
+        let file: syn::File =
+            syn::parse2(tokens).map_err(|e| format!("httpmock output does not parse: {e}"))?;
+        write(&out_dir.join("mock.rs"), &file)?;
+    }
+    Ok(())
+}
+
+fn settings(string_enums: &[enums::StringEnum], has_variant_list: bool) -> GenerationSettings {
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Separate)
+        .with_inner_type(quote!(crate::executor::Inner))
+        .with_hooks(HooksMode::Expected)
+        .with_derive("PartialEq");
+    for e in string_enums {
+        settings.with_replacement(
+            &e.name,
+            format!("crate::enums::{}", e.name),
+            [TypeImpl::FromStr, TypeImpl::Display, TypeImpl::FromStringIrrefutable].into_iter(),
+        );
+    }
+    if has_variant_list {
+        settings.with_replacement(
+            VARIANT_LIST_SCHEMA,
+            "crate::variants::VariantList",
+            [TypeImpl::FromStr, TypeImpl::Display, TypeImpl::Default].into_iter(),
+        );
+    }
+    settings
+}
+
+/// Makes the hand-written types reachable as `types::X` like the generated ones.
+fn reexport_in_types(file: &mut syn::File, has_variant_list: bool) {
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else { continue };
+        if module.ident != "types" {
+            continue;
+        }
+        if let Some((_, items)) = &mut module.content {
+            items.insert(0, syn::parse_quote!(pub use crate::enums::*;));
+            if has_variant_list {
+                items.insert(0, syn::parse_quote!(pub use crate::variants::VariantList;));
+            }
+        }
+    }
+}
+
+fn write(path: &Path, file: &syn::File) -> Result<(), String> {
+    let text = prettyplease::unparse(file);
+    // Skip the write when nothing changed, so dependents are not rebuilt.
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn env(name: &str) -> Result<String, String> {
+    std::env::var(name).map_err(|_| format!("{name} is not set"))
+}

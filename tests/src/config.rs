@@ -1,0 +1,61 @@
+//! Options of the fake, set through [`crate::FakeFanvueBuilder`].
+
+use std::time::Duration;
+
+use crate::model::{Chat, Creator, CurrentUser, Earning, MediaItem, TrackingLink};
+
+/// The API version the fake accepts by default (the pinned version of the reference pages).
+pub const DEFAULT_API_VERSION: &str = "2025-06-26";
+
+/// S3's minimum size of every part but the last: 5 MiB.
+pub const S3_MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+
+/// Name of the bucket in presigned URLs.
+pub const BUCKET: &str = "fanvue-fake-bucket";
+
+/// How the fake S3 keeps uploaded part bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StorageMode {
+    /// Keep every part's bytes in memory: completion computes the assembled object's SHA-256 and size,
+    /// and [`crate::FakeFanvue::assembled_bytes`] returns it. Default.
+    #[default]
+    KeepBytes,
+    /// Keep only each part's size, MD5 (the `ETag`) and SHA-256, streaming the body through the hashes.
+    /// Memory stays flat for multi-GiB benchmarks; the assembled object's size and per-part SHA-256s are
+    /// known, but not its whole-object SHA-256 ([`crate::FakeFanvue::assembled_sha256`] returns `None`).
+    HashOnly,
+}
+
+/// Knobs that can also be changed while the fake runs.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Knobs {
+    pub api_latency: Duration,
+    pub s3_latency: Duration,
+    pub s3_bandwidth: Option<u64>,
+    pub processing_polls: u32,
+    pub processing_fails: bool,
+}
+
+/// Everything the builder collected.
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub access_tokens: Vec<String>,
+    pub client_id: String,
+    pub client_secret: String,
+    pub refresh_token: String,
+    pub token_lifetime: Duration,
+    pub scope: String,
+    pub supported_versions: Vec<String>,
+    pub sunset_versions: Vec<(String, Option<String>)>,
+    pub user: CurrentUser,
+    pub media: Vec<MediaItem>,
+    pub chats: Vec<Chat>,
+    pub tracking_links: Vec<TrackingLink>,
+    pub earnings: Vec<Earning>,
+    pub creators: Vec<Creator>,
+    pub creator_media: Vec<(uuid::Uuid, Vec<MediaItem>)>,
+    pub min_part_size: u64,
+    pub url_ttl: Duration,
+    pub storage: StorageMode,
+    pub knobs: Knobs,
+}

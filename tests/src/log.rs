@@ -1,0 +1,93 @@
+//! Request log: every request each listener received, with headers, for assertions in tests.
+
+use std::fmt;
+
+use http::HeaderMap;
+
+/// Which listener of the fake received a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Listener {
+    /// The Fanvue API.
+    Api,
+    /// The OAuth 2.0 server.
+    Auth,
+    /// The fake S3.
+    S3,
+}
+
+/// A request as the fake received it.
+///
+/// `Debug` prints header names but redacts the values of `Authorization`, `Cookie` and
+/// `Proxy-Authorization`, so a log dump never leaks tokens. The values are still reachable with
+/// [`RecordedRequest::header`] for assertions.
+#[derive(Clone)]
+pub struct RecordedRequest {
+    /// Listener that received it.
+    pub listener: Listener,
+    /// HTTP method.
+    pub method: http::Method,
+    /// Path (without query).
+    pub path: String,
+    /// Raw query string, if any (presigned S3 signatures included).
+    pub query: Option<String>,
+    /// All request headers.
+    pub headers: HeaderMap,
+}
+
+impl RecordedRequest {
+    /// The value of a header, if present and valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Whether any header name starts with `x-fanvue-` (case-insensitive).
+    pub fn has_fanvue_header(&self) -> bool {
+        self.headers
+            .keys()
+            .any(|k| k.as_str().to_ascii_lowercase().starts_with("x-fanvue-"))
+    }
+
+    /// Whether the request carried an `Authorization` header.
+    pub fn has_authorization(&self) -> bool {
+        self.headers.contains_key(http::header::AUTHORIZATION)
+    }
+}
+
+const REDACTED: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+
+impl fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let name = k.as_str().to_string();
+                let value = if REDACTED.contains(&name.as_str()) {
+                    "<redacted>".to_string()
+                } else {
+                    v.to_str().unwrap_or("<binary>").to_string()
+                };
+                (name, value)
+            })
+            .collect();
+        let query = self.query.as_ref().map(|q| redact_query(q));
+        f.debug_struct("RecordedRequest")
+            .field("listener", &self.listener)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &query)
+            .field("headers", &headers)
+            .finish()
+    }
+}
+
+/// Hides signature-like query values in Debug output.
+fn redact_query(q: &str) -> String {
+    q.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("X-Amz-Signature") => format!("{k}=<redacted>"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}

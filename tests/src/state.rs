@@ -1,0 +1,158 @@
+//! The fake's mutable state, shared by the three listeners.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use bytes::Bytes;
+use uuid::Uuid;
+
+use crate::config::{Config, Knobs};
+use crate::faults::{ApiRoute, FaultBook};
+use crate::log::RecordedRequest;
+use crate::model::{Chat, Creator, CurrentUser, Earning, MediaItem, MediaType, TrackingLink};
+
+/// One stored part of a multipart upload.
+#[derive(Clone)]
+pub(crate) struct StoredPart {
+    pub size: u64,
+    pub md5_hex: String,
+    pub sha256_hex: String,
+    pub bytes: Option<Bytes>,
+}
+
+/// An upload session (`POST /media/uploads`).
+pub(crate) struct UploadSession {
+    pub upload_id: String,
+    pub media_uuid: Uuid,
+    pub creator: Option<Uuid>,
+    pub name: String,
+    pub filename: String,
+    pub media_type: MediaType,
+    pub parts: BTreeMap<u32, StoredPart>,
+    pub attempts: BTreeMap<u32, u32>,
+    pub successes: BTreeMap<u32, u32>,
+    pub urls_issued: BTreeMap<u32, u32>,
+    pub assembled: Option<Assembled>,
+}
+
+/// The object assembled on completion.
+#[derive(Clone)]
+pub(crate) struct Assembled {
+    pub size: u64,
+    pub sha256: Option<String>,
+    pub part_sha256: Vec<String>,
+    pub bytes: Option<Vec<Bytes>>,
+}
+
+/// An object stored by the raw single-PUT endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawObject {
+    /// Bytes received.
+    pub size: u64,
+    /// Hex SHA-256 of the body.
+    pub sha256: String,
+    /// Hex MD5 of the body (the ETag without quotes).
+    pub md5: String,
+}
+
+/// An access token the API accepts.
+pub(crate) struct AccessEntry {
+    pub expires_at: Option<Instant>,
+    pub revoked: bool,
+}
+
+/// A registered authorization code (PKCE).
+pub(crate) struct AuthCode {
+    pub code_challenge: String,
+    pub redirect_uri: String,
+}
+
+/// OAuth state: access tokens, refresh tokens, codes, counters.
+#[derive(Default)]
+pub(crate) struct TokenStore {
+    pub access: HashMap<String, AccessEntry>,
+    pub refresh_valid: HashSet<String>,
+    pub latest_refresh: String,
+    pub latest_access: String,
+    pub refresh_count: u64,
+    pub code_exchange_count: u64,
+    pub codes: HashMap<String, AuthCode>,
+}
+
+impl TokenStore {
+    pub fn is_valid(&self, token: &str) -> bool {
+        match self.access.get(token) {
+            Some(e) => !e.revoked && e.expires_at.is_none_or(|t| Instant::now() < t),
+            None => false,
+        }
+    }
+}
+
+/// Processing progress of a completed upload's media.
+pub(crate) struct Processing {
+    pub polls: u32,
+}
+
+/// Seeded and uploaded data.
+pub(crate) struct Data {
+    pub user: CurrentUser,
+    /// Media of the authenticated user (`None`) and of each agency creator.
+    pub media: HashMap<Option<Uuid>, Vec<MediaItem>>,
+    pub chats: Vec<Chat>,
+    pub tracking_links: Vec<TrackingLink>,
+    pub earnings: Vec<Earning>,
+    pub creators: Vec<Creator>,
+}
+
+/// All mutable state behind one lock (no lock is held across an await).
+pub(crate) struct State {
+    pub data: Data,
+    pub processing: HashMap<Uuid, Processing>,
+    pub uploads: HashMap<String, UploadSession>,
+    pub tokens: TokenStore,
+    pub faults: FaultBook,
+    pub log: Vec<RecordedRequest>,
+    pub route_counts: HashMap<ApiRoute, u64>,
+    pub url_seq: u64,
+    /// URLs with a sequence number below this one are expired.
+    pub expired_below_seq: u64,
+    pub raw_objects: HashMap<String, RawObject>,
+    pub knobs: Knobs,
+}
+
+/// State plus immutable configuration and lock-free counters.
+pub(crate) struct Shared {
+    pub config: Config,
+    pub state: Mutex<State>,
+    pub signing_key: String,
+    pub s3_in_flight: AtomicUsize,
+    pub s3_max_in_flight: AtomicUsize,
+    pub s3_base: String,
+}
+
+impl Shared {
+    /// Locks the state, recovering from poisoning (a panicking handler must not wedge the fake).
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks one more part PUT in flight; the guard marks it done when dropped.
+    pub fn part_in_flight(&self) -> InFlightGuard<'_> {
+        let now = self.s3_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.s3_max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlightGuard { shared: self }
+    }
+}
+
+/// Decrements the in-flight part counter on drop.
+pub(crate) struct InFlightGuard<'a> {
+    shared: &'a Shared,
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        self.shared.s3_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}

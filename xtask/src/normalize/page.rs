@@ -1,0 +1,158 @@
+//! One reference page: its title, `Reference:` URL and YAML block, parsed into a JSON tree.
+
+use serde_json::{Map, Value};
+
+use super::error::NormalizeError;
+
+/// A reference page, read and parsed, before any normalization.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The page's path relative to the pages folder, e.g. `media/get-media-by-uuid.md` (used in messages).
+    pub file: String,
+    /// The folder the page sits in, e.g. `media`: it becomes the operation's tag.
+    pub group: String,
+    /// The file name without `.md`, e.g. `get-media-by-uuid`.
+    pub slug: String,
+    /// The first `# ` heading, if any.
+    pub title: Option<String>,
+    /// The URL on the page's `Reference:` line, if any.
+    pub reference: Option<String>,
+    /// The full page text (used to find the line of a construct named in an error).
+    pub text: String,
+    /// The YAML block, parsed.
+    pub doc: Value,
+}
+
+impl Page {
+    /// The 1-based line of the first occurrence of `needle` in the page, if any.
+    pub fn line_of(&self, needle: &str) -> Option<usize> {
+        line_of(&self.text, needle)
+    }
+}
+
+/// The 1-based line of the first occurrence of `needle` in `text`, if any.
+pub fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i + 1)
+}
+
+/// Parses the page `file` (a path relative to the pages folder, `<group>/<slug>.md`) with content `text`.
+pub fn parse_page(file: &str, text: &str) -> Result<Page, NormalizeError> {
+    let (group, slug) = split_file(file);
+    let (block, first_line) = yaml_block(text).ok_or_else(|| NormalizeError::NoYamlBlock {
+        file: file.to_string(),
+    })?;
+    let yaml: serde_norway::Value =
+        serde_norway::from_str(block).map_err(|e| NormalizeError::Yaml {
+            file: file.to_string(),
+            line: e.location().map(|l| l.line() + first_line - 1),
+            column: e.location().map(|l| l.column()),
+            message: e.to_string(),
+        })?;
+    let doc = yaml_to_json(yaml).map_err(|message| NormalizeError::NotAnOpenApiPage {
+        file: file.to_string(),
+        reason: message,
+    })?;
+    if !doc.get("paths").is_some_and(Value::is_object) {
+        return Err(NormalizeError::NotAnOpenApiPage {
+            file: file.to_string(),
+            reason: "the YAML block has no `paths` object".to_string(),
+        });
+    }
+    Ok(Page {
+        file: file.to_string(),
+        group,
+        slug,
+        title: text
+            .lines()
+            .find_map(|l| l.strip_prefix("# "))
+            .map(|t| t.trim().to_string()),
+        reference: text
+            .lines()
+            .find_map(|l| l.strip_prefix("Reference:"))
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty()),
+        text: text.to_string(),
+        doc,
+    })
+}
+
+/// Splits `group/slug.md` into its group and slug (an empty group when the file is at the top).
+fn split_file(file: &str) -> (String, String) {
+    let normalized = file.replace('\\', "/");
+    let (group, name) = match normalized.rsplit_once('/') {
+        Some((g, n)) => (g.rsplit('/').next().unwrap_or(g).to_string(), n.to_string()),
+        None => (String::new(), normalized.clone()),
+    };
+    let slug = name.strip_suffix(".md").unwrap_or(&name).to_string();
+    (group, slug)
+}
+
+/// The text of the first fenced ```` ```yaml ```` block and the 1-based line its content starts on.
+pub fn yaml_block(text: &str) -> Option<(&str, usize)> {
+    let mut offset = 0;
+    let mut start: Option<(usize, usize)> = None;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim_end();
+        match start {
+            None => {
+                let fence = trimmed.trim_start();
+                if fence == "```yaml" || fence == "```yml" {
+                    start = Some((offset + line.len(), i + 2));
+                }
+            }
+            Some((s, first_line)) => {
+                if trimmed.trim_start() == "```" {
+                    return text.get(s..offset).map(|b| (b, first_line));
+                }
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Converts a YAML tree to a JSON tree: mapping keys that are numbers or booleans become strings.
+fn yaml_to_json(v: serde_norway::Value) -> Result<Value, String> {
+    use serde_norway::Value as Y;
+    Ok(match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                serde_json::Number::from_f64(f)
+                    .map(Value::Number)
+                    .ok_or_else(|| format!("the number {f} cannot be represented in JSON"))?
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .map(yaml_to_json)
+                .collect::<Result<_, _>>()?,
+        ),
+        Y::Mapping(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                let key = match k {
+                    Y::String(s) => s,
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    Y::Null => "null".to_string(),
+                    other => return Err(format!("unsupported mapping key {other:?}")),
+                };
+                out.insert(key, yaml_to_json(v)?);
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(t) => yaml_to_json(t.value)?,
+    })
+}
