@@ -1,1 +1,379 @@
-//! (placeholder)
+//! [`Fanvue`], the client users hold, and its [`FanvueBuilder`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderValue;
+use secrecy::SecretString;
+use url::Url;
+
+use crate::auth::session::{Authenticator, OAuthSession};
+use crate::auth::{DEFAULT_TOKEN_URL, OAuthClient, OAuthCredentials, RefreshTokenCallback};
+use crate::error::{BuildError, Error};
+use crate::executor::Executor;
+use crate::retry::RetryPolicy;
+
+/// The default `User-Agent`: `fanvue-rust/<crate version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!("fanvue-rust/", env!("CARGO_PKG_VERSION"));
+/// The default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default per-request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A Fanvue API client: every generated operation, with auth, the pinned API
+/// version, retries and tracing. Cheap to clone (shares one connection pool).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), fanvue_api_ext::Error> {
+/// use fanvue_api_ext::prelude::*;
+/// use fanvue_api_ext::Fanvue;
+///
+/// let fanvue = Fanvue::builder().access_token("my-token".to_string()).build()?;
+/// let me = fanvue.api().get_current_user().call().await?;
+/// # let _ = me; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Fanvue {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    api: fanvue_api::Client,
+    transfer: reqwest::Client,
+    policy: RetryPolicy,
+    api_version: String,
+    base_url: Url,
+}
+
+impl fmt::Debug for Fanvue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fanvue")
+            .field("base_url", &self.shared.base_url.as_str())
+            .field("api_version", &self.shared.api_version)
+            .field("retry_policy", &self.shared.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Fanvue {
+    /// Starts configuring a client.
+    pub fn builder() -> FanvueBuilder {
+        FanvueBuilder::default()
+    }
+
+    /// The generated client: every operation of the API (`fanvue.api().get_current_user()`).
+    pub fn api(&self) -> &fanvue_api::Client {
+        &self.shared.api
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.shared.policy
+    }
+
+    /// The API version sent in `X-Fanvue-API-Version`.
+    pub fn api_version(&self) -> &str {
+        &self.shared.api_version
+    }
+
+    /// The API base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.shared.base_url
+    }
+
+    /// An HTTP client with no default headers and no credentials, for
+    /// presigned URLs (S3 part uploads), which carry their own authorization.
+    #[allow(dead_code)] // used by the upload flow
+    pub(crate) fn transfer_client(&self) -> &reqwest::Client {
+        &self.shared.transfer
+    }
+}
+
+/// Configures a [`Fanvue`] client; see [`Fanvue::builder`].
+#[must_use]
+pub struct FanvueBuilder {
+    base_url: String,
+    allow_insecure_http: bool,
+    access_token: Option<SecretString>,
+    oauth: Option<OAuthCredentials>,
+    on_rotated: Option<RefreshTokenCallback>,
+    token_url: String,
+    api_version: String,
+    user_agent: String,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    retry_policy: RetryPolicy,
+    http_client: Option<reqwest::Client>,
+}
+
+impl Default for FanvueBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: fanvue_api::DEFAULT_BASE_URL.to_owned(),
+            allow_insecure_http: false,
+            access_token: None,
+            oauth: None,
+            on_rotated: None,
+            token_url: DEFAULT_TOKEN_URL.to_owned(),
+            api_version: fanvue_api::API_VERSION.to_owned(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            timeout: Some(DEFAULT_TIMEOUT),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retry_policy: RetryPolicy::default(),
+            http_client: None,
+        }
+    }
+}
+
+impl fmt::Debug for FanvueBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FanvueBuilder")
+            .field("base_url", &self.base_url)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("access_token", &self.access_token.as_ref().map(|_| "[REDACTED]"))
+            .field("oauth", &self.oauth)
+            .field("token_url", &self.token_url)
+            .field("api_version", &self.api_version)
+            .field("user_agent", &self.user_agent)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry_policy", &self.retry_policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FanvueBuilder {
+    /// The API base URL (default `https://api.fanvue.com`).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Allows plain `http://` base and token URLs (local servers, tests). Default `false`.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Authenticates with a fixed access token.
+    pub fn access_token(mut self, token: impl Into<SecretString>) -> Self {
+        self.access_token = Some(token.into());
+        self
+    }
+
+    /// Authenticates with an OAuth refresh-token session.
+    pub fn oauth(mut self, credentials: OAuthCredentials) -> Self {
+        self.oauth = Some(credentials);
+        self
+    }
+
+    /// Called with the new refresh token whenever the token endpoint rotates it.
+    pub fn on_refresh_token_rotated(
+        mut self,
+        callback: impl Fn(SecretString) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_rotated = Some(Arc::new(callback));
+        self
+    }
+
+    /// The OAuth token URL (default `https://auth.fanvue.com/oauth2/token`).
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = url.into();
+        self
+    }
+
+    /// The `X-Fanvue-API-Version` sent with every request (default [`fanvue_api::API_VERSION`]).
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = version.into();
+        self
+    }
+
+    /// The `User-Agent` (default `fanvue-rust/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Timeout of each request attempt (default 60 s); `None` for none.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// Connect timeout (default 10 s; not applied to a client given with [`http_client`](Self::http_client)).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// Sends API requests with this client (proxies, TLS settings, ...).
+    /// Credentials and the version header are still added per request.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Fanvue, Error> {
+        Ok(self.build_inner()?)
+    }
+
+    fn build_inner(self) -> Result<Fanvue, BuildError> {
+        let base_url = parse_endpoint(&self.base_url, "base URL", self.allow_insecure_http)?;
+        let api_version = header_value(&self.api_version, "API version")?;
+        let user_agent = header_value(&self.user_agent, "user agent")?;
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(BuildError::HttpClient)?,
+        };
+        let transfer = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(BuildError::HttpClient)?;
+        let auth = match (self.access_token, self.oauth) {
+            (Some(_), Some(_)) => return Err(BuildError::ConflictingCredentials),
+            (None, None) => return Err(BuildError::MissingCredentials),
+            (Some(token), None) => Authenticator::static_token(&token)
+                .map_err(|_| BuildError::InvalidHeader { what: "access token" })?,
+            (None, Some(credentials)) => {
+                let oauth = OAuthClient::new(
+                    credentials.client_id.clone(),
+                    credentials.client_secret.clone(),
+                )
+                .with_token_url(&self.token_url, self.allow_insecure_http)?
+                .with_http_client(http.clone());
+                Authenticator::OAuth(
+                    OAuthSession::new(oauth, credentials, self.on_rotated)
+                        .map_err(|_| BuildError::InvalidHeader { what: "access token" })?,
+                )
+            }
+        };
+        let executor = Executor {
+            origin: base_url.origin(),
+            auth,
+            api_version,
+            user_agent,
+            policy: self.retry_policy.clone(),
+            timeout: self.timeout,
+        };
+        let inner = fanvue_api::executor::Inner::with_executor(Arc::new(executor));
+        let base = base_url.as_str().trim_end_matches('/');
+        let api = fanvue_api::Client::new_with_client(base, http, inner);
+        Ok(Fanvue {
+            shared: Arc::new(Shared {
+                api,
+                transfer,
+                policy: self.retry_policy,
+                api_version: self.api_version,
+                base_url,
+            }),
+        })
+    }
+}
+
+fn header_value(value: &str, what: &'static str) -> Result<HeaderValue, BuildError> {
+    HeaderValue::from_str(value).map_err(|_| BuildError::InvalidHeader { what })
+}
+
+/// Parses an absolute `https` URL (or `http` when allowed) without credentials, query or fragment.
+pub(crate) fn parse_endpoint(
+    url: &str,
+    what: &'static str,
+    allow_insecure_http: bool,
+) -> Result<Url, BuildError> {
+    let invalid = |reason: &str| BuildError::InvalidUrl {
+        what,
+        reason: reason.to_owned(),
+    };
+    let parsed = Url::parse(url.trim()).map_err(|e| invalid(&e.to_string()))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http => {}
+        "http" => return Err(BuildError::InsecureUrl { what }),
+        _ => return Err(invalid("the scheme must be https (or http when allowed)")),
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid("must not contain credentials"));
+    }
+    if parsed.fragment().is_some() {
+        return Err(invalid("must not contain a fragment"));
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        assert!(parse_endpoint("https://api.fanvue.com", "base URL", false).is_ok());
+        assert!(matches!(
+            parse_endpoint("http://127.0.0.1:1", "base URL", false),
+            Err(BuildError::InsecureUrl { .. })
+        ));
+        assert!(parse_endpoint("http://127.0.0.1:1", "base URL", true).is_ok());
+        for bad in ["", "api.fanvue.com", "ftp://x", "https://user:pw@x", "https://x/#f", "https://"] {
+            assert!(
+                matches!(parse_endpoint(bad, "base URL", true), Err(BuildError::InvalidUrl { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn build_errors() {
+        let err = Fanvue::builder().build().unwrap_err();
+        assert!(matches!(err, Error::Build(BuildError::MissingCredentials)));
+        let err = Fanvue::builder()
+            .access_token("a".to_string())
+            .oauth(OAuthCredentials::new("id", "s".to_string(), "r".to_string()))
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Build(BuildError::ConflictingCredentials)));
+        let err = Fanvue::builder()
+            .access_token("a".to_string())
+            .base_url("http://localhost:1")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Build(BuildError::InsecureUrl { .. })));
+        let err = Fanvue::builder()
+            .access_token("a".to_string())
+            .api_version("bad\nversion")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Build(BuildError::InvalidHeader { .. })));
+        let err = Fanvue::builder()
+            .access_token("line\nbreak".to_string())
+            .build()
+            .unwrap_err();
+        assert!(!err.to_string().contains("line"));
+    }
+
+    #[test]
+    fn defaults() {
+        let fanvue = Fanvue::builder().access_token("tok".to_string()).build().unwrap();
+        assert_eq!(fanvue.api_version(), fanvue_api::API_VERSION);
+        assert_eq!(fanvue.base_url().as_str(), "https://api.fanvue.com/");
+        assert_eq!(fanvue.retry_policy(), &RetryPolicy::default());
+        assert!(DEFAULT_USER_AGENT.starts_with("fanvue-rust/0.1.0"));
+        let debug = format!("{fanvue:?} {:?}", Fanvue::builder().access_token("tok-secret".to_string()));
+        assert!(!debug.contains("tok-secret"));
+        let _ = fanvue.transfer_client();
+    }
+}

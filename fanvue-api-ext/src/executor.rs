@@ -1,1 +1,309 @@
-//! (placeholder)
+//! The [`RequestExecutor`] every request of every generated operation goes
+//! through: checks before sending, the `Authorization`, `X-Fanvue-API-Version`
+//! and `User-Agent` headers, the 401 refresh-and-replay, retries, and one
+//! tracing span per request.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use backon::Retryable as _;
+use fanvue_api::executor::{BoxFuture, OperationMeta, RequestExecutor};
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::{Response, StatusCode};
+use tracing::Instrument as _;
+use tracing::field::Empty;
+
+use crate::auth::session::{AuthHeader, Authenticator};
+use crate::auth::AuthError;
+use crate::call;
+use crate::error::{Error, ErrorResponse};
+use crate::retry::{self, RetryPolicy};
+use crate::validate;
+
+/// The API version header.
+pub(crate) const API_VERSION_HEADER: HeaderName = HeaderName::from_static("x-fanvue-api-version");
+
+/// Sends the generated client's requests.
+pub(crate) struct Executor {
+    /// Only URLs of this origin get credentials (and are sent at all).
+    pub(crate) origin: url::Origin,
+    pub(crate) auth: Authenticator,
+    pub(crate) api_version: HeaderValue,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) policy: RetryPolicy,
+    /// Per-request timeout, applied when the request has none.
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl RequestExecutor for Executor {
+    fn execute<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation: &'static OperationMeta,
+    ) -> BoxFuture<'a, reqwest::Result<Response>> {
+        let span = tracing::info_span!(
+            "fanvue.request",
+            operation_id = operation.operation_id,
+            method = operation.method,
+            path = operation.path,
+            status = Empty,
+            attempt = Empty,
+            latency_ms = Empty,
+        );
+        Box::pin(self.run(client, request, operation).instrument(span))
+    }
+}
+
+/// How one attempt failed, and whether to try again.
+struct Failure {
+    outcome: Outcome,
+    retryable: bool,
+    /// How long the server asked to wait (429).
+    wait_hint: Option<Duration>,
+    reason: &'static str,
+    attempt: u32,
+}
+
+enum Outcome {
+    /// A response with a retryable status (429, 502, 503, 504).
+    Response(Response),
+    Transport(reqwest::Error),
+    Auth(AuthError),
+}
+
+/// Counters shared by the attempts of one request.
+#[derive(Default)]
+struct Attempts {
+    count: AtomicU32,
+    replayed_after_401: AtomicBool,
+}
+
+impl Executor {
+    async fn run(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+        operation: &'static OperationMeta,
+    ) -> reqwest::Result<Response> {
+        let started = Instant::now();
+        if let Err(error) = validate::check_request(request.url(), operation) {
+            return Err(call::fail(client, error));
+        }
+        if request.url().origin() != self.origin {
+            return Err(call::fail(
+                client,
+                Error::invalid_input(
+                    "request URL",
+                    "not on the configured API origin; credentials are only sent there",
+                ),
+            ));
+        }
+        let headers = request.headers_mut();
+        headers.insert(API_VERSION_HEADER, self.api_version.clone());
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        if request.timeout().is_none() {
+            *request.timeout_mut() = self.timeout;
+        }
+
+        let options = call::options();
+        let idempotent = operation.is_idempotent()
+            || options
+                .retry_non_idempotent
+                .unwrap_or(self.policy.retry_non_idempotent);
+        let replayable = request
+            .body()
+            .is_none_or(|body| body.as_bytes().is_some());
+        let attempts = Attempts::default();
+
+        let result = if replayable {
+            (|| self.attempt(client, &request, &attempts, idempotent))
+                .retry(self.policy.backoff())
+                .when(|failure: &Failure| failure.retryable)
+                .adjust(|failure: &Failure, scheduled| {
+                    self.policy
+                        .next_delay(scheduled, failure.wait_hint, started.elapsed())
+                })
+                .notify(|failure: &Failure, delay: Duration| {
+                    tracing::info!(
+                        attempt = failure.attempt,
+                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        reason = failure.reason,
+                        "retrying",
+                    );
+                })
+                .await
+        } else {
+            // A streaming body cannot be sent twice: one attempt, no replay.
+            attempts.count.store(1, Ordering::Relaxed);
+            match self.auth.header().await {
+                Ok(auth) => classify(self.send(client, request, &auth).await, false, 1),
+                Err(error) => Err(auth_failure(error, 1)),
+            }
+        };
+
+        let span = tracing::Span::current();
+        span.record("attempt", attempts.count.load(Ordering::Relaxed));
+        span.record(
+            "latency_ms",
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        let response = match result {
+            Ok(response) => response,
+            Err(failure) => match failure.outcome {
+                Outcome::Response(response) => response,
+                Outcome::Transport(error) => {
+                    tracing::debug!(error = %error, "request failed");
+                    return Err(error);
+                }
+                Outcome::Auth(error) => return Err(call::fail(client, Error::Auth(error))),
+            },
+        };
+        span.record("status", response.status().as_u16());
+        tracing::debug!("response received");
+        finish(response).await
+    }
+
+    /// One attempt: send with the current token; on a 401 (OAuth only, once per
+    /// request) refresh and send again.
+    async fn attempt(
+        &self,
+        client: &reqwest::Client,
+        request: &reqwest::Request,
+        attempts: &Attempts,
+        idempotent: bool,
+    ) -> Result<Response, Failure> {
+        let attempt = attempts.count.fetch_add(1, Ordering::Relaxed) + 1;
+        let auth = self
+            .auth
+            .header()
+            .await
+            .map_err(|e| auth_failure(e, attempt))?;
+        let result = self.send(client, clone(request), &auth).await;
+        let result = match result {
+            Ok(response)
+                if response.status() == StatusCode::UNAUTHORIZED
+                    && self.auth.can_refresh()
+                    && !attempts.replayed_after_401.swap(true, Ordering::Relaxed) =>
+            {
+                drop(response);
+                tracing::info!(attempt, "401: refreshing the token and replaying once");
+                let auth = self
+                    .auth
+                    .refresh_after_unauthorized(&auth)
+                    .await
+                    .map_err(|e| auth_failure(e, attempt))?;
+                self.send(client, clone(request), &auth).await
+            }
+            other => other,
+        };
+        classify(result, idempotent, attempt)
+    }
+
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+        auth: &AuthHeader,
+    ) -> reqwest::Result<Response> {
+        request
+            .headers_mut()
+            .insert(AUTHORIZATION, auth.value.clone());
+        client.execute(request).await
+    }
+}
+
+/// Clones a request whose body is in memory (checked by the caller).
+fn clone(request: &reqwest::Request) -> reqwest::Request {
+    request.try_clone().unwrap_or_else(|| {
+        // Unreachable: only requests without a streaming body are retried.
+        reqwest::Request::new(request.method().clone(), request.url().clone())
+    })
+}
+
+fn auth_failure(error: AuthError, attempt: u32) -> Failure {
+    Failure {
+        outcome: Outcome::Auth(error),
+        retryable: false,
+        wait_hint: None,
+        reason: "token refresh failed",
+        attempt,
+    }
+}
+
+/// Splits an attempt's result into done (`Ok`) and failed-maybe-retry (`Err`).
+fn classify(
+    result: reqwest::Result<Response>,
+    idempotent: bool,
+    attempt: u32,
+) -> Result<Response, Failure> {
+    match result {
+        Ok(response) if retry::is_retryable_status(response.status()) => {
+            let status = response.status();
+            let (wait_hint, reason) = if status == StatusCode::TOO_MANY_REQUESTS {
+                (
+                    retry::retry_after(response.headers(), std::time::SystemTime::now()),
+                    "429 too many requests",
+                )
+            } else {
+                (
+                    None,
+                    match status.as_u16() {
+                        502 => "502 bad gateway",
+                        503 => "503 service unavailable",
+                        _ => "504 gateway timeout",
+                    },
+                )
+            };
+            Err(Failure {
+                outcome: Outcome::Response(response),
+                retryable: idempotent,
+                wait_hint,
+                reason,
+                attempt,
+            })
+        }
+        Ok(response) => Ok(response),
+        Err(error) => {
+            let transient = retry::is_transient(&error);
+            let reason = if error.is_timeout() {
+                "timeout"
+            } else if error.is_connect() {
+                "connect failed"
+            } else if transient {
+                "connection reset"
+            } else {
+                "transport error"
+            };
+            Err(Failure {
+                retryable: transient && (idempotent || retry::never_sent(&error)),
+                outcome: Outcome::Transport(error),
+                wait_hint: None,
+                reason,
+                attempt,
+            })
+        }
+    }
+}
+
+/// Inside `call()`, buffers an error response's body so the raw body reaches
+/// the typed error, and hands the generated code an identical response.
+async fn finish(response: Response) -> reqwest::Result<Response> {
+    let status = response.status();
+    if !call::in_call() {
+        return Ok(response);
+    }
+    if status.is_success() {
+        call::record_status(status);
+        return Ok(response);
+    }
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    call::record_error_response(ErrorResponse::new(status, headers.clone(), body.clone()));
+    let mut rebuilt = http::Response::new(reqwest::Body::from(body));
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(Response::from(rebuilt))
+}

@@ -1,1 +1,288 @@
-//! (placeholder)
+//! Streams of pages and items for every list operation.
+//!
+//! Generic over the [`PageNumberList`] and [`CursorList`] traits the build
+//! script implements for every list builder, so a list operation added to the
+//! spec gets its streams with no code here. An error (a failed page, a
+//! rejected page size) is yielded as the stream's last element; nothing is
+//! swallowed. A stream can start from a given page or cursor, to resume.
+//!
+//! ```no_run
+//! # async fn run(fanvue: fanvue_api_ext::Fanvue) -> Result<(), fanvue_api_ext::Error> {
+//! use fanvue_api_ext::prelude::*;
+//! use futures::TryStreamExt as _;
+//!
+//! let media: Vec<_> = fanvue
+//!     .api()
+//!     .get_users_media_list()
+//!     .paginate()
+//!     .page_size(50)
+//!     .max_items(120)
+//!     .items()
+//!     .try_collect()
+//!     .await?;
+//! # let _ = media; Ok(()) }
+//! ```
+
+use futures::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};
+
+pub use fanvue_api::operation::{CursorList, CursorPage, NumberedPage, PageNumberList};
+
+use crate::call::OperationExt as _;
+use crate::error::Error;
+use crate::validate;
+
+/// Streams for page-number lists (`page` / `size`).
+pub trait PageNumberListExt: PageNumberList {
+    /// Options for the streams: page size, item limit, first page.
+    fn paginate(self) -> NumberedPager<Self> {
+        NumberedPager {
+            operation: self,
+            page_size: None,
+            start_page: 1,
+            max_items: None,
+        }
+    }
+
+    /// Every page, from page 1.
+    fn pages<'o>(self) -> BoxStream<'o, Result<NumberedPage<Self::Item>, Error>>
+    where
+        Self: 'o,
+    {
+        self.paginate().pages()
+    }
+
+    /// Every item of every page, from page 1.
+    fn items<'o>(self) -> BoxStream<'o, Result<Self::Item, Error>>
+    where
+        Self: 'o,
+    {
+        self.paginate().items()
+    }
+}
+
+impl<O: PageNumberList> PageNumberListExt for O {}
+
+/// Streams for cursor lists (`cursor` with `size` or `limit`).
+pub trait CursorListExt: CursorList {
+    /// Options for the streams: page size, item limit, first cursor.
+    fn paginate(self) -> CursorPager<Self> {
+        CursorPager {
+            operation: self,
+            page_size: None,
+            start_cursor: None,
+            max_items: None,
+        }
+    }
+
+    /// Every page, from the start.
+    fn pages<'o>(self) -> BoxStream<'o, Result<CursorPage<Self::Item>, Error>>
+    where
+        Self: 'o,
+    {
+        self.paginate().pages()
+    }
+
+    /// Every item of every page, from the start.
+    fn items<'o>(self) -> BoxStream<'o, Result<Self::Item, Error>>
+    where
+        Self: 'o,
+    {
+        self.paginate().items()
+    }
+}
+
+impl<O: CursorList> CursorListExt for O {}
+
+/// Stream options for a page-number list; see [`PageNumberListExt::paginate`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct NumberedPager<O> {
+    operation: O,
+    page_size: Option<u64>,
+    start_page: u64,
+    max_items: Option<u64>,
+}
+
+impl<O: PageNumberList> NumberedPager<O> {
+    /// Items per page, `1..=O::MAX_PAGE_SIZE` (default: the builder's `size`, else the server's default).
+    pub fn page_size(mut self, size: u64) -> Self {
+        self.page_size = Some(size);
+        self
+    }
+
+    /// Starts at this page (from 1), e.g. to resume after `page.page`.
+    pub fn start_page(mut self, page: u64) -> Self {
+        self.start_page = page;
+        self
+    }
+
+    /// Stops after this many items (the last page is cut).
+    pub fn max_items(mut self, limit: u64) -> Self {
+        self.max_items = Some(limit);
+        self
+    }
+
+    /// The pages.
+    pub fn pages<'o>(self) -> BoxStream<'o, Result<NumberedPage<O::Item>, Error>>
+    where
+        O: 'o,
+    {
+        let checked = self
+            .page_size
+            .map(|size| validate::page_size(size, O::MAX_PAGE_SIZE))
+            .transpose()
+            .and_then(|_| validate::page_number(self.start_page));
+        let operation = match self.page_size {
+            Some(size) => self.operation.with_page_size(size),
+            None => self.operation,
+        };
+        let start = match checked {
+            Ok(_) => Step::Fetch(operation, self.start_page, self.max_items),
+            Err(error) => Step::Fail(error),
+        };
+        stream::unfold(start, |step| async move {
+            match step {
+                Step::Done => None,
+                Step::Fail(error) => Some((Err(error), Step::Done)),
+                Step::Fetch(_, _, Some(0)) => None,
+                Step::Fetch(operation, page, remaining) => {
+                    match operation.clone().with_page(page).call().await {
+                        Err(error) => Some((Err(error), Step::Done)),
+                        Ok(response) => {
+                            let mut numbered = O::into_page(response);
+                            let remaining = limit(&mut numbered.items, remaining);
+                            let next = if numbered.has_more
+                                && !numbered.items.is_empty()
+                                && remaining != Some(0)
+                            {
+                                Step::Fetch(operation, page.saturating_add(1), remaining)
+                            } else {
+                                Step::Done
+                            };
+                            Some((Ok(numbered), next))
+                        }
+                    }
+                }
+            }
+        })
+        .boxed()
+    }
+
+    /// The items of every page.
+    pub fn items<'o>(self) -> BoxStream<'o, Result<O::Item, Error>>
+    where
+        O: 'o,
+    {
+        self.pages()
+            .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
+    }
+}
+
+/// Stream options for a cursor list; see [`CursorListExt::paginate`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct CursorPager<O> {
+    operation: O,
+    page_size: Option<u64>,
+    start_cursor: Option<String>,
+    max_items: Option<u64>,
+}
+
+impl<O: CursorList> CursorPager<O> {
+    /// Items per page, `1..=O::MAX_PAGE_SIZE`.
+    pub fn page_size(mut self, size: u64) -> Self {
+        self.page_size = Some(size);
+        self
+    }
+
+    /// Starts at this cursor, e.g. a page's `next_cursor`, to resume.
+    pub fn start_cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.start_cursor = Some(cursor.into());
+        self
+    }
+
+    /// Stops after this many items (the last page is cut).
+    pub fn max_items(mut self, limit: u64) -> Self {
+        self.max_items = Some(limit);
+        self
+    }
+
+    /// The pages.
+    pub fn pages<'o>(self) -> BoxStream<'o, Result<CursorPage<O::Item>, Error>>
+    where
+        O: 'o,
+    {
+        let checked = self
+            .page_size
+            .map(|size| validate::page_size(size, O::MAX_PAGE_SIZE))
+            .transpose();
+        let operation = match self.page_size {
+            Some(size) => self.operation.with_page_size(size),
+            None => self.operation,
+        };
+        let start = match checked {
+            Ok(_) => Step::Fetch(operation, self.start_cursor, self.max_items),
+            Err(error) => Step::Fail(error),
+        };
+        stream::unfold(start, |step| async move {
+            match step {
+                Step::Done => None,
+                Step::Fail(error) => Some((Err(error), Step::Done)),
+                Step::Fetch(_, _, Some(0)) => None,
+                Step::Fetch(operation, cursor, remaining) => {
+                    let request = match &cursor {
+                        Some(cursor) => operation.clone().with_cursor(cursor.clone()),
+                        None => operation.clone(),
+                    };
+                    match request.call().await {
+                        Err(error) => Some((Err(error), Step::Done)),
+                        Ok(response) => {
+                            let mut page = O::into_page(response);
+                            let remaining = limit(&mut page.items, remaining);
+                            let next = match &page.next_cursor {
+                                Some(next)
+                                    if !next.is_empty()
+                                        && Some(next) != cursor.as_ref()
+                                        && remaining != Some(0) =>
+                                {
+                                    Step::Fetch(operation, Some(next.clone()), remaining)
+                                }
+                                _ => Step::Done,
+                            };
+                            Some((Ok(page), next))
+                        }
+                    }
+                }
+            }
+        })
+        .boxed()
+    }
+
+    /// The items of every page.
+    pub fn items<'o>(self) -> BoxStream<'o, Result<O::Item, Error>>
+    where
+        O: 'o,
+    {
+        self.pages()
+            .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
+    }
+}
+
+/// Where a page stream is: fetch `(operation, position, items left)`, yield an error, or done.
+enum Step<O, P> {
+    Fetch(O, P, Option<u64>),
+    Fail(Error),
+    Done,
+}
+
+/// Cuts `items` to the remaining budget; the budget left after them.
+fn limit<T>(items: &mut Vec<T>, remaining: Option<u64>) -> Option<u64> {
+    let remaining = remaining?;
+    let keep = usize::try_from(remaining).unwrap_or(usize::MAX);
+    items.truncate(keep);
+    Some(remaining - items.len() as u64)
+}

@@ -135,6 +135,7 @@ impl<A: UploadApi> Upload<A> {
             self.config.on_progress.clone(),
             self.config.progress_watch.clone(),
         );
+        progress.phase(Phase::Preparing);
         let (mut state, plan, first) = match self.config.resume.take() {
             Some(state) => {
                 let plan = self.check_resume(&state, opened.len())?;

@@ -7,10 +7,11 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 /// The phase an upload is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Phase {
     /// Checking the options and reading the start of the source.
+    #[default]
     Preparing,
     /// Creating the upload session.
     CreatingSession,
@@ -24,8 +25,9 @@ pub enum Phase {
     Done,
 }
 
-/// A snapshot of an upload's progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A snapshot of an upload's progress (`Default` is the state before
+/// the upload starts, handy to create a `watch` channel).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Progress {
     /// The current phase.
@@ -62,12 +64,8 @@ impl ProgressSink {
     ) -> Self {
         Self {
             current: Arc::new(Mutex::new(Progress {
-                phase: Phase::Preparing,
-                bytes_sent: 0,
                 total_bytes,
-                parts_done: 0,
-                parts_total: 0,
-                media_uuid: None,
+                ..Progress::default()
             })),
             callback,
             watch,

@@ -166,7 +166,7 @@ fn compare_fields(
                     added.push(subject);
                     changes.push(Change::Added {
                         subject: subject.clone(),
-                        ty: field.ty.clone(),
+                        ty: field.summary.clone(),
                         required: field.required,
                     });
                 }
@@ -176,7 +176,7 @@ fn compare_fields(
                     removed.push(subject);
                     changes.push(Change::Removed {
                         subject: subject.clone(),
-                        ty: field.ty.clone(),
+                        ty: field.summary.clone(),
                     });
                 }
             }

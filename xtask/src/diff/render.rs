@@ -140,7 +140,11 @@ fn body_name(body: &BodyLocation) -> String {
 }
 
 fn codes(values: &[String]) -> String {
-    values.iter().map(|v| code(v)).collect::<Vec<_>>().join(", ")
+    values
+        .iter()
+        .map(|v| code(v))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn code_or_none(text: Option<&str>) -> String {
@@ -149,11 +153,7 @@ fn code_or_none(text: Option<&str>) -> String {
 
 /// `text` as inline code, with a fence long enough for any backticks inside.
 fn code(text: &str) -> String {
-    let longest = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     if longest == 0 {
         format!("`{text}`")
     } else {

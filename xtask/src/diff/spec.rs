@@ -42,8 +42,13 @@ pub type Fields = BTreeMap<String, Field>;
 /// What the changelog compares of a parameter or field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
-    /// The type, like `string(uuid)`, `array<integer>` (parameters), `array` (fields), `object | null`.
+    /// The type, like `string(uuid)`, `array<integer> (style=form, explode=false)` (parameters), `array`
+    /// (fields), `object | null`.
+    /// Fields' types stop at `array`: the items are fields of their own (`path[]`).
     pub ty: String,
+    /// The type as shown when the parameter or field is added or removed: like `ty`, with the item type of
+    /// an array (`array<string>`).
+    pub summary: String,
     /// Whether it is required.
     pub required: bool,
     /// Its enum values (for an array parameter, those of its items), if it has any.
@@ -114,9 +119,10 @@ impl<'a> Spec<'a> {
                 ) else {
                     continue;
                 };
-                operation
-                    .parameters
-                    .insert((location.to_owned(), name.to_owned()), self.parameter(param));
+                operation.parameters.insert(
+                    (location.to_owned(), name.to_owned()),
+                    self.parameter(param),
+                );
             }
         }
         if let Some(body) = op.get("requestBody") {
@@ -138,20 +144,42 @@ impl<'a> Spec<'a> {
         let Some(schema) = schema else {
             return Field {
                 ty: "any".to_owned(),
+                summary: "any".to_owned(),
                 required,
                 enum_values: None,
             };
         };
         let items = schema.get("items").map(|i| self.deref(i));
-        let ty = match items {
-            Some(items) if type_of(schema) == "array" => format!("array<{}>", type_of(items)),
-            _ => type_of(schema),
-        };
+        let mut ty = self.summary(schema);
+        // How the value is serialized is part of the parameter's type.
+        let style = param.get("style").and_then(Value::as_str);
+        let explode = param.get("explode").and_then(Value::as_bool);
+        if style.is_some() || explode.is_some() {
+            let parts: Vec<String> = style
+                .map(|s| format!("style={s}"))
+                .into_iter()
+                .chain(explode.map(|e| format!("explode={e}")))
+                .collect();
+            ty = format!("{ty} ({})", parts.join(", "));
+        }
         let enum_values = enum_values(schema).or_else(|| items.and_then(enum_values));
         Field {
+            summary: ty.clone(),
             ty,
             required,
             enum_values,
+        }
+    }
+
+    /// `type_of(schema)`, with the item type of an array: `array<string>`.
+    fn summary(&self, schema: &'a Value) -> String {
+        let ty = type_of(schema);
+        match schema.get("items") {
+            Some(items) if ty.starts_with("array") => {
+                let inner = format!("array<{}>", type_of(self.deref(items)));
+                ty.replacen("array", &inner, 1)
+            }
+            _ => ty,
         }
     }
 
@@ -217,6 +245,7 @@ impl<'a> Flattener<'_, 'a> {
             Entered::Node(node, pushed) => {
                 self.out.entry(path.clone()).or_insert_with(|| Field {
                     ty: type_of(node),
+                    summary: self.spec.summary(node),
                     required,
                     enum_values: enum_values(node),
                 });
@@ -227,6 +256,7 @@ impl<'a> Flattener<'_, 'a> {
             }
             Entered::Stop(ty) => {
                 self.out.entry(path).or_insert(Field {
+                    summary: ty.clone(),
                     ty,
                     required,
                     enum_values: None,
@@ -254,7 +284,12 @@ impl<'a> Flattener<'_, 'a> {
                 } else {
                     format!("{path}.{name}")
                 };
-                self.field(child, child_path, required.contains(name.as_str()), depth + 1);
+                self.field(
+                    child,
+                    child_path,
+                    required.contains(name.as_str()),
+                    depth + 1,
+                );
             }
         }
         if let Some(items) = node.get("items").filter(|i| i.is_object()) {
@@ -269,7 +304,12 @@ impl<'a> Flattener<'_, 'a> {
             self.field(extra, child_path, false, depth + 1);
         }
         for key in ["allOf", "oneOf", "anyOf"] {
-            for branch in node.get(key).and_then(Value::as_array).into_iter().flatten() {
+            for branch in node
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Entered::Node(branch, pushed) = self.enter(branch) {
                     if depth < MAX_DEPTH {
                         self.children(branch, path, depth + 1);
@@ -322,7 +362,11 @@ enum Entered<'a> {
 pub fn type_of(schema: &Value) -> String {
     let mut types: Vec<String> = match schema.get("type") {
         Some(Value::String(t)) => vec![t.clone()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         _ => Vec::new(),
     };
     let mut nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
@@ -382,9 +426,18 @@ mod tests {
 
     #[test]
     fn types() {
-        assert_eq!(type_of(&json!({"type": "string", "format": "uuid"})), "string(uuid)");
-        assert_eq!(type_of(&json!({"type": "integer", "nullable": true})), "integer | null");
-        assert_eq!(type_of(&json!({"type": ["string", "null"]})), "string | null");
+        assert_eq!(
+            type_of(&json!({"type": "string", "format": "uuid"})),
+            "string(uuid)"
+        );
+        assert_eq!(
+            type_of(&json!({"type": "integer", "nullable": true})),
+            "integer | null"
+        );
+        assert_eq!(
+            type_of(&json!({"type": ["string", "null"]})),
+            "string | null"
+        );
         assert_eq!(type_of(&json!({"properties": {}})), "object");
         assert_eq!(type_of(&json!({})), "any");
         assert_eq!(
@@ -411,7 +464,12 @@ mod tests {
             out: &mut fields,
             stack: Vec::new(),
         }
-        .field(&json!({"$ref": "#/components/schemas/Node"}), String::new(), true, 0);
+        .field(
+            &json!({"$ref": "#/components/schemas/Node"}),
+            String::new(),
+            true,
+            0,
+        );
         let paths: Vec<&str> = fields.keys().map(String::as_str).collect();
         assert_eq!(paths, ["", "children", "children[]", "self"]);
         assert_eq!(fields["self"].ty, "recursive #/components/schemas/Node");
@@ -422,7 +480,12 @@ mod tests {
             out: &mut fields,
             stack: Vec::new(),
         }
-        .field(&json!({"$ref": "#/components/schemas/Loop"}), String::new(), true, 0);
+        .field(
+            &json!({"$ref": "#/components/schemas/Loop"}),
+            String::new(),
+            true,
+            0,
+        );
         assert_eq!(fields[""].ty, "recursive #/components/schemas/Loop");
     }
 }

@@ -5,7 +5,8 @@
 //!
 //! A URL is a reference page when its path ends with `api-reference/reference/<group>/<slug>`, optionally
 //! followed by `.md`, where `<group>` and `<slug>` are made of ASCII letters, digits, `-` and `_` only (so
-//! they are safe as a folder and file name). Every other link is ignored.
+//! they are safe as a folder and file name). Every other link is ignored. The host does not matter: a page
+//! may live on another host than the index (the index is the maintainer's choice of source).
 //!
 //! **The `.md` rule**: a page's markdown lives at its URL with `.md` appended to the path. A link whose last
 //! path segment already ends in `.md` is used as is; otherwise `.md` is appended to the path (after removing
@@ -95,7 +96,10 @@ fn links(index: &str, index_url: &Url) -> Vec<Url> {
         while let Some(pos) = rest.find(scheme) {
             let candidate = &rest[pos..];
             let end = candidate
-                .find(|c: char| c.is_whitespace() || matches!(c, ')' | '(' | '<' | '>' | '[' | ']' | '"' | '\'' | '`'))
+                .find(|c: char| {
+                    c.is_whitespace()
+                        || matches!(c, ')' | '(' | '<' | '>' | '[' | ']' | '"' | '\'' | '`')
+                })
                 .unwrap_or(candidate.len());
             let text = candidate[..end].trim_end_matches(['.', ',', ';', ':', '!', '?']);
             if let Ok(mut url) = Url::parse(text) {
@@ -115,7 +119,7 @@ pub fn classify(url: &Url) -> Option<PageRef> {
     }
     let segments: Vec<&str> = url.path_segments()?.collect();
     let segments = match segments.split_last() {
-        Some((last, init)) if last.is_empty() => init,
+        Some((&"", init)) => init,
         _ => &segments[..],
     };
     let [.., api, reference, group, last] = segments else {
@@ -175,12 +179,14 @@ mod tests {
         );
         let md = Url::parse("https://h/docs/api-reference/reference/media/get-media.md").unwrap();
         assert_eq!(markdown_url(&md), md);
-        let slash = Url::parse("https://h/docs/api-reference/reference/media/get-media/#x").unwrap();
+        let slash =
+            Url::parse("https://h/docs/api-reference/reference/media/get-media/#x").unwrap();
         assert_eq!(
             markdown_url(&slash).as_str(),
             "https://h/docs/api-reference/reference/media/get-media.md"
         );
-        let query = Url::parse("https://h/docs/api-reference/reference/media/get-media?v=2").unwrap();
+        let query =
+            Url::parse("https://h/docs/api-reference/reference/media/get-media?v=2").unwrap();
         assert_eq!(
             markdown_url(&query).as_str(),
             "https://h/docs/api-reference/reference/media/get-media.md?v=2"
@@ -217,7 +223,10 @@ See https://api.example.com/docs/api-reference/reference/insights/get-earnings.
         let index = "[a](https://h/api-reference/reference/media/x) [b](https://h/api-reference/reference/media/x.md)";
         let listing = reference_pages(index, &base());
         assert_eq!(listing.pages.len(), 1);
-        assert_eq!(listing.pages[0].relative_path(), std::path::Path::new("media/x.md"));
+        assert_eq!(
+            listing.pages[0].relative_path(),
+            std::path::Path::new("media/x.md")
+        );
     }
 
     #[test]
@@ -235,10 +244,23 @@ See https://api.example.com/docs/api-reference/reference/insights/get-earnings.
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_index_text_is_parsed_without_panicking(text in "\\PC*", tail in "[a-z/.()\\[\\]:-]{0,40}") {
+            let index = format!("{text}](https://h/api-reference/reference/{tail}) https://{tail}");
+            for page in reference_pages(&index, &base()).pages {
+                proptest::prop_assert!(is_safe_name(&page.group) && is_safe_name(&page.slug));
+            }
+        }
+    }
+
     #[test]
     fn empty_or_garbage_index_has_no_pages() {
         for index in ["", "](", "]( )", "https://", "[x](http://[::1)"] {
-            assert!(reference_pages(index, &base()).pages.is_empty(), "{index:?}");
+            assert!(
+                reference_pages(index, &base()).pages.is_empty(),
+                "{index:?}"
+            );
         }
     }
 }

@@ -28,10 +28,10 @@ pub const DEFAULT_INDEX_URL: &str = "https://api.fanvue.com/docs/llms.txt";
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// URL of the reference index (markdown listing the reference pages).
-    #[arg(long, default_value = DEFAULT_INDEX_URL)]
+    #[arg(long, value_name = "URL", default_value = DEFAULT_INDEX_URL)]
     pub index_url: Url,
     /// Output folder; replaced as a whole once every page is downloaded.
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// How many pages to download at once.
     #[arg(long, default_value_t = 4)]
@@ -128,6 +128,12 @@ pub enum FetchError {
         /// The output path.
         path: PathBuf,
     },
+    /// The output path has no usable final name (like `..` or `/`).
+    #[error("{path} cannot be the output folder: it needs a final name in UTF-8")]
+    InvalidOutput {
+        /// The output path.
+        path: PathBuf,
+    },
     /// Writing the output failed.
     #[error("cannot write {path}")]
     Io {
@@ -193,7 +199,10 @@ pub async fn fetch_all(
     let downloader = &downloader;
     let mut pages: Vec<(PageRef, String)> = futures::stream::iter(listing.pages.iter().cloned())
         .map(|page| async move {
-            match downloader.get(&page.url, download::BodyCheck::Markdown).await {
+            match downloader
+                .get(&page.url, download::BodyCheck::Markdown)
+                .await
+            {
                 Ok(markdown) => Ok((page, markdown)),
                 Err((reason, attempts)) => Err(FetchError::Page {
                     url: page.url,

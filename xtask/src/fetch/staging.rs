@@ -11,26 +11,26 @@ use std::path::{Path, PathBuf};
 use super::FetchError;
 use super::index::PageRef;
 
-/// Checks, before anything is downloaded, that `out` can be (re)placed: it is not an existing file.
-pub fn check_destination(out: &Path) -> Result<(), FetchError> {
+/// Checks, before anything is downloaded, that `out` can be (re)placed: it has a final name, and it is not
+/// an existing file (or symlink). Returns that final name.
+pub fn check_destination(out: &Path) -> Result<String, FetchError> {
+    let name =
+        out.file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| FetchError::InvalidOutput {
+                path: out.to_path_buf(),
+            })?;
     match std::fs::symlink_metadata(out) {
         Ok(meta) if !meta.is_dir() => Err(FetchError::NotADirectory {
             path: out.to_path_buf(),
         }),
-        _ => Ok(()),
+        _ => Ok(name.to_owned()),
     }
 }
 
 /// Writes `pages` (each with its markdown) as `out/<group>/<slug>.md`, replacing `out` as a whole.
 pub fn replace_dir(out: &Path, pages: &[(PageRef, String)]) -> Result<(), FetchError> {
-    check_destination(out)?;
-    let name = out
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| FetchError::NotADirectory {
-            path: out.to_path_buf(),
-        })?
-        .to_owned();
+    let name = check_destination(out)?;
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

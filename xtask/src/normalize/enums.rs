@@ -83,24 +83,24 @@ fn hoist_children(schema: &mut Value, name: &str, out: &mut Vec<(String, Value)>
 
 /// `name`, or `name2`, `name3`, ... when `name` is already taken by a different enum.
 fn unique(name: &str, schema: &Value, taken: &[(String, Value)]) -> String {
-    let none = |_: &str| None;
-    let fp = fingerprint(schema, &none);
+    let mine = plain_fingerprint(schema);
     let mut candidate = name.to_string();
     let mut n = 1;
     while let Some((_, other)) = taken.iter().find(|(t, _)| *t == candidate) {
-        let mut other = other.clone();
-        if let Some(o) = other.as_object_mut() {
-            o.remove("nullable");
-        }
-        let mut mine = schema.clone();
-        if let Some(o) = mine.as_object_mut() {
-            o.remove("nullable");
-        }
-        if fingerprint(&other, &none) == fingerprint(&mine, &none) || fp.is_empty() {
+        if plain_fingerprint(other) == mine {
             break;
         }
         n += 1;
         candidate = format!("{name}{n}");
     }
     candidate
+}
+
+/// The fingerprint of an enum without its `nullable` (which stays at the place of use).
+fn plain_fingerprint(schema: &Value) -> String {
+    let mut v = schema.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("nullable");
+    }
+    fingerprint(&v, &|_| None)
 }

@@ -1,4 +1,5 @@
-//! Which `number` fields are integers (fix 8). The rules live in `openapi/numbers.yaml`.
+//! Which `number` fields are integers (fix 8), and which `format: date` fields are timestamps. The rules live in
+//! `openapi/numbers.yaml`.
 
 use std::collections::BTreeSet;
 
@@ -18,6 +19,9 @@ pub struct NumberRules {
     /// Name suffixes (case-sensitive), e.g. `Count`, `Ms`.
     #[serde(default)]
     pub suffixes: Vec<String>,
+    /// Name suffixes of timestamps: a `format: date` string field so named becomes `format: date-time`.
+    #[serde(default)]
+    pub timestamp_suffixes: Vec<String>,
 }
 
 impl NumberRules {
@@ -40,6 +44,12 @@ impl NumberRules {
                 Some("number") => name.is_some_and(|n| self.is_integer(n)),
                 _ => false,
             };
+            let is_timestamp = ty.as_deref() == Some("string")
+                && obj.get("format").and_then(Value::as_str) == Some("date")
+                && name.is_some_and(|n| self.timestamp_suffixes.iter().any(|s| n.ends_with(s.as_str())));
+            if is_timestamp {
+                obj.insert("format".into(), Value::String("date-time".into()));
+            }
             if to_integer {
                 obj.insert("type".into(), Value::String("integer".into()));
                 obj.insert("format".into(), Value::String("int64".into()));

@@ -66,6 +66,13 @@ pub fn fix_operation(op: &mut Value, page: &PageInfo<'_>) -> OperationFacts {
             }
         }
     }
+    if obj.get("parameters").and_then(Value::as_array).is_some_and(Vec::is_empty) {
+        obj.remove("parameters");
+    }
+    // Every request body of the API is required (the pages leave `required` out, which means optional).
+    if let Some(body) = obj.get_mut("requestBody").and_then(Value::as_object_mut) {
+        body.insert("required".into(), Value::Bool(true));
+    }
     let responses = obj
         .entry("responses")
         .or_insert_with(|| Value::Object(Map::new()));
@@ -94,9 +101,8 @@ fn fix_responses(responses: &mut Map<String, Value>) {
                 "content".into(),
                 json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{API_ERROR}") } } }),
             );
-        } else if code == "204" {
-            resp.remove("content");
-        } else if resp.get("content").and_then(Value::as_object).is_some_and(Map::is_empty) {
+        } else if code == "204" || resp.get("content").and_then(Value::as_object).is_some_and(Map::is_empty) {
+            // 204 has no body (the pages give it an empty JSON object); an empty `content` says nothing.
             resp.remove("content");
         }
         if code == "429" {

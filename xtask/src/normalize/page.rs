@@ -90,22 +90,46 @@ fn split_file(file: &str) -> (String, String) {
     (group, slug)
 }
 
-/// The text of the first fenced ```` ```yaml ```` block and the 1-based line its content starts on.
+/// An opening code fence: its character, its length and its info string.
+fn opening_fence(line: &str) -> Option<(char, usize, &str)> {
+    let t = line.trim();
+    let c = t.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let len = t.chars().take_while(|x| *x == c).count();
+    if len < 3 {
+        return None;
+    }
+    Some((c, len, t[len..].trim()))
+}
+
+/// True when `line` closes a fence opened with `len` times `c`.
+fn is_closing_fence(line: &str, c: char, len: usize) -> bool {
+    let t = line.trim();
+    t.chars().count() >= len && t.chars().all(|x| x == c)
+}
+
+/// The text of the first fenced `yaml` (or `yml`) code block and the 1-based line its content starts on.
+///
+/// Fences of three or more backticks or tildes are recognized (pages use four when the YAML itself contains a
+/// fenced block); blocks of other languages before it are skipped whole.
 pub fn yaml_block(text: &str) -> Option<(&str, usize)> {
     let mut offset = 0;
-    let mut start: Option<(usize, usize)> = None;
+    // (fence char, fence length, is yaml, content start offset, content first line)
+    let mut open: Option<(char, usize, bool, usize, usize)> = None;
     for (i, line) in text.split_inclusive('\n').enumerate() {
-        let trimmed = line.trim_end();
-        match start {
+        match open {
             None => {
-                let fence = trimmed.trim_start();
-                if fence == "```yaml" || fence == "```yml" {
-                    start = Some((offset + line.len(), i + 2));
+                if let Some((c, len, info)) = opening_fence(line) {
+                    let lang = info.split_whitespace().next().unwrap_or("");
+                    let is_yaml = lang.eq_ignore_ascii_case("yaml") || lang.eq_ignore_ascii_case("yml");
+                    open = Some((c, len, is_yaml, offset + line.len(), i + 2));
                 }
             }
-            Some((s, first_line)) => {
-                if trimmed.trim_start() == "```" {
-                    return text.get(s..offset).map(|b| (b, first_line));
+            Some((c, len, is_yaml, start, first_line)) => {
+                if is_closing_fence(line, c, len) {
+                    if is_yaml {
+                        return text.get(start..offset).map(|b| (b, first_line));
+                    }
+                    open = None;
                 }
             }
         }

@@ -27,11 +27,14 @@ pub const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
+/// A visitor of schema roots: the schema, its kind, its JSON pointer and the operation's id (if any).
+pub type RootVisitor<'a, E> = dyn FnMut(&mut Value, &RootKind, &str, Option<&str>) -> Result<(), E> + 'a;
+
+/// A visitor of sub-schemas: the schema, the pointer suffix from its parent and its property name (if any).
+pub type ChildVisitor<'a, E> = dyn FnMut(&mut Value, String, Option<&str>) -> Result<(), E> + 'a;
+
 /// Calls `f` on every schema root of `doc` with its kind, its JSON pointer and the operation's id (if any).
-pub fn for_each_root<E>(
-    doc: &mut Value,
-    f: &mut dyn FnMut(&mut Value, &RootKind, &str, Option<&str>) -> Result<(), E>,
-) -> Result<(), E> {
+pub fn for_each_root<E>(doc: &mut Value, f: &mut RootVisitor<'_, E>) -> Result<(), E> {
     if let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -118,10 +121,7 @@ pub fn for_each_root<E>(
 }
 
 /// Calls `f` on each direct sub-schema of `schema` with the pointer suffix and the property name (if any).
-pub fn for_each_child<E>(
-    schema: &mut Value,
-    f: &mut dyn FnMut(&mut Value, String, Option<&str>) -> Result<(), E>,
-) -> Result<(), E> {
+pub fn for_each_child<E>(schema: &mut Value, f: &mut ChildVisitor<'_, E>) -> Result<(), E> {
     let Some(obj) = schema.as_object_mut() else {
         return Ok(());
     };

@@ -1,0 +1,143 @@
+//! Every fault of the fake survived with byte-identical results: failing
+//! parts, expired URLs, 429 and 5xx from the API, connections reset mid-body,
+//! truncated and slow responses, wrong ETags, and a 401 that needs a refresh.
+
+mod upload_common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fanvue_api_ext::upload::{PartRetryPolicy, UploadBuilder};
+use fanvue_fake::{ApiRoute, Fault, FakeFanvue, FaultTarget};
+use upload_common::*;
+
+/// 11 MiB + 3 bytes: three 5 MiB parts.
+const LEN: usize = 11 * MIB + 3;
+
+/// Uploads LEN pseudo-random bytes with 5 MiB parts through `configure` and
+/// checks the assembled bytes; returns the per-part PUT counts.
+async fn upload_survives(
+    fake: &FakeFanvue,
+    fanvue: &fanvue_api_ext::Fanvue,
+    configure: impl FnOnce(UploadBuilder) -> UploadBuilder,
+) -> std::collections::BTreeMap<u32, u32> {
+    let data = pseudo_random(LEN, 11);
+    let builder = quick(fanvue.media().upload(data.clone()))
+        .filename("clip.mp4")
+        .part_size(5 * MIB as u64);
+    let media = configure(builder).send().await.expect("upload survives the fault");
+    let uuid = uuid_of(&media);
+    assert_assembled(fake, uuid, &sha256_hex(&data), LEN);
+    assert_s3_clean(fake);
+    assert_eq!(fake.pending_faults(), 0, "every injected fault was hit");
+    fake.part_put_counts(uuid)
+}
+
+#[tokio::test]
+async fn a_part_failing_several_times_is_retried_alone() {
+    let fake = fake().await;
+    fake.fail_part(2, 500, 2);
+    fake.fail_part(3, 503, 1);
+    let counts = upload_survives(&fake, &client(&fake), |b| b).await;
+    assert_eq!(counts.get(&1), Some(&1));
+    assert_eq!(counts.get(&2), Some(&3));
+    assert_eq!(counts.get(&3), Some(&2));
+}
+
+#[tokio::test]
+async fn an_expired_url_is_replaced_by_a_fresh_one() {
+    let fake = fake().await;
+    fake.expire_first_url_for_part(1);
+    fake.expire_first_url_for_part(3);
+    let counts = upload_survives(&fake, &client(&fake), |b| b).await;
+    assert_eq!(counts.get(&1), Some(&2));
+    assert_eq!(counts.get(&2), Some(&1));
+    assert_eq!(counts.get(&3), Some(&2));
+    let info = fake.uploads().pop().unwrap();
+    assert_eq!(info.urls_issued.get(&1), Some(&2));
+    assert_eq!(info.urls_issued.get(&2), Some(&1));
+}
+
+#[tokio::test]
+async fn rate_limits_on_the_api_are_waited_out() {
+    let fake = fake().await;
+    fake.rate_limit(ApiRoute::CreateUpload, 1, 1);
+    fake.rate_limit(ApiRoute::PartUrl, 1, 2);
+    fake.rate_limit(ApiRoute::MediaGet, 1, 1);
+    let started = std::time::Instant::now();
+    upload_survives(&fake, &client(&fake), |b| b).await;
+    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was honoured");
+    assert_eq!(fake.request_count(ApiRoute::CreateUpload), 2);
+    assert_eq!(fake.request_count(ApiRoute::PartUrl), 5);
+}
+
+#[tokio::test]
+async fn server_errors_on_the_api_are_retried() {
+    let fake = fake().await;
+    fake.fail_route(ApiRoute::CreateUpload, 503, 1);
+    fake.fail_route(ApiRoute::PartUrl, 502, 2);
+    fake.fail_route(ApiRoute::CompleteUpload, 503, 1);
+    fake.fail_route(ApiRoute::MediaGet, 504, 1);
+    upload_survives(&fake, &client(&fake), |b| b).await;
+    assert_eq!(fake.request_count(ApiRoute::CompleteUpload), 2);
+}
+
+#[tokio::test]
+async fn a_connection_reset_mid_body_is_retried() {
+    let fake = fake().await;
+    fake.reset_part(1, 2);
+    fake.inject(FaultTarget::S3Part(Some(3)), Fault::TruncatedResponse, 1);
+    let counts = upload_survives(&fake, &client(&fake), |b| b).await;
+    assert_eq!(counts.get(&1), Some(&3));
+    assert_eq!(counts.get(&3), Some(&2));
+}
+
+#[tokio::test]
+async fn a_wrong_etag_makes_the_part_go_again() {
+    let fake = fake().await;
+    fake.wrong_etag(2, 1);
+    let counts = upload_survives(&fake, &client(&fake), |b| b).await;
+    assert_eq!(counts.get(&2), Some(&2));
+}
+
+#[tokio::test]
+async fn slow_responses_are_waited_for_or_abandoned() {
+    let fake = fake().await;
+    // An API call slower than usual is simply waited for.
+    fake.delay_route(ApiRoute::PartUrl, Duration::from_millis(300), 1);
+    // A part PUT slower than the attempt timeout is abandoned and sent again.
+    fake.inject(
+        FaultTarget::S3Part(Some(2)),
+        Fault::Delay(Duration::from_secs(30)),
+        1,
+    );
+    let counts = upload_survives(&fake, &client(&fake), |b| {
+        b.part_retry(
+            PartRetryPolicy::default()
+                .with_delays(Duration::from_millis(10), Duration::from_millis(50))
+                .with_attempt_timeout(Duration::from_secs(2)),
+        )
+    })
+    .await;
+    assert_eq!(counts.get(&2), Some(&2));
+}
+
+#[tokio::test]
+async fn a_401_mid_upload_refreshes_the_token() {
+    let fake = Arc::new(fake().await);
+    let fanvue = oauth_client(&fake);
+    let on_checkpoint = fake.clone();
+    upload_survives(&fake, &fanvue, move |b| {
+        b.concurrency(1).on_checkpoint(move |state| {
+            if state.completed_parts.len() == 1 {
+                on_checkpoint.expire_all_access_tokens();
+            }
+        })
+    })
+    .await;
+    assert!(
+        fake.token_refresh_count() >= 2,
+        "refreshed at start and after the 401 ({} refreshes)",
+        fake.token_refresh_count()
+    );
+}

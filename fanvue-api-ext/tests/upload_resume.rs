@@ -1,0 +1,198 @@
+//! Resuming an interrupted upload sends only the missing parts; cancelling
+//! (token or dropped future) stops the part uploads at once.
+
+mod upload_common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fanvue_api_ext::upload::{CancellationToken, UploadError, UploadSource, UploadState};
+use fanvue_fake::FakeFanvue;
+use upload_common::*;
+
+/// 21 MiB: five parts of 5 MiB (the last 1 MiB).
+const LEN: usize = 21 * MIB;
+
+#[tokio::test]
+async fn resume_after_a_failed_part_sends_only_the_missing_parts() {
+    let fake = fake().await;
+    let fanvue = client(&fake);
+    let (file, sha) = temp_file(LEN, 21, ".mp4");
+    // A 400 is not retryable: the upload stops at part 3.
+    fake.fail_part(3, 400, 1);
+    let checkpoints: Arc<Mutex<Vec<UploadState>>> = Arc::default();
+    let sink = checkpoints.clone();
+    let err = quick(fanvue.media().upload(file.path()))
+        .part_size(5 * MIB as u64)
+        .concurrency(1)
+        .on_checkpoint(move |s| sink.lock().unwrap().push(s.clone()))
+        .send()
+        .await
+        .expect_err("part 3 fails");
+    let UploadError::PartUpload { part: 3, state, .. } = &err else {
+        panic!("expected part 3 to fail, got {err:?}");
+    };
+    let done: Vec<u32> = state.completed_parts.iter().map(|p| p.part_number).collect();
+    assert_eq!(done, vec![1, 2]);
+    assert_eq!(checkpoints.lock().unwrap().last(), Some(&**state));
+    // The state survives a trip through JSON (e.g. a file).
+    let json = serde_json::to_string(err.resume_state().unwrap()).unwrap();
+    let state: UploadState = serde_json::from_str(&json).unwrap();
+
+    let media = quick(fanvue.media().resume(state.clone(), file.path()))
+        .send()
+        .await
+        .expect("resume succeeds");
+    assert_eq!(uuid_of(&media), state.media_uuid);
+    assert_assembled(&fake, state.media_uuid, &sha, LEN);
+    let counts = fake.part_put_counts(state.media_uuid);
+    assert_eq!(
+        counts.into_iter().collect::<Vec<_>>(),
+        vec![(1, 1), (2, 1), (3, 2), (4, 1), (5, 1)]
+    );
+    assert_eq!(fake.uploads().len(), 1, "no second session");
+    assert_s3_clean(&fake);
+}
+
+#[tokio::test]
+async fn resume_from_a_reader_skips_the_finished_parts() {
+    let fake = fake().await;
+    let fanvue = client(&fake);
+    let data = pseudo_random(LEN, 22);
+    fake.fail_part(4, 404, 1);
+    let err = quick(fanvue.media().upload(data.clone()))
+        .filename("a.mp4")
+        .part_size(5 * MIB as u64)
+        .concurrency(1)
+        .send()
+        .await
+        .expect_err("part 4 fails");
+    let state = err.resume_state().expect("resumable").clone();
+    assert_eq!(state.completed_parts.len(), 3);
+    let reader = UploadSource::reader(std::io::Cursor::new(data.clone()), LEN as u64);
+    quick(fanvue.media().resume(state.clone(), reader))
+        .send()
+        .await
+        .expect("resume succeeds");
+    assert_assembled(&fake, state.media_uuid, &sha256_hex(&data), LEN);
+    let counts = fake.part_put_counts(state.media_uuid);
+    assert_eq!(
+        counts.into_iter().collect::<Vec<_>>(),
+        vec![(1, 1), (2, 1), (3, 1), (4, 2), (5, 1)]
+    );
+}
+
+#[tokio::test]
+async fn resume_rejects_a_source_of_another_size() {
+    let fake = fake().await;
+    let fanvue = client(&fake);
+    fake.fail_part(1, 400, 1);
+    let err = quick(fanvue.media().upload(pseudo_random(100, 1)))
+        .filename("a.jpg")
+        .send()
+        .await
+        .expect_err("part 1 fails");
+    let state = err.resume_state().unwrap().clone();
+    let requests = fake.requests().len();
+    let err = fanvue
+        .media()
+        .resume(state, pseudo_random(99, 1))
+        .send()
+        .await
+        .expect_err("size differs");
+    assert!(err.to_string().contains("100"), "{err}");
+    assert_eq!(fake.requests().len(), requests, "nothing sent");
+}
+
+/// A fake whose S3 takes ~0.25 s per 5 MiB part, so parts are in flight when cancelled.
+async fn slow_fake() -> Arc<FakeFanvue> {
+    let fake = fake().await;
+    fake.set_s3_bandwidth(Some(20_000_000));
+    Arc::new(fake)
+}
+
+/// Asserts no S3 request arrives during a while after cancellation.
+async fn assert_no_more_puts(fake: &FakeFanvue) -> usize {
+    let before = fake.s3_requests().len();
+    // Observation window (not synchronisation): uploads still running would
+    // start their next part within ~0.3 s.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(fake.s3_requests().len(), before, "a part was sent after cancellation");
+    before
+}
+
+#[tokio::test]
+async fn cancel_token_stops_the_upload_and_resume_finishes_it() {
+    let fake = slow_fake().await;
+    let fanvue = client(&fake);
+    let data = pseudo_random(8 * 5 * MIB, 23);
+    let token = CancellationToken::new();
+    let canceller = token.clone();
+    let err = quick(fanvue.media().upload(data.clone()))
+        .filename("a.mp4")
+        .part_size(5 * MIB as u64)
+        .concurrency(2)
+        .cancel_token(token)
+        .on_checkpoint(move |s| {
+            if s.completed_parts.len() >= 2 {
+                canceller.cancel();
+            }
+        })
+        .send()
+        .await
+        .expect_err("cancelled");
+    let UploadError::Cancelled { state: Some(state) } = &err else {
+        panic!("expected a cancellation with state, got {err:?}");
+    };
+    assert!(state.completed_parts.len() >= 2 && state.completed_parts.len() < 8);
+    assert_no_more_puts(&fake).await;
+    assert!(fake.assembled(state.media_uuid).is_none());
+
+    fake.set_s3_bandwidth(None);
+    quick(fanvue.media().resume((**state).clone(), data.clone()))
+        .send()
+        .await
+        .expect("resume succeeds");
+    assert_assembled(&fake, state.media_uuid, &sha256_hex(&data), data.len());
+    let info = fake.upload_for_media(state.media_uuid).unwrap();
+    for part in &state.completed_parts {
+        assert_eq!(
+            info.part_successes.get(&part.part_number),
+            Some(&1),
+            "finished part {} not sent again",
+            part.part_number
+        );
+    }
+}
+
+#[tokio::test]
+async fn dropping_the_future_stops_the_part_uploads() {
+    let fake = slow_fake().await;
+    let fanvue = client(&fake);
+    let data = pseudo_random(8 * 5 * MIB, 24);
+    let (first_part_tx, first_part_rx) = tokio::sync::oneshot::channel::<()>();
+    let first_part_tx = Mutex::new(Some(first_part_tx));
+    let upload = quick(fanvue.media().upload(data))
+        .filename("a.mp4")
+        .part_size(5 * MIB as u64)
+        .concurrency(3)
+        .on_checkpoint(move |s| {
+            if !s.completed_parts.is_empty()
+                && let Some(tx) = first_part_tx.lock().unwrap().take()
+            {
+                let _ = tx.send(());
+            }
+        })
+        .send();
+    let media_uuid = tokio::select! {
+        result = upload => panic!("the upload should still be running: {result:?}"),
+        _ = first_part_rx => {
+            fake.uploads().pop().expect("session exists").media_uuid
+        }
+    };
+    // The upload future is dropped here.
+    let seen = assert_no_more_puts(&fake).await;
+    assert!(seen < 8, "not every part was sent ({seen} PUTs)");
+    assert!(fake.assembled(media_uuid).is_none());
+    assert_eq!(fake.request_count(fanvue_fake::ApiRoute::CompleteUpload), 0);
+}

@@ -1,0 +1,80 @@
+//! The list operations, detected from the spec's response shapes, implement
+//! `PageNumberList` / `CursorList`.
+
+mod common;
+
+use common::{query_of, recording_client};
+use fanvue_api::executor::OperationMeta;
+use fanvue_api::operation::{CursorList, Operation, PageNumberList};
+use fanvue_api::prelude::*;
+use fanvue_api::{CURSOR_LISTS, PAGE_NUMBER_LISTS};
+use httpmock::prelude::*;
+use serde_json::json;
+
+#[test]
+fn the_spec_has_27_page_number_lists_and_7_cursor_lists() {
+    assert_eq!(PAGE_NUMBER_LISTS.len(), 27, "{PAGE_NUMBER_LISTS:?}");
+    assert_eq!(CURSOR_LISTS.len(), 7, "{CURSOR_LISTS:?}");
+    for id in PAGE_NUMBER_LISTS.iter().chain(CURSOR_LISTS) {
+        let meta = OperationMeta::find(id).expect("list id is an operation");
+        assert_eq!(meta.method, "GET", "{id}");
+    }
+}
+
+fn page_size<O: PageNumberList>(_: &O) -> u64 {
+    O::MAX_PAGE_SIZE
+}
+
+#[tokio::test]
+async fn page_number_list_sets_page_and_size_and_splits_the_page() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/media").query_param("page", "2").query_param("size", "10");
+            then.status(200).json_body(json!({
+                "data": [{"uuid": "0b7c7e5e-8f5a-4c55-9d2e-3d1f5c8a9b01", "status": "ready"}],
+                "pagination": {"page": 2, "size": 10, "hasMore": true}
+            }));
+        })
+        .await;
+    let (client, recorder) = recording_client(&server);
+
+    let op = client.get_user_media().with_page(2).with_page_size(10);
+    assert_eq!(page_size(&op), 50);
+    let response = op.send_request().await.expect("page 2");
+    let page = <fanvue_api::builder::GetUserMedia<'_> as PageNumberList>::into_page(
+        response.into_inner(),
+    );
+    assert_eq!(page.page, 2);
+    assert!(page.has_more);
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(query_of(&recorder.seen()[0].url), "page=2&size=10");
+}
+
+#[tokio::test]
+async fn cursor_list_sets_cursor_and_limit_and_ends_on_null() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/tracking-links")
+                .query_param("cursor", "abc")
+                .query_param("limit", "5");
+            then.status(200).json_body(json!({"data": [], "nextCursor": null}));
+        })
+        .await;
+    let (client, recorder) = recording_client(&server);
+
+    let op = client
+        .list_tracking_links()
+        .with_cursor("abc".to_string())
+        .with_page_size(5);
+    let response = op.send_request().await.expect("cursor page");
+    let page = <fanvue_api::builder::ListTrackingLinks<'_> as CursorList>::into_page(
+        response.into_inner(),
+    );
+    assert_eq!(page.next_cursor, None);
+    assert!(page.items.is_empty());
+    let query = query_of(&recorder.seen()[0].url).to_string();
+    assert!(query.contains("cursor=abc") && query.contains("limit=5"), "{query}");
+}

@@ -1,0 +1,180 @@
+//! The fake OAuth server: refresh rotation, client authentication, PKCE code exchange, expiry.
+
+mod common;
+
+use std::time::Duration;
+
+use common::client;
+use fanvue_fake::{FakeFanvue, pkce_challenge};
+
+async fn token_request(
+    fake: &FakeFanvue,
+    basic: Option<(&str, &str)>,
+    form: &str,
+) -> (u16, serde_json::Value) {
+    let mut rb = client()
+        .post(fake.token_url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_string());
+    if let Some((id, secret)) = basic {
+        rb = rb.basic_auth(id, Some(secret));
+    }
+    let resp = rb.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+async fn me_status(fake: &FakeFanvue, token: &str) -> u16 {
+    client()
+        .get(format!("{}/users/me", fake.api_url()))
+        .header("X-Fanvue-API-Version", fake.api_version())
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_rejects_the_old_refresh_token() {
+    let fake = FakeFanvue::builder()
+        .refresh_token("rt-initial")
+        .start()
+        .await
+        .unwrap();
+    assert_ne!(fake.auth_url(), fake.api_url());
+    let creds = Some((fake.client_id(), fake.client_secret()));
+
+    let (status, body) =
+        token_request(&fake, creds, "grant_type=refresh_token&refresh_token=rt-initial").await;
+    assert_eq!(status, 200);
+    let access = body["access_token"].as_str().unwrap().to_string();
+    let rotated = body["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(rotated, "rt-initial");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    assert!(body["scope"].as_str().unwrap().contains("read:self"));
+    assert_eq!(fake.token_refresh_count(), 1);
+    assert_eq!(fake.refresh_token(), rotated);
+    assert_eq!(me_status(&fake, &access).await, 200);
+
+    let (status, body) =
+        token_request(&fake, creds, "grant_type=refresh_token&refresh_token=rt-initial").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(fake.token_refresh_count(), 1);
+
+    let (status, _) = token_request(
+        &fake,
+        creds,
+        &format!("grant_type=refresh_token&refresh_token={rotated}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(fake.token_refresh_count(), 2);
+}
+
+#[tokio::test]
+async fn client_credentials_must_come_in_basic_auth() {
+    let fake = FakeFanvue::start().await.unwrap();
+    let form = format!("grant_type=refresh_token&refresh_token={}", fake.refresh_token());
+    let (status, body) = token_request(&fake, None, &form).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"], "invalid_client");
+    let (status, _) = token_request(&fake, Some((fake.client_id(), "wrong")), &form).await;
+    assert_eq!(status, 401);
+    let (status, body) = token_request(
+        &fake,
+        Some((fake.client_id(), fake.client_secret())),
+        "grant_type=password",
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "unsupported_grant_type");
+    assert_eq!(fake.token_refresh_count(), 0);
+}
+
+#[tokio::test]
+async fn authorization_code_with_pkce() {
+    let fake = FakeFanvue::start().await.unwrap();
+    let verifier = "a-very-long-verifier-string-with-enough-entropy-0123456789";
+    let challenge = pkce_challenge(verifier);
+    let redirect = "http://127.0.0.1:1/callback";
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = no_redirects
+        .get(format!("{}/oauth2/auth", fake.auth_url()))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", fake.client_id()),
+            ("redirect_uri", redirect),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("state", "xyz"),
+            ("scope", "openid read:self"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 302);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(redirect) && location.ends_with("&state=xyz"));
+    let code = location
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("code="))
+        .unwrap()
+        .to_string();
+
+    let creds = Some((fake.client_id(), fake.client_secret()));
+    let wrong = format!(
+        "grant_type=authorization_code&code={code}&code_verifier=wrong&redirect_uri={redirect}"
+    );
+    let (status, body) = token_request(&fake, creds, &wrong).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_grant");
+
+    // A code is single-use: register a fresh one (as `GET /oauth2/auth` does) and exchange it.
+    let code = fake.register_authorization_code(&challenge, redirect);
+    let form = format!(
+        "grant_type=authorization_code&code={code}&code_verifier={verifier}&redirect_uri={redirect}"
+    );
+    let (status, body) = token_request(&fake, creds, &form).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(fake.code_exchange_count(), 1);
+    let access = body["access_token"].as_str().unwrap();
+    assert_eq!(me_status(&fake, access).await, 200);
+    let (status, _) = token_request(&fake, creds, &form).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn expiring_tokens_forces_a_refresh() {
+    let fake = FakeFanvue::start().await.unwrap();
+    assert_eq!(me_status(&fake, &fake.access_token()).await, 200);
+    fake.expire_all_access_tokens();
+    assert_eq!(me_status(&fake, &fake.access_token()).await, 401);
+    let creds = Some((fake.client_id(), fake.client_secret()));
+    let form = format!("grant_type=refresh_token&refresh_token={}", fake.refresh_token());
+    let (_, body) = token_request(&fake, creds, &form).await;
+    let access = body["access_token"].as_str().unwrap();
+    assert_eq!(me_status(&fake, access).await, 200);
+    assert_eq!(fake.latest_access_token(), access);
+}
+
+#[tokio::test]
+async fn issued_tokens_expire_after_their_lifetime() {
+    let fake = FakeFanvue::builder()
+        .token_lifetime(Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    let creds = Some((fake.client_id(), fake.client_secret()));
+    let form = format!("grant_type=refresh_token&refresh_token={}", fake.refresh_token());
+    let (_, body) = token_request(&fake, creds, &form).await;
+    assert_eq!(body["expires_in"], 0);
+    let access = body["access_token"].as_str().unwrap();
+    assert_eq!(me_status(&fake, access).await, 401);
+}
