@@ -12,6 +12,8 @@
 mod docs;
 #[path = "build/enums.rs"]
 mod enums;
+#[path = "build/mockfix.rs"]
+mod mockfix;
 #[path = "build/names.rs"]
 mod names;
 #[path = "build/ops.rs"]
@@ -21,7 +23,9 @@ mod spec;
 
 use std::path::{Path, PathBuf};
 
-use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor_impl::{
+    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl,
+};
 use quote::quote;
 
 /// The spec schema replaced by the hand-written `VariantList`.
@@ -74,7 +78,15 @@ fn run() -> Result<(), String> {
     let extra: syn::File =
         syn::parse2(extra).map_err(|e| format!("generated operation code does not parse: {e}"))?;
     file.items.extend(extra.items);
-    write(&out_dir.join("client.rs"), &file)?;
+    let client_text = write(&out_dir.join("client.rs"), &file)?;
+    // Tolerance guards: unknown fields must stay ignored, and every string
+    // enum must be a named schema (inline ones would be strict).
+    if client_text.contains("deny_unknown_fields") {
+        println!("cargo:warning=generated types reject unknown fields (deny_unknown_fields)");
+    }
+    for place in spec::inline_enums(&spec) {
+        println!("cargo:warning=inline string enum at {place} decodes strictly; name it in the spec");
+    }
 
     // The tolerant enums.
     let enums_file: syn::File = syn::parse2(enums::generate(&string_enums))
@@ -87,8 +99,9 @@ fn run() -> Result<(), String> {
         let tokens = generator
             .httpmock(&spec, "crate")
             .map_err(|e| format!("progenitor httpmock: {e}"))?;
-        let file: syn::File =
+        let mut file: syn::File =
             syn::parse2(tokens).map_err(|e| format!("httpmock output does not parse: {e}"))?;
+        mockfix::fix_array_query_params(&mut file);
         write(&out_dir.join("mock.rs"), &file)?;
     }
     Ok(())
@@ -106,7 +119,12 @@ fn settings(string_enums: &[enums::StringEnum], has_variant_list: bool) -> Gener
         settings.with_replacement(
             &e.name,
             format!("crate::enums::{}", e.name),
-            [TypeImpl::FromStr, TypeImpl::Display, TypeImpl::FromStringIrrefutable].into_iter(),
+            [
+                TypeImpl::FromStr,
+                TypeImpl::Display,
+                TypeImpl::FromStringIrrefutable,
+            ]
+            .into_iter(),
         );
     }
     if has_variant_list {
@@ -122,26 +140,39 @@ fn settings(string_enums: &[enums::StringEnum], has_variant_list: bool) -> Gener
 /// Makes the hand-written types reachable as `types::X` like the generated ones.
 fn reexport_in_types(file: &mut syn::File, has_variant_list: bool) {
     for item in &mut file.items {
-        let syn::Item::Mod(module) = item else { continue };
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
         if module.ident != "types" {
             continue;
         }
         if let Some((_, items)) = &mut module.content {
-            items.insert(0, syn::parse_quote!(pub use crate::enums::*;));
+            items.insert(
+                0,
+                syn::parse_quote!(
+                    pub use crate::enums::*;
+                ),
+            );
             if has_variant_list {
-                items.insert(0, syn::parse_quote!(pub use crate::variants::VariantList;));
+                items.insert(
+                    0,
+                    syn::parse_quote!(
+                        pub use crate::variants::VariantList;
+                    ),
+                );
             }
         }
     }
 }
 
-fn write(path: &Path, file: &syn::File) -> Result<(), String> {
+/// Writes the formatted file (unless unchanged, so rustc is not re-run) and returns its text.
+fn write(path: &Path, file: &syn::File) -> Result<String, String> {
     let text = prettyplease::unparse(file);
-    // Skip the write when nothing changed, so dependents are not rebuilt.
     if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
-        return Ok(());
+        return Ok(text);
     }
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(text)
 }
 
 fn env(name: &str) -> Result<String, String> {

@@ -184,11 +184,9 @@ async fn map_error<E>(error: progenitor_client::Error<E>, outcome: Outcome) -> E
             Error::Transport(e)
         }
         P::InvalidRequest(reason) | P::Custom(reason) => Error::invalid_input("request", reason),
-        P::InvalidResponsePayload(body, source) => Error::decode(
-            outcome.status.unwrap_or(StatusCode::OK),
-            body,
-            Some(source),
-        ),
+        P::InvalidResponsePayload(body, source) => {
+            Error::decode(outcome.status.unwrap_or(StatusCode::OK), body, Some(source))
+        }
         P::ErrorResponse(value) => Error::from_response(ErrorResponse::new(
             value.status(),
             value.headers().clone(),

@@ -84,7 +84,6 @@ impl Fanvue {
 
     /// An HTTP client with no default headers and no credentials, for
     /// presigned URLs (S3 part uploads), which carry their own authorization.
-    #[allow(dead_code)] // used by the upload flow
     pub(crate) fn transfer_client(&self) -> &reqwest::Client {
         &self.shared.transfer
     }
@@ -131,7 +130,10 @@ impl fmt::Debug for FanvueBuilder {
         f.debug_struct("FanvueBuilder")
             .field("base_url", &self.base_url)
             .field("allow_insecure_http", &self.allow_insecure_http)
-            .field("access_token", &self.access_token.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("oauth", &self.oauth)
             .field("token_url", &self.token_url)
             .field("api_version", &self.api_version)
@@ -245,8 +247,11 @@ impl FanvueBuilder {
         let auth = match (self.access_token, self.oauth) {
             (Some(_), Some(_)) => return Err(BuildError::ConflictingCredentials),
             (None, None) => return Err(BuildError::MissingCredentials),
-            (Some(token), None) => Authenticator::static_token(&token)
-                .map_err(|_| BuildError::InvalidHeader { what: "access token" })?,
+            (Some(token), None) => {
+                Authenticator::static_token(&token).map_err(|_| BuildError::InvalidHeader {
+                    what: "access token",
+                })?
+            }
             (None, Some(credentials)) => {
                 let oauth = OAuthClient::new(
                     credentials.client_id.clone(),
@@ -254,10 +259,13 @@ impl FanvueBuilder {
                 )
                 .with_token_url(&self.token_url, self.allow_insecure_http)?
                 .with_http_client(http.clone());
-                Authenticator::OAuth(
-                    OAuthSession::new(oauth, credentials, self.on_rotated)
-                        .map_err(|_| BuildError::InvalidHeader { what: "access token" })?,
-                )
+                let session =
+                    OAuthSession::new(oauth, credentials, self.on_rotated).map_err(|_| {
+                        BuildError::InvalidHeader {
+                            what: "access token",
+                        }
+                    })?;
+                Authenticator::OAuth(Box::new(session))
             }
         };
         let executor = Executor {
@@ -328,9 +336,19 @@ mod tests {
             Err(BuildError::InsecureUrl { .. })
         ));
         assert!(parse_endpoint("http://127.0.0.1:1", "base URL", true).is_ok());
-        for bad in ["", "api.fanvue.com", "ftp://x", "https://user:pw@x", "https://x/#f", "https://"] {
+        for bad in [
+            "",
+            "api.fanvue.com",
+            "ftp://x",
+            "https://user:pw@x",
+            "https://x/#f",
+            "https://",
+        ] {
             assert!(
-                matches!(parse_endpoint(bad, "base URL", true), Err(BuildError::InvalidUrl { .. })),
+                matches!(
+                    parse_endpoint(bad, "base URL", true),
+                    Err(BuildError::InvalidUrl { .. })
+                ),
                 "{bad}"
             );
         }
@@ -342,10 +360,17 @@ mod tests {
         assert!(matches!(err, Error::Build(BuildError::MissingCredentials)));
         let err = Fanvue::builder()
             .access_token("a".to_string())
-            .oauth(OAuthCredentials::new("id", "s".to_string(), "r".to_string()))
+            .oauth(OAuthCredentials::new(
+                "id",
+                "s".to_string(),
+                "r".to_string(),
+            ))
             .build()
             .unwrap_err();
-        assert!(matches!(err, Error::Build(BuildError::ConflictingCredentials)));
+        assert!(matches!(
+            err,
+            Error::Build(BuildError::ConflictingCredentials)
+        ));
         let err = Fanvue::builder()
             .access_token("a".to_string())
             .base_url("http://localhost:1")
@@ -357,7 +382,10 @@ mod tests {
             .api_version("bad\nversion")
             .build()
             .unwrap_err();
-        assert!(matches!(err, Error::Build(BuildError::InvalidHeader { .. })));
+        assert!(matches!(
+            err,
+            Error::Build(BuildError::InvalidHeader { .. })
+        ));
         let err = Fanvue::builder()
             .access_token("line\nbreak".to_string())
             .build()
@@ -367,13 +395,49 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let fanvue = Fanvue::builder().access_token("tok".to_string()).build().unwrap();
+        let fanvue = Fanvue::builder()
+            .access_token("tok".to_string())
+            .build()
+            .unwrap();
         assert_eq!(fanvue.api_version(), fanvue_api::API_VERSION);
         assert_eq!(fanvue.base_url().as_str(), "https://api.fanvue.com/");
         assert_eq!(fanvue.retry_policy(), &RetryPolicy::default());
         assert!(DEFAULT_USER_AGENT.starts_with("fanvue-rust/0.1.0"));
-        let debug = format!("{fanvue:?} {:?}", Fanvue::builder().access_token("tok-secret".to_string()));
+        let debug = format!(
+            "{fanvue:?} {:?}",
+            Fanvue::builder().access_token("tok-secret".to_string())
+        );
         assert!(!debug.contains("tok-secret"));
-        let _ = fanvue.transfer_client();
+    }
+
+    /// Reads one request head from `listener`.
+    async fn request_head(listener: tokio::net::TcpListener) -> String {
+        use tokio::io::AsyncReadExt as _;
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.unwrap() == 1 {
+            head.push(byte[0]);
+        }
+        String::from_utf8_lossy(&head).to_ascii_lowercase()
+    }
+
+    #[tokio::test]
+    async fn transfer_client_sends_no_credentials_or_api_headers() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/bucket/key?X-Amz-Signature=abc",
+            listener.local_addr().unwrap()
+        );
+        let fanvue = Fanvue::builder()
+            .access_token("tok-transfer".to_string())
+            .build()
+            .unwrap();
+        let put = fanvue.transfer_client().put(url).body("part").send();
+        let (head, _) = tokio::join!(request_head(listener), put);
+        assert!(head.starts_with("put /bucket/key?"), "{head}");
+        assert!(!head.contains("authorization"), "{head}");
+        assert!(!head.contains("tok-transfer"));
+        assert!(!head.contains("x-fanvue"), "{head}");
     }
 }

@@ -149,7 +149,9 @@ pub enum BuildError {
         reason: String,
     },
     /// A plain `http://` URL without [`allow_insecure_http`](crate::FanvueBuilder::allow_insecure_http).
-    #[error("{what} uses plain http; call allow_insecure_http(true) to allow it (local servers only)")]
+    #[error(
+        "{what} uses plain http; call allow_insecure_http(true) to allow it (local servers only)"
+    )]
     InsecureUrl {
         /// Which URL.
         what: &'static str,
@@ -158,7 +160,9 @@ pub enum BuildError {
     #[error("no credentials: call access_token(..) or oauth(..)")]
     MissingCredentials,
     /// Both an access token and OAuth credentials were given.
-    #[error("both access_token(..) and oauth(..) were given; pass the access token in OAuthCredentials instead")]
+    #[error(
+        "both access_token(..) and oauth(..) were given; pass the access token in OAuthCredentials instead"
+    )]
     ConflictingCredentials,
     /// A value that must go into a header is not a valid header value.
     #[error("invalid {what}: not a valid HTTP header value")]
@@ -173,7 +177,10 @@ pub enum BuildError {
 
 /// An HTTP error response as received: status, headers and the raw body.
 #[derive(Clone)]
-pub struct ErrorResponse {
+pub struct ErrorResponse(Box<ResponseParts>);
+
+#[derive(Clone)]
+struct ResponseParts {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
@@ -182,39 +189,39 @@ pub struct ErrorResponse {
 impl ErrorResponse {
     /// Wraps a received response.
     pub fn new(status: StatusCode, headers: HeaderMap, body: Bytes) -> Self {
-        Self {
+        Self(Box::new(ResponseParts {
             status,
             headers,
             body,
-        }
+        }))
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The response headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.0.headers
     }
 
     /// The raw body.
     pub fn body(&self) -> &Bytes {
-        &self.body
+        &self.0.body
     }
 
     /// The body as text (invalid UTF-8 replaced).
     pub fn text(&self) -> Cow<'_, str> {
-        String::from_utf8_lossy(&self.body)
+        String::from_utf8_lossy(&self.0.body)
     }
 }
 
 impl fmt::Debug for ErrorResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ErrorResponse")
-            .field("status", &self.status)
-            .field("body", &snippet(&self.body))
+            .field("status", &self.0.status)
+            .field("body", &snippet(&self.0.body))
             .finish_non_exhaustive()
     }
 }
@@ -274,8 +281,8 @@ impl Error {
     /// Maps an HTTP error response (status ≥ 400, or any status that is not
     /// a documented success) to its variant. Never panics, whatever the body.
     pub fn from_response(response: ErrorResponse) -> Self {
-        let body = ApiErrorBody::parse(&response.body);
-        let status = response.status;
+        let body = ApiErrorBody::parse(response.body());
+        let status = response.status();
         match status.as_u16() {
             401 => Error::Unauthorized {
                 message: body.error.or(body.message),
@@ -295,7 +302,7 @@ impl Error {
                 response,
             },
             429 => {
-                let headers = &response.headers;
+                let headers = response.headers();
                 Error::RateLimited {
                     retry_after: crate::retry::retry_after(headers, SystemTime::now()),
                     limit: header_u64(headers, "x-ratelimit-limit"),
@@ -441,7 +448,11 @@ mod tests {
 
     #[test]
     fn validation_list() {
-        let err = Error::from_response(response(400, &[], r#"{"errors":["name is required","size too big"]}"#));
+        let err = Error::from_response(response(
+            400,
+            &[],
+            r#"{"errors":["name is required","size too big"]}"#,
+        ));
         match &err {
             Error::Validation { messages, .. } => {
                 assert_eq!(messages, &["name is required", "size too big"])
@@ -459,7 +470,9 @@ mod tests {
             &[],
             r#"{"error":"Bad Request","message":"API version 1999-01-01 is not supported"}"#,
         ));
-        assert!(matches!(err, Error::UnsupportedVersion { message: Some(ref m), .. } if m.contains("1999")));
+        assert!(
+            matches!(err, Error::UnsupportedVersion { message: Some(ref m), .. } if m.contains("1999"))
+        );
     }
 
     #[test]
@@ -515,12 +528,31 @@ mod tests {
 
     #[test]
     fn statuses_map_to_variants() {
-        assert!(matches!(Error::from_response(response(401, &[], r#"{"error":"Unauthorized"}"#)), Error::Unauthorized { message: Some(_), .. }));
-        assert!(matches!(Error::from_response(response(403, &[], "")), Error::Forbidden { message: None, .. }));
-        assert!(matches!(Error::from_response(response(404, &[], r#"{"message":"Media not found"}"#)), Error::NotFound { message: Some(ref m), .. } if m == "Media not found"));
-        assert!(matches!(Error::from_response(response(503, &[], "<html>")), Error::Server { status, .. } if status == 503));
-        assert!(matches!(Error::from_response(response(409, &[], "{}")), Error::UnexpectedStatus { .. }));
-        assert!(matches!(Error::from_response(response(302, &[], "")), Error::UnexpectedStatus { .. }));
+        assert!(matches!(
+            Error::from_response(response(401, &[], r#"{"error":"Unauthorized"}"#)),
+            Error::Unauthorized {
+                message: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            Error::from_response(response(403, &[], "")),
+            Error::Forbidden { message: None, .. }
+        ));
+        assert!(
+            matches!(Error::from_response(response(404, &[], r#"{"message":"Media not found"}"#)), Error::NotFound { message: Some(ref m), .. } if m == "Media not found")
+        );
+        assert!(
+            matches!(Error::from_response(response(503, &[], "<html>")), Error::Server { status, .. } if status == 503)
+        );
+        assert!(matches!(
+            Error::from_response(response(409, &[], "{}")),
+            Error::UnexpectedStatus { .. }
+        ));
+        assert!(matches!(
+            Error::from_response(response(302, &[], "")),
+            Error::UnexpectedStatus { .. }
+        ));
     }
 
     #[test]

@@ -13,8 +13,8 @@ use reqwest::{Response, StatusCode};
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
-use crate::auth::session::{AuthHeader, Authenticator};
 use crate::auth::AuthError;
+use crate::auth::session::{AuthHeader, Authenticator};
 use crate::call;
 use crate::error::{Error, ErrorResponse};
 use crate::retry::{self, RetryPolicy};
@@ -67,7 +67,7 @@ struct Failure {
 
 enum Outcome {
     /// A response with a retryable status (429, 502, 503, 504).
-    Response(Response),
+    Response(Box<Response>),
     Transport(reqwest::Error),
     Auth(AuthError),
 }
@@ -111,9 +111,7 @@ impl Executor {
             || options
                 .retry_non_idempotent
                 .unwrap_or(self.policy.retry_non_idempotent);
-        let replayable = request
-            .body()
-            .is_none_or(|body| body.as_bytes().is_some());
+        let replayable = request.body().is_none_or(|body| body.as_bytes().is_some());
         let attempts = Attempts::default();
 
         let result = if replayable {
@@ -151,7 +149,7 @@ impl Executor {
         let response = match result {
             Ok(response) => response,
             Err(failure) => match failure.outcome {
-                Outcome::Response(response) => response,
+                Outcome::Response(response) => *response,
                 Outcome::Transport(error) => {
                     tracing::debug!(error = %error, "request failed");
                     return Err(error);
@@ -256,7 +254,7 @@ fn classify(
                 )
             };
             Err(Failure {
-                outcome: Outcome::Response(response),
+                outcome: Outcome::Response(Box::new(response)),
                 retryable: idempotent,
                 wait_hint,
                 reason,
@@ -306,4 +304,45 @@ async fn finish(response: Response) -> reqwest::Result<Response> {
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
     Ok(Response::from(rebuilt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::session::Authenticator;
+    use secrecy::SecretString;
+
+    static META: OperationMeta = OperationMeta {
+        operation_id: "get-current-user",
+        method: "GET",
+        path: "/users/me",
+        tag: "users",
+    };
+
+    #[tokio::test]
+    async fn refuses_urls_outside_the_api_origin() {
+        let api = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        other.set_nonblocking(true).unwrap();
+        let api_url = url::Url::parse(&format!("http://{}", api.local_addr().unwrap())).unwrap();
+        let executor = Executor {
+            origin: api_url.origin(),
+            auth: Authenticator::static_token(&SecretString::from("tok")).unwrap(),
+            api_version: HeaderValue::from_static("2025-06-26"),
+            user_agent: HeaderValue::from_static("test"),
+            policy: RetryPolicy::none(),
+            timeout: None,
+        };
+        let client = reqwest::Client::new();
+        for url in [
+            format!("http://{}/users/me", other.local_addr().unwrap()),
+            format!("https://{}/users/me", api.local_addr().unwrap()),
+        ] {
+            let request = client.get(url.as_str()).build().unwrap();
+            let result = executor.execute(&client, request, &META).await;
+            assert!(result.is_err(), "{url}");
+        }
+        // nothing connected to the other host
+        assert!(other.accept().is_err());
+    }
 }

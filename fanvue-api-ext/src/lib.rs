@@ -23,6 +23,8 @@
 //! id, method, path template, status, attempt count and latency (never a
 //! token or a filled-in path).
 
+#![warn(missing_docs)]
+
 pub mod auth;
 mod call;
 pub mod client;

@@ -11,16 +11,16 @@
 //! use fanvue_api_ext::prelude::*;
 //! use futures::TryStreamExt as _;
 //!
-//! let media: Vec<_> = fanvue
+//! let followers: Vec<_> = fanvue
 //!     .api()
-//!     .get_users_media_list()
+//!     .list_followers()
 //!     .paginate()
 //!     .page_size(50)
 //!     .max_items(120)
 //!     .items()
 //!     .try_collect()
 //!     .await?;
-//! # let _ = media; Ok(()) }
+//! # let _ = followers; Ok(()) }
 //! ```
 
 use futures::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};

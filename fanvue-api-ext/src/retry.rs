@@ -209,26 +209,44 @@ mod tests {
     #[test]
     fn retry_after_seconds_date_and_reset() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(retry_after(&headers(&[("retry-after", "1")]), now), Some(Duration::from_secs(1)));
-        assert_eq!(retry_after(&headers(&[("retry-after", " 30 ")]), now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "1")]), now),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", " 30 ")]), now),
+            Some(Duration::from_secs(30))
+        );
         // 2023-11-14T22:13:20Z is 1_700_000_000; 5 s later:
         assert_eq!(
-            retry_after(&headers(&[("retry-after", "Tue, 14 Nov 2023 22:13:25 GMT")]), now),
+            retry_after(
+                &headers(&[("retry-after", "Tue, 14 Nov 2023 22:13:25 GMT")]),
+                now
+            ),
             Some(Duration::from_secs(5))
         );
         // a date in the past means "now"
         assert_eq!(
-            retry_after(&headers(&[("retry-after", "Tue, 14 Nov 2023 22:00:00 GMT")]), now),
+            retry_after(
+                &headers(&[("retry-after", "Tue, 14 Nov 2023 22:00:00 GMT")]),
+                now
+            ),
             Some(Duration::ZERO)
         );
         assert_eq!(
             retry_after(&headers(&[("x-ratelimit-reset", "1700000003")]), now),
             Some(Duration::from_secs(3))
         );
-        assert_eq!(retry_after(&headers(&[("x-ratelimit-reset", "12")]), now), Some(Duration::from_secs(12)));
+        assert_eq!(
+            retry_after(&headers(&[("x-ratelimit-reset", "12")]), now),
+            Some(Duration::from_secs(12))
+        );
         // garbage Retry-After falls back to the reset header, then to nothing
         assert_eq!(
-            retry_after(&headers(&[("retry-after", "soon"), ("x-ratelimit-reset", "2")]), now),
+            retry_after(
+                &headers(&[("retry-after", "soon"), ("x-ratelimit-reset", "2")]),
+                now
+            ),
             Some(Duration::from_secs(2))
         );
         assert_eq!(retry_after(&headers(&[("retry-after", "-1")]), now), None);
@@ -246,7 +264,10 @@ mod tests {
             let delays: Vec<_> = policy.backoff().collect();
             assert_eq!(delays.len(), 5, "max_attempts - 1 delays");
             for (delay, bound) in delays.iter().zip(bounds) {
-                assert!(*delay <= Duration::from_millis(bound), "{delay:?} > {bound}ms");
+                assert!(
+                    *delay <= Duration::from_millis(bound),
+                    "{delay:?} > {bound}ms"
+                );
             }
         }
         // full jitter: not always the bound
@@ -262,11 +283,17 @@ mod tests {
         let ms = Duration::from_millis;
         assert_eq!(policy.next_delay(Some(ms(50)), None, ms(0)), Some(ms(50)));
         // the server's hint wins over the schedule
-        assert_eq!(policy.next_delay(Some(ms(50)), Some(ms(1000)), ms(0)), Some(ms(1000)));
+        assert_eq!(
+            policy.next_delay(Some(ms(50)), Some(ms(1000)), ms(0)),
+            Some(ms(1000))
+        );
         // attempts exhausted: no delay even with a hint
         assert_eq!(policy.next_delay(None, Some(ms(1000)), ms(0)), None);
         // would end beyond max_elapsed
-        assert_eq!(policy.next_delay(Some(ms(50)), Some(ms(9_500)), ms(600)), None);
+        assert_eq!(
+            policy.next_delay(Some(ms(50)), Some(ms(9_500)), ms(600)),
+            None
+        );
         assert_eq!(policy.next_delay(Some(ms(50)), None, ms(9_960)), None);
     }
 

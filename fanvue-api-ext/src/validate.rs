@@ -70,18 +70,19 @@ pub fn part_number(part: u64) -> Result<u64, Error> {
 pub fn check_request(url: &Url, operation: &OperationMeta) -> Result<(), Error> {
     check_path(url.path(), operation.path)?;
     for (name, value) in url.query_pairs() {
+        let what = format!("query parameter {name}");
         match name.as_ref() {
-            "page" => {
-                page_number(integer(&format!("query parameter {name}"), &value)?)?;
+            "page" if integer(&what, &value)? < 1 => {
+                return Err(Error::invalid_input(what, "pages start at 1"));
             }
             "size" | "limit" => {
-                let n = integer(&format!("query parameter {name}"), &value)?;
-                page_size(n, MAX_PAGE_SIZE).map_err(|_| {
-                    Error::invalid_input(
-                        format!("query parameter {name}"),
+                let n = integer(&what, &value)?;
+                if !(1..=MAX_PAGE_SIZE).contains(&n) {
+                    return Err(Error::invalid_input(
+                        what,
                         format!("{n} is outside 1..={MAX_PAGE_SIZE}"),
-                    )
-                })?;
+                    ));
+                }
             }
             _ => {}
         }
@@ -110,7 +111,9 @@ fn check_path(path: &str, template: &str) -> Result<(), Error> {
         if name == "uuid" || name.ends_with("Uuid") || name.ends_with("_uuid") {
             uuid(&what, &value)?;
         } else if name == "partNumber" || name == "part_number" {
-            part_number(integer(&what, &value)?)?;
+            let part = integer(&what, &value)?;
+            part_number(part)
+                .map_err(|_| Error::invalid_input(&what, format!("{part} is outside 1..=10000")))?;
         }
     }
     Ok(())
@@ -122,8 +125,13 @@ fn integer(what: &str, value: &str) -> Result<u64, Error> {
         return Ok(n);
     }
     match value.parse::<f64>() {
-        Ok(f) if f.is_finite() && f.fract() == 0.0 && f >= 0.0 && f <= u64::MAX as f64 => Ok(f as u64),
-        _ => Err(Error::invalid_input(what, format!("{value:?} is not a whole number ≥ 0"))),
+        Ok(f) if f.is_finite() && f.fract() == 0.0 && f >= 0.0 && f <= u64::MAX as f64 => {
+            Ok(f as u64)
+        }
+        _ => Err(Error::invalid_input(
+            what,
+            format!("{value:?} is not a whole number ≥ 0"),
+        )),
     }
 }
 
@@ -160,12 +168,30 @@ mod tests {
     #[test]
     fn uuid_params() {
         assert!(check(&format!("https://h/media/{ID}"), "/media/{uuid}").is_ok());
-        assert!(check(&format!("https://h/prefix/creators/{ID}/media/{ID}"), "/creators/{creatorUserUuid}/media/{uuid}").is_ok());
-        for bad in ["", "%20", "not-a-uuid", "00000000-0000-0000-0000-000000000000"] {
+        assert!(
+            check(
+                &format!("https://h/prefix/creators/{ID}/media/{ID}"),
+                "/creators/{creatorUserUuid}/media/{uuid}"
+            )
+            .is_ok()
+        );
+        for bad in [
+            "",
+            "%20",
+            "not-a-uuid",
+            "00000000-0000-0000-0000-000000000000",
+        ] {
             let err = check(&format!("https://h/media/{bad}"), "/media/{uuid}").unwrap_err();
-            assert!(matches!(&err, Error::InvalidInput { what, .. } if what == "path parameter uuid"), "{bad}: {err}");
+            assert!(
+                matches!(&err, Error::InvalidInput { what, .. } if what == "path parameter uuid"),
+                "{bad}: {err}"
+            );
         }
-        let err = check(&format!("https://h/creators//media/{ID}"), "/creators/{creatorUserUuid}/media/{uuid}").unwrap_err();
+        let err = check(
+            &format!("https://h/creators//media/{ID}"),
+            "/creators/{creatorUserUuid}/media/{uuid}",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("creatorUserUuid"));
     }
 
@@ -176,10 +202,19 @@ mod tests {
         assert!(check("https://h/media/uploads/abc/parts/10000/url", t).is_ok());
         assert!(check("https://h/media/uploads/abc/parts/7.0/url", t).is_ok());
         for bad in ["0", "10001", "-1", "1.5", "x", "NaN"] {
-            assert!(check(&format!("https://h/media/uploads/abc/parts/{bad}/url"), t).is_err(), "{bad}");
+            assert!(
+                check(&format!("https://h/media/uploads/abc/parts/{bad}/url"), t).is_err(),
+                "{bad}"
+            );
         }
         assert!(check("https://h/media/uploads//parts/1/url", t).is_err());
-        assert!(check("https://h/vault/folders/My%20Folder", "/vault/folders/{folderName}").is_ok());
+        assert!(
+            check(
+                "https://h/vault/folders/My%20Folder",
+                "/vault/folders/{folderName}"
+            )
+            .is_ok()
+        );
         assert!(check("https://h/vault/folders/", "/vault/folders/{folderName}").is_err());
     }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use fanvue_api_ext::upload::{
     MediaType, Phase, Progress, SourceError, UploadError, UploadSource, ValidationError,
 };
-use fanvue_fake::model::Creator;
+use fanvue_fake::model::{Creator, MediaType as FakeMediaType};
 use upload_common::*;
 
 /// Uploads `data` as a file with 5 MiB parts and checks the fake assembled the same bytes.
@@ -28,8 +28,17 @@ async fn round_trip_file(len: usize, seed: u64) {
     let info = fake.upload_for_media(uuid).expect("session exists");
     let parts = len.div_ceil(5 * MIB) as u32;
     assert_eq!(info.part_attempts.len() as u32, parts);
-    assert!(info.part_attempts.values().all(|n| *n == 1), "{:?}", info.part_attempts);
-    let name = file.path().file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        info.part_attempts.values().all(|n| *n == 1),
+        "{:?}",
+        info.part_attempts
+    );
+    let name = file
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     assert_eq!(info.filename, name);
     assert_eq!(info.name, name);
     assert_s3_clean(&fake);
@@ -50,7 +59,7 @@ async fn one_byte_from_memory() {
     let info = fake.upload_for_media(uuid).unwrap();
     assert_eq!(info.name, "A dot");
     assert_eq!(info.filename, "dot.png");
-    assert_eq!(info.media_type.to_string(), "image");
+    assert_eq!(info.media_type, FakeMediaType::Image);
     assert_s3_clean(&fake);
 }
 
@@ -80,15 +89,25 @@ async fn two_hundred_mib_file_with_default_settings() {
         .expect("upload succeeds");
     let uuid = uuid_of(&media);
     assert_assembled(&fake, uuid, &sha, len);
-    assert!(fake.max_concurrent_part_puts() > 1, "parts went out concurrently");
-    assert!(fake.max_concurrent_part_puts() <= 8, "at most the default concurrency");
+    assert!(
+        fake.max_concurrent_part_puts() > 1,
+        "parts went out concurrently"
+    );
+    assert!(
+        fake.max_concurrent_part_puts() <= 8,
+        "at most the default concurrency"
+    );
     let events = events.lock().unwrap();
     let last = events.last().unwrap();
     assert_eq!(last.phase, Phase::Done);
     assert_eq!(last.bytes_sent, len as u64);
     assert_eq!(last.parts_done, last.parts_total);
     assert_eq!(last.parts_total, len.div_ceil(8 * MIB) as u32);
-    assert!(events.windows(2).all(|w| w[0].bytes_sent <= w[1].bytes_sent));
+    assert!(
+        events
+            .windows(2)
+            .all(|w| w[0].bytes_sent <= w[1].bytes_sent)
+    );
     assert_s3_clean(&fake);
 }
 
@@ -122,7 +141,10 @@ async fn reader_source_and_content_sniffing() {
     .expect("upload succeeds");
     let uuid = uuid_of(&media);
     assert_assembled(&fake, uuid, &sha256_hex(&data), data.len());
-    assert_eq!(fake.upload_for_media(uuid).unwrap().media_type.to_string(), "image");
+    assert_eq!(
+        fake.upload_for_media(uuid).unwrap().media_type,
+        FakeMediaType::Image
+    );
     let last = progress_rx.borrow().clone();
     assert_eq!(last.phase, Phase::Done);
     assert_eq!((last.parts_done, last.parts_total), (3, 3));
@@ -143,7 +165,7 @@ async fn reader_source_and_content_sniffing() {
 async fn agency_upload_for_a_creator() {
     let fake = fake().await;
     let fanvue = client(&fake);
-    let creator = Creator::sample(0).uuid;
+    let creator = Creator::sample(0).user.uuid;
     let data = pseudo_random(6 * MIB, 6);
     let media = quick(fanvue.media().upload(data.clone()))
         .filename("creator.mp3")
@@ -156,7 +178,7 @@ async fn agency_upload_for_a_creator() {
     assert_assembled(&fake, uuid, &sha256_hex(&data), data.len());
     let info = fake.upload_for_media(uuid).unwrap();
     assert_eq!(info.creator, Some(creator));
-    assert_eq!(info.media_type.to_string(), "audio");
+    assert_eq!(info.media_type, FakeMediaType::Audio);
     assert!(fake.request_count(fanvue_fake::ApiRoute::CreatorCreateUpload) == 1);
     assert!(fake.request_count(fanvue_fake::ApiRoute::CreatorCompleteUpload) == 1);
     assert!(fake.request_count(fanvue_fake::ApiRoute::CreatorMediaGet) >= 1);
@@ -174,10 +196,7 @@ async fn processing_error_is_typed() {
         .send()
         .await
         .expect_err("processing fails");
-    assert!(
-        matches!(err, UploadError::Processing { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, UploadError::Processing { .. }), "{err:?}");
     assert_eq!(err.phase(), Phase::Processing);
 }
 
@@ -211,7 +230,11 @@ async fn processing_timeout_then_resume_only_polls() {
 /// Asserts `err` happened before any request reached the fake.
 fn assert_no_request(fake: &fanvue_fake::FakeFanvue, err: &UploadError) {
     assert!(err.resume_state().is_none(), "{err:?}");
-    assert!(fake.api_requests().is_empty(), "API requests: {:?}", fake.api_requests());
+    assert!(
+        fake.api_requests().is_empty(),
+        "API requests: {:?}",
+        fake.api_requests()
+    );
     assert!(fake.s3_requests().is_empty(), "S3 requests were made");
 }
 
@@ -241,8 +264,16 @@ async fn bad_input_fails_before_any_request() {
     assert_no_request(&fake, &err);
 
     let (empty, _) = temp_file(0, 1, ".jpg");
-    let err = fanvue.media().upload(empty.path()).send().await.expect_err("empty file");
-    assert!(matches!(err, UploadError::Validation(ValidationError::EmptySource)), "{err:?}");
+    let err = fanvue
+        .media()
+        .upload(empty.path())
+        .send()
+        .await
+        .expect_err("empty file");
+    assert!(
+        matches!(err, UploadError::Validation(ValidationError::EmptySource)),
+        "{err:?}"
+    );
     assert_no_request(&fake, &err);
 
     let short = UploadSource::reader(std::io::Cursor::new(vec![0xFFu8, 0xD8, 0xFF, 0]), 100);
@@ -254,7 +285,16 @@ async fn bad_input_fails_before_any_request() {
         .await
         .expect_err("reader shorter than declared");
     assert!(
-        matches!(err, UploadError::Io { source: SourceError::TooShort { expected: 100, actual: 4 }, .. }),
+        matches!(
+            err,
+            UploadError::Io {
+                source: SourceError::TooShort {
+                    expected: 100,
+                    actual: 4
+                },
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_no_request(&fake, &err);
@@ -267,7 +307,16 @@ async fn bad_input_fails_before_any_request() {
         .send()
         .await
         .expect_err("reader longer than declared");
-    assert!(matches!(err, UploadError::Io { source: SourceError::TooLong { expected: 10 }, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            UploadError::Io {
+                source: SourceError::TooLong { expected: 10 },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_no_request(&fake, &err);
 
     let err = fanvue
@@ -278,13 +327,27 @@ async fn bad_input_fails_before_any_request() {
         .await
         .expect_err("unknown media type");
     assert!(
-        matches!(err, UploadError::Validation(ValidationError::UnknownMediaType { .. })),
+        matches!(
+            err,
+            UploadError::Validation(ValidationError::UnknownMediaType { .. })
+        ),
         "{err:?}"
     );
     assert_no_request(&fake, &err);
 
-    let err = fanvue.media().upload(vec![1u8]).send().await.expect_err("no filename");
-    assert!(matches!(err, UploadError::Validation(ValidationError::MissingFilename)), "{err:?}");
+    let err = fanvue
+        .media()
+        .upload(vec![1u8])
+        .send()
+        .await
+        .expect_err("no filename");
+    assert!(
+        matches!(
+            err,
+            UploadError::Validation(ValidationError::MissingFilename)
+        ),
+        "{err:?}"
+    );
     let err = fanvue
         .media()
         .upload(vec![1u8])
@@ -293,7 +356,13 @@ async fn bad_input_fails_before_any_request() {
         .send()
         .await
         .expect_err("part too small");
-    assert!(matches!(err, UploadError::Validation(ValidationError::PartSizeTooSmall { .. })), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            UploadError::Validation(ValidationError::PartSizeTooSmall { .. })
+        ),
+        "{err:?}"
+    );
     let err = fanvue
         .media()
         .upload(vec![1u8])
@@ -302,7 +371,13 @@ async fn bad_input_fails_before_any_request() {
         .send()
         .await
         .expect_err("zero concurrency");
-    assert!(matches!(err, UploadError::Validation(ValidationError::ZeroConcurrency)), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            UploadError::Validation(ValidationError::ZeroConcurrency)
+        ),
+        "{err:?}"
+    );
     let err = fanvue
         .media()
         .upload(vec![1u8])
@@ -311,7 +386,13 @@ async fn bad_input_fails_before_any_request() {
         .send()
         .await
         .expect_err("empty name");
-    assert!(matches!(err, UploadError::Validation(ValidationError::BadLength { field: "name", .. })), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            UploadError::Validation(ValidationError::BadLength { field: "name", .. })
+        ),
+        "{err:?}"
+    );
     assert_no_request(&fake, &err);
     let _ = MediaType::Image;
 }

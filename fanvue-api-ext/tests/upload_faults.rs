@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fanvue_api_ext::upload::{PartRetryPolicy, UploadBuilder};
-use fanvue_fake::{ApiRoute, Fault, FakeFanvue, FaultTarget};
+use fanvue_fake::{ApiRoute, FakeFanvue, Fault, FaultTarget};
 use upload_common::*;
 
 /// 11 MiB + 3 bytes: three 5 MiB parts.
@@ -25,7 +25,10 @@ async fn upload_survives(
     let builder = quick(fanvue.media().upload(data.clone()))
         .filename("clip.mp4")
         .part_size(5 * MIB as u64);
-    let media = configure(builder).send().await.expect("upload survives the fault");
+    let media = configure(builder)
+        .send()
+        .await
+        .expect("upload survives the fault");
     let uuid = uuid_of(&media);
     assert_assembled(fake, uuid, &sha256_hex(&data), LEN);
     assert_s3_clean(fake);
@@ -50,12 +53,18 @@ async fn an_expired_url_is_replaced_by_a_fresh_one() {
     fake.expire_first_url_for_part(1);
     fake.expire_first_url_for_part(3);
     let counts = upload_survives(&fake, &client(&fake), |b| b).await;
-    assert_eq!(counts.get(&1), Some(&2));
-    assert_eq!(counts.get(&2), Some(&1));
-    assert_eq!(counts.get(&3), Some(&2));
+    // The expired URLs were refused before the part was accepted: one stored
+    // PUT per part, but a second URL for parts 1 and 3.
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
     let info = fake.uploads().pop().unwrap();
     assert_eq!(info.urls_issued.get(&1), Some(&2));
     assert_eq!(info.urls_issued.get(&2), Some(&1));
+    assert_eq!(info.urls_issued.get(&3), Some(&2));
+    let refused = fake
+        .s3_requests()
+        .len()
+        .saturating_sub(counts.values().sum::<u32>() as usize);
+    assert_eq!(refused, 2, "two PUTs hit an expired URL");
 }
 
 #[tokio::test]
@@ -66,7 +75,10 @@ async fn rate_limits_on_the_api_are_waited_out() {
     fake.rate_limit(ApiRoute::MediaGet, 1, 1);
     let started = std::time::Instant::now();
     upload_survives(&fake, &client(&fake), |b| b).await;
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
     assert_eq!(fake.request_count(ApiRoute::CreateUpload), 2);
     assert_eq!(fake.request_count(ApiRoute::PartUrl), 5);
 }

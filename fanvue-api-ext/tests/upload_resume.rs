@@ -32,7 +32,11 @@ async fn resume_after_a_failed_part_sends_only_the_missing_parts() {
     let UploadError::PartUpload { part: 3, state, .. } = &err else {
         panic!("expected part 3 to fail, got {err:?}");
     };
-    let done: Vec<u32> = state.completed_parts.iter().map(|p| p.part_number).collect();
+    let done: Vec<u32> = state
+        .completed_parts
+        .iter()
+        .map(|p| p.part_number)
+        .collect();
     assert_eq!(done, vec![1, 2]);
     assert_eq!(checkpoints.lock().unwrap().last(), Some(&**state));
     // The state survives a trip through JSON (e.g. a file).
@@ -117,7 +121,11 @@ async fn assert_no_more_puts(fake: &FakeFanvue) -> usize {
     // Observation window (not synchronisation): uploads still running would
     // start their next part within ~0.3 s.
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(fake.s3_requests().len(), before, "a part was sent after cancellation");
+    assert_eq!(
+        fake.s3_requests().len(),
+        before,
+        "a part was sent after cancellation"
+    );
     before
 }
 
@@ -195,4 +203,39 @@ async fn dropping_the_future_stops_the_part_uploads() {
     assert!(seen < 8, "not every part was sent ({seen} PUTs)");
     assert!(fake.assembled(media_uuid).is_none());
     assert_eq!(fake.request_count(fanvue_fake::ApiRoute::CompleteUpload), 0);
+}
+
+#[tokio::test]
+async fn resume_after_an_unrecorded_completion_goes_on_to_processing() {
+    let fake = fake().await;
+    let fanvue = client(&fake);
+    let data = pseudo_random(6 * MIB, 25);
+    let checkpoints: Arc<Mutex<Vec<UploadState>>> = Arc::default();
+    let sink = checkpoints.clone();
+    quick(fanvue.media().upload(data.clone()))
+        .filename("a.mp4")
+        .part_size(5 * MIB as u64)
+        .on_checkpoint(move |s| sink.lock().unwrap().push(s.clone()))
+        .send()
+        .await
+        .expect("upload succeeds");
+    // The last state saved before completion: every part done, session not
+    // marked complete (as if the process died right after completing).
+    let state = checkpoints
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|s| !s.session_completed)
+        .cloned()
+        .unwrap();
+    assert_eq!(state.completed_parts.len(), 2);
+    let puts = fake.s3_requests().len();
+    let media = quick(fanvue.media().resume(state.clone(), data))
+        .send()
+        .await
+        .expect("resume sees the completed media");
+    assert_eq!(uuid_of(&media), state.media_uuid);
+    assert_eq!(fake.s3_requests().len(), puts, "no part sent again");
+    assert_eq!(fake.request_count(fanvue_fake::ApiRoute::CompleteUpload), 2);
 }

@@ -107,7 +107,9 @@ fn sanitize_line(line: &str) -> String {
                 let close = rest.find('>');
                 let tag = close.map(|end| &rest[1..end]);
                 match tag {
-                    Some(inner) if inner.starts_with("http://") || inner.starts_with("https://") => {
+                    Some(inner)
+                        if inner.starts_with("http://") || inner.starts_with("https://") =>
+                    {
                         // Already an autolink.
                         out.push('<');
                         out.push_str(inner);
@@ -180,7 +182,9 @@ fn is_component(inner: &str) -> bool {
         .split(|ch: char| ch.is_whitespace())
         .next()
         .unwrap_or_default();
-    word.chars().next().is_some_and(|ch| ch.is_ascii_uppercase())
+    word.chars()
+        .next()
+        .is_some_and(|ch| ch.is_ascii_uppercase())
         && word.chars().all(|ch| ch.is_ascii_alphanumeric())
 }
 

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, ToTokens};
+use quote::{ToTokens, format_ident, quote};
 use syn::visit_mut::VisitMut;
 use syn::{Fields, GenericArgument, Item, PathArguments, ReturnType, Type};
 
@@ -55,11 +55,14 @@ pub fn generate(
         let name = &op.fn_name;
         quote! { #name => Some(&OPERATIONS[#i]), }
     });
-    let comma_arms = ops.iter().filter(|op| !op.comma_params.is_empty()).map(|op| {
-        let name = &op.fn_name;
-        let params = &op.comma_params;
-        quote! { #name => &[#(#params),*], }
-    });
+    let comma_arms = ops
+        .iter()
+        .filter(|op| !op.comma_params.is_empty())
+        .map(|op| {
+            let name = &op.fn_name;
+            let params = &op.comma_params;
+            quote! { #name => &[#(#params),*], }
+        });
     let page_lists: Vec<&str> = ops
         .iter()
         .filter(|op| matches!(op.list, Some(ListKind::PageNumber)))
@@ -126,7 +129,11 @@ pub fn generate(
 }
 
 fn operation_impl(builder: &Builder, index: usize) -> TokenStream {
-    let Builder { ident, response, error } = builder;
+    let Builder {
+        ident,
+        response,
+        error,
+    } = builder;
     quote! {
         impl<'a> crate::operation::Operation for builder::#ident<'a> {
             type Response = #response;
@@ -166,9 +173,12 @@ fn list_impl(
 
     Ok(match kind {
         ListKind::PageNumber => {
-            let pagination =
-                field(response_struct, "pagination").ok_or_else(|| fail("no `pagination` field"))?;
-            let pagination_ident = pagination.ident.clone().ok_or_else(|| fail("unnamed field"))?;
+            let pagination = field(response_struct, "pagination")
+                .ok_or_else(|| fail("no `pagination` field"))?;
+            let pagination_ident = pagination
+                .ident
+                .clone()
+                .ok_or_else(|| fail("unnamed field"))?;
             let (pagination_optional, pagination_ty) = strip_option(&pagination.ty);
             let pagination_struct = last_ident(pagination_ty)
                 .and_then(|name| structs.get(&name))
@@ -254,13 +264,19 @@ fn builders(file: &syn::File) -> Result<HashMap<String, Builder>, OpsError> {
         if imp.trait_.is_some() {
             continue;
         }
-        let Some(ident) = last_ident(&imp.self_ty) else { continue };
+        let Some(ident) = last_ident(&imp.self_ty) else {
+            continue;
+        };
         for member in &imp.items {
-            let syn::ImplItem::Fn(func) = member else { continue };
+            let syn::ImplItem::Fn(func) = member else {
+                continue;
+            };
             if func.sig.ident != "send" {
                 continue;
             }
-            let ReturnType::Type(_, ret) = &func.sig.output else { continue };
+            let ReturnType::Type(_, ret) = &func.sig.output else {
+                continue;
+            };
             let (Some(ok), Some(err)) = (generic(ret, 0), generic(ret, 1)) else {
                 continue;
             };
@@ -311,7 +327,9 @@ fn find_mod<'a>(items: &'a [Item], name: &str) -> Option<&'a [Item]> {
 
 /// The field whose wire name (serde rename or ident) is `json_name`.
 fn field<'a>(s: &'a syn::ItemStruct, json_name: &str) -> Option<&'a syn::Field> {
-    let Fields::Named(fields) = &s.fields else { return None };
+    let Fields::Named(fields) = &s.fields else {
+        return None;
+    };
     let rename = format!("rename = \"{json_name}\"");
     fields.named.iter().find(|f| {
         f.attrs
@@ -353,7 +371,9 @@ fn strip_option(ty: &Type) -> (bool, &Type) {
 /// `X` of `Vec<X>` or `Option<Vec<X>>`.
 fn vec_item(ty: &Type) -> Option<&Type> {
     let (_, ty) = strip_option(ty);
-    (last_ident(ty).as_deref() == Some("Vec")).then(|| generic(ty, 0)).flatten()
+    (last_ident(ty).as_deref() == Some("Vec"))
+        .then(|| generic(ty, 0))
+        .flatten()
 }
 
 /// Rewrites a type written inside `mod types` so it resolves one level up.
@@ -365,7 +385,9 @@ fn rooted(ty: &Type) -> Type {
             if node.qself.is_some() || node.path.leading_colon.is_some() {
                 return;
             }
-            let Some(first) = node.path.segments.first() else { return };
+            let Some(first) = node.path.segments.first() else {
+                return;
+            };
             let first = first.ident.to_string();
             const KEEP: &[&str] = &[
                 "crate", "self", "super", "std", "bool", "char", "str", "u8", "u16", "u32", "u64",

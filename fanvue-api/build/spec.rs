@@ -17,12 +17,16 @@ pub fn enrich(doc: &mut Value) {
     let mut tags_seen = Vec::new();
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
-            let Some(item) = item.as_object_mut() else { continue };
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
             for (method, op) in item.iter_mut() {
                 if !is_method(method) {
                     continue;
                 }
-                let Some(op) = op.as_object_mut() else { continue };
+                let Some(op) = op.as_object_mut() else {
+                    continue;
+                };
                 if let Some(tags) = op.get("tags").and_then(Value::as_array) {
                     tags_seen.extend(tags.iter().filter_map(Value::as_str).map(String::from));
                 }
@@ -34,10 +38,16 @@ pub fn enrich(doc: &mut Value) {
                 let scopes: Vec<String> = op
                     .get("x-fanvue-scopes")
                     .and_then(Value::as_array)
-                    .map(|s| s.iter().filter_map(Value::as_str).map(|s| format!("`{s}`")).collect())
+                    .map(|s| {
+                        s.iter()
+                            .filter_map(Value::as_str)
+                            .map(|s| format!("`{s}`"))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 if !scopes.is_empty() {
-                    description.push_str(&format!("\n\n**Required scopes:** {}", scopes.join(", ")));
+                    description
+                        .push_str(&format!("\n\n**Required scopes:** {}", scopes.join(", ")));
                 }
                 if let Some(url) = op
                     .get("externalDocs")
@@ -49,18 +59,26 @@ pub fn enrich(doc: &mut Value) {
                 if let Some(id) = op.get("operationId").and_then(Value::as_str) {
                     description.push_str(&format!("\n\nOperation id: `{id}`."));
                 }
-                op.insert("description".into(), Value::String(description.trim().to_string()));
+                op.insert(
+                    "description".into(),
+                    Value::String(description.trim().to_string()),
+                );
             }
         }
     }
     // Every tag used gets an entry with a description.
-    let tags = doc
-        .as_object_mut()
-        .map(|root| root.entry("tags").or_insert_with(|| Value::Array(Vec::new())));
+    let tags = doc.as_object_mut().map(|root| {
+        root.entry("tags")
+            .or_insert_with(|| Value::Array(Vec::new()))
+    });
     if let Some(Value::Array(tags)) = tags {
         for tag in tags.iter_mut() {
             if let Some(tag) = tag.as_object_mut() {
-                let name = tag.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+                let name = tag
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 tag.entry("description")
                     .or_insert_with(|| Value::String(default_tag_doc(&name)));
             }
@@ -68,7 +86,10 @@ pub fn enrich(doc: &mut Value) {
         tags_seen.sort();
         tags_seen.dedup();
         for name in tags_seen {
-            if !tags.iter().any(|t| t.get("name").and_then(Value::as_str) == Some(&name)) {
+            if !tags
+                .iter()
+                .any(|t| t.get("name").and_then(Value::as_str) == Some(&name))
+            {
                 tags.push(serde_json::json!({"name": name, "description": default_tag_doc(&name)}));
             }
         }
@@ -121,7 +142,9 @@ pub struct OperationInfo {
 pub fn operations(spec: &OpenAPI) -> Vec<OperationInfo> {
     let mut out = Vec::new();
     for (path, item) in spec.paths.iter() {
-        let ReferenceOr::Item(item) = item else { continue };
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
         for (method, op) in item.iter() {
             let params: Vec<&Parameter> = item
                 .parameters
@@ -148,11 +171,14 @@ pub fn operations(spec: &OpenAPI) -> Vec<OperationInfo> {
             let comma_params = params
                 .iter()
                 .filter_map(|p| match p {
-                    Parameter::Query { parameter_data, style: QueryStyle::Form, .. }
-                        if parameter_data.explode == Some(false)
-                            && param_schema(spec, p).is_some_and(|s| {
-                                matches!(s.schema_kind, SchemaKind::Type(Type::Array(_)))
-                            }) =>
+                    Parameter::Query {
+                        parameter_data,
+                        style: QueryStyle::Form,
+                        ..
+                    } if parameter_data.explode == Some(false)
+                        && param_schema(spec, p).is_some_and(|s| {
+                            matches!(s.schema_kind, SchemaKind::Type(Type::Array(_)))
+                        }) =>
                     {
                         Some(parameter_data.name.clone())
                     }
@@ -164,7 +190,11 @@ pub fn operations(spec: &OpenAPI) -> Vec<OperationInfo> {
                 id,
                 method: method.to_uppercase(),
                 path: path.clone(),
-                tag: op.tags.first().cloned().unwrap_or_else(|| "untagged".into()),
+                tag: op
+                    .tags
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "untagged".into()),
                 list,
                 max_page_size,
                 comma_params,
@@ -179,13 +209,17 @@ fn is_query(p: &Parameter) -> bool {
 }
 
 fn has_query(params: &[&Parameter], name: &str) -> bool {
-    params.iter().any(|p| is_query(p) && p.parameter_data_ref().name == name)
+    params
+        .iter()
+        .any(|p| is_query(p) && p.parameter_data_ref().name == name)
 }
 
 fn list_kind(spec: &OpenAPI, op: &Operation, params: &[&Parameter]) -> Option<ListKind> {
-    let response = op.responses.responses.iter().find_map(|(code, r)| {
-        (code.to_string() == "200").then_some(r)
-    })?;
+    let response = op
+        .responses
+        .responses
+        .iter()
+        .find_map(|(code, r)| (code.to_string() == "200").then_some(r))?;
     let response = match response {
         ReferenceOr::Item(r) => r,
         ReferenceOr::Reference { reference } => spec
@@ -213,7 +247,9 @@ fn list_kind(spec: &OpenAPI, op: &Operation, params: &[&Parameter]) -> Option<Li
     if props.iter().any(|(n, _)| n == "nextCursor") && has_query(params, "cursor") {
         for size_param in ["size", "limit"] {
             if has_query(params, size_param) {
-                return Some(ListKind::Cursor { size_param: size_param.into() });
+                return Some(ListKind::Cursor {
+                    size_param: size_param.into(),
+                });
             }
         }
     }
@@ -253,7 +289,10 @@ fn resolve_ref<'a>(spec: &'a OpenAPI, reference: &str) -> Option<&'a Schema> {
 }
 
 /// Follows a schema reference (and a single-element `allOf` wrapper).
-pub fn resolve_schema<'a>(spec: &'a OpenAPI, schema: &'a ReferenceOr<Schema>) -> Option<&'a Schema> {
+pub fn resolve_schema<'a>(
+    spec: &'a OpenAPI,
+    schema: &'a ReferenceOr<Schema>,
+) -> Option<&'a Schema> {
     let schema = match schema {
         ReferenceOr::Item(s) => s,
         ReferenceOr::Reference { reference } => return resolve_ref(spec, reference),
@@ -280,5 +319,36 @@ fn param_schema<'a>(spec: &'a OpenAPI, p: &'a Parameter) -> Option<&'a Schema> {
     match &p.parameter_data_ref().format {
         ParameterSchemaOrContent::Schema(s) => resolve_schema(spec, s),
         ParameterSchemaOrContent::Content(_) => None,
+    }
+}
+
+/// Where the spec has a string enum that is not a named component schema
+/// (such an enum would be generated strict, without the `Unknown` fallback).
+pub fn inline_enums(spec: &OpenAPI) -> Vec<String> {
+    let Ok(doc) = serde_json::to_value(spec) else { return Vec::new() };
+    let mut found = Vec::new();
+    find_enums(&doc, "#", true, &mut found);
+    found
+}
+
+fn find_enums(value: &Value, at: &str, top_level_schema: bool, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("enum") && !top_level_schema {
+                found.push(at.to_string());
+            }
+            for (key, child) in map {
+                let path = format!("{at}/{key}");
+                // Component schemas themselves are the named enums.
+                let is_component = at == "#/components/schemas";
+                find_enums(child, &path, is_component, found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                find_enums(child, &format!("{at}/{i}"), false, found);
+            }
+        }
+        _ => {}
     }
 }

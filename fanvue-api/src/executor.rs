@@ -77,7 +77,10 @@ impl Inner {
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Inner")
-            .field("executor", &self.executor.as_ref().map(|_| "RequestExecutor"))
+            .field(
+                "executor",
+                &self.executor.as_ref().map(|_| "RequestExecutor"),
+            )
             .finish()
     }
 }

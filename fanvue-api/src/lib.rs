@@ -27,7 +27,7 @@
 //! Decoding is tolerant: enum values the spec does not list decode to an
 //! `Unknown(String)` variant, and fields the spec does not list are ignored.
 //!
-//! With the `mock` feature, [`mock::MockServerExt`] adds a typed method per
+//! With the `mock` feature, `mock::MockServerExt` adds a typed method per
 //! operation to `httpmock::MockServer`.
 
 pub mod executor;

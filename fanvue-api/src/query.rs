@@ -13,7 +13,10 @@ pub(crate) fn join_comma_lists(url: &mut reqwest::Url, params: &[&str]) {
         return;
     }
     let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    if !pairs.iter().any(|(name, _)| params.contains(&name.as_str())) {
+    if !pairs
+        .iter()
+        .any(|(name, _)| params.contains(&name.as_str()))
+    {
         return;
     }
     let mut query = String::new();
@@ -64,14 +67,20 @@ mod tests {
             "http://h/m?page=2&variants=main,thumbnail"
         );
         assert_eq!(
-            rewrite("http://h/m?variants=main&q=a%2Cb&variants=blurred", &["variants"]),
+            rewrite(
+                "http://h/m?variants=main&q=a%2Cb&variants=blurred",
+                &["variants"]
+            ),
             "http://h/m?variants=main,blurred&q=a%2Cb"
         );
     }
 
     #[test]
     fn leaves_other_queries_alone() {
-        assert_eq!(rewrite("http://h/m?q=a%2Cb", &["variants"]), "http://h/m?q=a%2Cb");
+        assert_eq!(
+            rewrite("http://h/m?q=a%2Cb", &["variants"]),
+            "http://h/m?q=a%2Cb"
+        );
         assert_eq!(rewrite("http://h/m?q=a%2Cb", &[]), "http://h/m?q=a%2Cb");
     }
 }

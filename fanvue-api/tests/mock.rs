@@ -14,11 +14,8 @@ use httpmock::MockServer;
 #[tokio::test]
 async fn typed_mocks_match_requests_and_serve_typed_responses() {
     let server = MockServer::start_async().await;
-    let user: types::User = serde_json::from_value(serde_json::json!({
-        "uuid": "7d6b1c84-3f34-4a51-9b0e-1f0c4a6e2b10",
-        "handle": "ada",
-    }))
-    .expect("user fixture");
+    let user: types::CurrentUser =
+        serde_json::from_value(common::current_user_json()).expect("user fixture");
     let served = user.clone();
     let me = server.get_current_user(move |_when, then| {
         then.ok(&served);
@@ -31,7 +28,7 @@ async fn typed_mocks_match_requests_and_serve_typed_responses() {
     .expect("page fixture");
     let served_page = page.clone();
     let media = server.get_user_media(move |when, then| {
-        when.page(std::num::NonZeroU64::new(3)).variants(&variants);
+        when.page(3).variants(&variants);
         then.ok(&served_page);
     });
     let client = common::client(&server);

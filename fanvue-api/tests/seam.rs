@@ -13,36 +13,47 @@ use fanvue_api::{API_VERSION, OPERATIONS};
 use httpmock::prelude::*;
 use serde_json::json;
 
-fn user_json() -> serde_json::Value {
-    json!({"uuid": "7d6b1c84-3f34-4a51-9b0e-1f0c4a6e2b10", "handle": "ada", "displayName": "Ada"})
-}
-
 #[tokio::test]
 async fn every_request_goes_through_the_executor_with_its_operation() {
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
             when.method(GET).path("/users/me");
-            then.status(200).json_body(user_json());
+            then.status(200).json_body(common::current_user_json());
         })
         .await;
     server
         .mock_async(|when, then| {
             when.method(GET).path("/media");
-            then.status(200)
-                .json_body(json!({"data": [], "pagination": {"page": 1, "size": 15, "hasMore": false}}));
+            then.status(200).json_body(
+                json!({"data": [], "pagination": {"page": 1, "size": 15, "hasMore": false}}),
+            );
         })
         .await;
     let (client, recorder) = recording_client(&server);
 
-    client.get_current_user().send().await.expect("get-current-user");
-    client.get_user_media().page(1).send().await.expect("get-user-media");
+    client
+        .get_current_user()
+        .send()
+        .await
+        .expect("get-current-user");
+    client
+        .get_user_media()
+        .page(1)
+        .send()
+        .await
+        .expect("get-user-media");
 
     let seen = recorder.seen();
     assert_eq!(seen.len(), 2);
     assert_eq!(
         *seen[0].meta,
-        OperationMeta { operation_id: "get-current-user", method: "GET", path: "/users/me", tag: "users" }
+        OperationMeta {
+            operation_id: "get-current-user",
+            method: "GET",
+            path: "/users/me",
+            tag: "users"
+        }
     );
     assert_eq!(seen[1].meta.operation_id, "get-user-media");
     assert_eq!(seen[1].meta.path, "/media");
@@ -59,8 +70,9 @@ async fn variants_are_sent_comma_separated() {
             when.method(GET)
                 .path("/media")
                 .query_param("variants", "main,thumbnail");
-            then.status(200)
-                .json_body(json!({"data": [], "pagination": {"page": 1, "size": 15, "hasMore": false}}));
+            then.status(200).json_body(
+                json!({"data": [], "pagination": {"page": 1, "size": 15, "hasMore": false}}),
+            );
         })
         .await;
     let (client, recorder) = recording_client(&server);
@@ -93,7 +105,7 @@ async fn operation_trait_sends_any_builder() {
     server
         .mock_async(|when, then| {
             when.method(GET).path("/users/me");
-            then.status(200).json_body(user_json());
+            then.status(200).json_body(common::current_user_json());
         })
         .await;
     let (client, recorder) = recording_client(&server);
@@ -109,7 +121,10 @@ fn operation_table_matches_the_spec() {
     assert_eq!(API_VERSION, "2025-06-26");
     assert!(OPERATIONS.len() >= 20, "{} operations", OPERATIONS.len());
     let meta = OperationMeta::find("get-user-media-by-uuid").expect("known operation");
-    assert_eq!((meta.method, meta.path, meta.tag), ("GET", "/media/{uuid}", "media"));
+    assert_eq!(
+        (meta.method, meta.path, meta.tag),
+        ("GET", "/media/{uuid}", "media")
+    );
     assert!(meta.is_idempotent());
     let mut ids: Vec<_> = OPERATIONS.iter().map(|op| op.operation_id).collect();
     ids.sort_unstable();

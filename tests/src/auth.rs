@@ -180,8 +180,10 @@ async fn token(
             "scope": shared.config.scope,
         }),
     );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
     r
 }
 
@@ -211,7 +213,11 @@ async fn authorize(
         );
     }
     if get("client_id") != Some(shared.config.client_id.as_str()) {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_client", "unknown client_id");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            "unknown client_id",
+        );
     }
     if get("code_challenge_method") != Some("S256") {
         return oauth_error(

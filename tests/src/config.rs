@@ -57,5 +57,7 @@ pub(crate) struct Config {
     pub min_part_size: u64,
     pub url_ttl: Duration,
     pub storage: StorageMode,
+    pub opaque_etags: bool,
+    pub record_requests: bool,
     pub knobs: Knobs,
 }

@@ -84,9 +84,10 @@ impl ApiRoute {
                 Method::GET,
                 "/creators/{creator}/media/uploads/{upload_id}/parts/{part_number}/url",
             ),
-            ApiRoute::CreatorCompleteUpload => {
-                (Method::PATCH, "/creators/{creator}/media/uploads/{upload_id}")
-            }
+            ApiRoute::CreatorCompleteUpload => (
+                Method::PATCH,
+                "/creators/{creator}/media/uploads/{upload_id}",
+            ),
             ApiRoute::Token => (Method::POST, "/oauth2/token"),
         }
     }
@@ -95,13 +96,14 @@ impl ApiRoute {
     pub fn from_template(method: &http::Method, template: &str) -> Option<ApiRoute> {
         ApiRoute::ALL.into_iter().find(|r| {
             let (m, t) = r.template();
-            &m == method && t == template
+            m == method && t == template
         })
     }
 }
 
 /// What a fault does to the request it hits.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Fault {
     /// Answer with this status and a JSON `{error}` body (API) or an S3 XML error (S3), without doing the work.
     Status(u16),
@@ -122,14 +124,21 @@ pub enum Fault {
     Delay(Duration),
     /// S3 part PUTs only: store the part, but answer with an `ETag` that is not the part's MD5.
     WrongEtag,
-    /// Part URL route only: hand out a presigned URL that is already expired (S3 answers 403
-    /// `AccessDenied` / `Request has expired` to it).
+    /// Part URL routes: hand out a presigned URL that is already expired (S3 answers 403
+    /// `AccessDenied` / `Request has expired` to it). On S3 targets: answer that 403 directly.
     ExpiredUrl,
+    /// API routes: expire every access token issued so far just before the token check, so this request
+    /// gets 401 and the client must refresh (tokens issued afterwards work).
+    ExpireAccessTokens,
 }
 
 /// Where a fault applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FaultTarget {
+    /// Any API request whose path (without query) is exactly this one, routed or custom
+    /// (see [`crate::FakeFanvue::seed_list`]).
+    ApiPath(String),
     /// One API (or OAuth) route.
     Api(ApiRoute),
     /// Every API route (not the OAuth listener).
@@ -147,15 +156,18 @@ pub enum FaultTarget {
 pub(crate) struct FaultRule {
     pub target: FaultTarget,
     pub fault: Fault,
+    /// Matching requests to let through before the fault starts hitting.
+    pub skip: u32,
     pub remaining: u32,
 }
 
 /// The request a fault could apply to.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum FaultSubject {
+pub(crate) enum FaultSubject<'a> {
     Api {
         route: Option<ApiRoute>,
         part: Option<u32>,
+        path: &'a str,
     },
     S3Part(u32),
     S3Raw,
@@ -168,11 +180,12 @@ pub(crate) struct FaultBook {
 }
 
 impl FaultBook {
-    pub fn add(&mut self, target: FaultTarget, fault: Fault, times: u32) {
+    pub fn add(&mut self, target: FaultTarget, fault: Fault, skip: u32, times: u32) {
         if times > 0 {
             self.rules.push(FaultRule {
                 target,
                 fault,
+                skip,
                 remaining: times,
             });
         }
@@ -187,11 +200,20 @@ impl FaultBook {
     }
 
     /// Takes the first matching fault (decrementing its count), if any.
-    pub fn take(&mut self, subject: FaultSubject) -> Option<Fault> {
-        let idx = self
-            .rules
-            .iter()
-            .position(|r| r.remaining > 0 && matches(r.target, subject))?;
+    pub fn take(&mut self, subject: FaultSubject<'_>) -> Option<Fault> {
+        let mut found = None;
+        for (idx, rule) in self.rules.iter_mut().enumerate() {
+            if rule.remaining == 0 || !matches(&rule.target, subject) {
+                continue;
+            }
+            if rule.skip > 0 {
+                rule.skip -= 1;
+                continue;
+            }
+            found = Some(idx);
+            break;
+        }
+        let idx = found?;
         let rule = &mut self.rules[idx];
         rule.remaining -= 1;
         let fault = rule.fault.clone();
@@ -202,15 +224,16 @@ impl FaultBook {
     }
 }
 
-fn matches(target: FaultTarget, subject: FaultSubject) -> bool {
+fn matches(target: &FaultTarget, subject: FaultSubject<'_>) -> bool {
     match (target, subject) {
-        (FaultTarget::Api(r), FaultSubject::Api { route, .. }) => route == Some(r),
+        (FaultTarget::ApiPath(p), FaultSubject::Api { path, .. }) => p == path,
+        (FaultTarget::Api(r), FaultSubject::Api { route, .. }) => route == Some(*r),
         (FaultTarget::AnyApi, FaultSubject::Api { route, .. }) => route != Some(ApiRoute::Token),
-        (FaultTarget::PartUrlFor(want), FaultSubject::Api { route, part }) => {
+        (FaultTarget::PartUrlFor(want), FaultSubject::Api { route, part, .. }) => {
             matches!(route, Some(ApiRoute::PartUrl | ApiRoute::CreatorPartUrl))
-                && (want.is_none() || want == part)
+                && (want.is_none() || *want == part)
         }
-        (FaultTarget::S3Part(want), FaultSubject::S3Part(n)) => want.is_none() || want == Some(n),
+        (FaultTarget::S3Part(want), FaultSubject::S3Part(n)) => want.is_none() || *want == Some(n),
         (FaultTarget::S3Raw, FaultSubject::S3Raw) => true,
         _ => false,
     }

@@ -2,7 +2,9 @@
 //! and bearer-token checks.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
+use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -19,43 +21,91 @@ use crate::state::Shared;
 #[derive(Clone, Copy)]
 pub(crate) struct ExpiredUrlFault;
 
-/// Logs the request, then waits the listener's simulated latency.
+/// Largest API/OAuth request body the log keeps (bigger bodies are rejected with 413).
+const MAX_LOGGED_BODY: usize = 16 * 1024 * 1024;
+
+/// Logs the request (with its body, for the API and OAuth listeners), then waits the listener's simulated
+/// latency.
 pub(crate) async fn record(
     State((shared, listener)): State<(Arc<Shared>, Listener)>,
     req: Request,
     next: Next,
 ) -> Response {
+    let (req, body) = if listener == Listener::S3 {
+        (req, None)
+    } else {
+        let (parts, body) = req.into_parts();
+        match axum::body::to_bytes(body, MAX_LOGGED_BODY).await {
+            Ok(b) => (Request::from_parts(parts, Body::from(b.clone())), Some(b)),
+            Err(_) => {
+                return respond::json(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    json!({ "error": "Payload too large" }),
+                );
+            }
+        }
+    };
+    if listener == Listener::S3 {
+        let h = req.headers();
+        if h.contains_key(http::header::AUTHORIZATION) {
+            shared.s3_saw_authorization.store(true, Ordering::SeqCst);
+        }
+        if h.keys()
+            .any(|k| k.as_str().to_ascii_lowercase().starts_with("x-fanvue-"))
+        {
+            shared.s3_saw_fanvue_header.store(true, Ordering::SeqCst);
+        }
+    }
     let latency = {
         let mut st = shared.lock();
-        st.log.push(RecordedRequest {
-            listener,
-            method: req.method().clone(),
-            path: req.uri().path().to_string(),
-            query: req.uri().query().map(str::to_string),
-            headers: req.headers().clone(),
-        });
+        if shared.config.record_requests {
+            st.log.push(RecordedRequest {
+                listener,
+                method: req.method().clone(),
+                path: req.uri().path().to_string(),
+                query: req.uri().query().map(str::to_string),
+                headers: req.headers().clone(),
+                body,
+            });
+        }
         match listener {
             Listener::S3 => st.knobs.s3_latency,
             Listener::Api | Listener::Auth => st.knobs.api_latency,
         }
     };
+    shared.bump();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    next.run(req).await
+    let resp = next.run(req).await;
+    shared.bump();
+    resp
 }
 
-/// Counts the request per route, applies an injected fault if one matches, then (on the API listener)
-/// checks `X-Fanvue-API-Version` and the bearer token.
+/// Axum middleware form of [`gate`] for the routed API and OAuth endpoints.
 pub(crate) async fn api_gate(
     State((shared, listener)): State<(Arc<Shared>, Listener)>,
     matched: Option<MatchedPath>,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Response {
     let route = matched
         .as_ref()
         .and_then(|m| ApiRoute::from_template(req.method(), m.as_str()));
+    match gate(&shared, listener, route, req).await {
+        Ok(req) => next.run(req).await,
+        Err(resp) => resp,
+    }
+}
+
+/// Counts the request per route, applies an injected fault if one matches, then (on the API listener)
+/// checks `X-Fanvue-API-Version` and the bearer token. `Ok` hands the request on to its handler.
+pub(crate) async fn gate(
+    shared: &Shared,
+    listener: Listener,
+    route: Option<ApiRoute>,
+    mut req: Request,
+) -> Result<Request, Response> {
     let part = match route {
         Some(ApiRoute::PartUrl | ApiRoute::CreatorPartUrl) => req
             .uri()
@@ -70,15 +120,19 @@ pub(crate) async fn api_gate(
         if let Some(r) = route {
             *st.route_counts.entry(r).or_insert(0) += 1;
         }
-        st.faults.take(FaultSubject::Api { route, part })
+        st.faults.take(FaultSubject::Api {
+            route,
+            part,
+            path: req.uri().path(),
+        })
     };
     if let Some(fault) = fault {
         match fault {
-            Fault::Status(code) => return respond::injected_status(code),
+            Fault::Status(code) => return Err(respond::injected_status(code)),
             Fault::RateLimited { retry_after_secs } => {
-                return respond::rate_limited(retry_after_secs);
+                return Err(respond::rate_limited(retry_after_secs));
             }
-            Fault::Unauthorized => return respond::unauthorized(),
+            Fault::Unauthorized => return Err(respond::unauthorized()),
             Fault::Reset => {
                 let abort = req.extensions().get::<ConnAbort>().cloned();
                 let _ = axum::body::to_bytes(req.into_body(), usize::MAX).await;
@@ -86,28 +140,33 @@ pub(crate) async fn api_gate(
                     abort.abort();
                     std::future::pending::<()>().await;
                 }
-                return respond::injected_status(500);
+                return Err(respond::injected_status(500));
             }
             Fault::TruncatedResponse => {
                 let _ = axum::body::to_bytes(req.into_body(), usize::MAX).await;
-                return respond::truncated("application/json");
+                return Err(respond::truncated("application/json"));
             }
             Fault::Delay(d) => tokio::time::sleep(d).await,
             Fault::ExpiredUrl => {
                 req.extensions_mut().insert(ExpiredUrlFault);
             }
+            Fault::ExpireAccessTokens => {
+                for e in shared.lock().tokens.access.values_mut() {
+                    e.revoked = true;
+                }
+            }
             Fault::WrongEtag => {}
         }
     }
     if listener == Listener::Api {
-        if let Some(resp) = check_version(&shared, &req) {
-            return resp;
+        if let Some(resp) = check_version(shared, &req) {
+            return Err(resp);
         }
-        if !token_ok(&shared, &req) {
-            return respond::unauthorized();
+        if !token_ok(shared, &req) {
+            return Err(respond::unauthorized());
         }
     }
-    next.run(req).await
+    Ok(req)
 }
 
 fn check_version(shared: &Shared, req: &Request) -> Option<Response> {
@@ -139,7 +198,12 @@ fn check_version(shared: &Shared, req: &Request) -> Option<Response> {
         }
         return Some(respond::json(StatusCode::GONE, body));
     }
-    if !shared.config.supported_versions.iter().any(|v| v == version) {
+    if !shared
+        .config
+        .supported_versions
+        .iter()
+        .any(|v| v == version)
+    {
         return Some(respond::json(
             StatusCode::BAD_REQUEST,
             json!({

@@ -17,7 +17,9 @@ use crate::log::{Listener, RecordedRequest};
 use crate::model::{
     Chat, Creator, CurrentUser, Earning, MediaItem, MediaStatus, MediaType, TrackingLink,
 };
-use crate::state::{AccessEntry, Data, RawObject, Shared, State, TokenStore, UploadSession};
+use crate::state::{
+    AccessEntry, CustomRoute, Data, ListStyle, RawObject, Shared, State, TokenStore, UploadSession,
+};
 use crate::{api, auth, s3, serve};
 
 /// Options for [`FakeFanvue`]; every option has a default, so `FakeFanvue::builder().start()` works.
@@ -62,6 +64,8 @@ impl Default for FakeFanvueBuilder {
                 min_part_size: S3_MIN_PART_SIZE,
                 url_ttl: Duration::from_secs(3600),
                 storage: StorageMode::KeepBytes,
+                opaque_etags: false,
+                record_requests: true,
                 knobs: Knobs {
                     processing_polls: 2,
                     ..Knobs::default()
@@ -117,7 +121,9 @@ impl FakeFanvueBuilder {
         self
     }
 
-    /// Answers 410 `{error, message, nextVersion}` to requests with this API version.
+    /// Answers 410 `{error, message, nextVersion}` to requests with this API version. Takes precedence over
+    /// the supported versions, so `sunset_version(DEFAULT_API_VERSION, Some("2026-01-01"))` sunsets the
+    /// default one.
     pub fn sunset_version(mut self, version: impl Into<String>, next: Option<&str>) -> Self {
         self.config
             .sunset_versions
@@ -232,6 +238,20 @@ impl FakeFanvueBuilder {
         self
     }
 
+    /// Makes S3 answer part ETags that are not plain MD5s (`"<32 hex>-1"`, as S3 does when an ETag is not
+    /// the MD5 of the bytes); completion then expects those ETags back. Default false (MD5 ETags).
+    pub fn opaque_etags(mut self, opaque: bool) -> Self {
+        self.config.opaque_etags = opaque;
+        self
+    }
+
+    /// Whether requests are kept in the log (default true). Turn it off for long benchmarks; the per-route
+    /// counters and [`FakeFanvue::s3_saw_authorization`] / [`FakeFanvue::s3_saw_fanvue_header`] keep working.
+    pub fn record_requests(mut self, record: bool) -> Self {
+        self.config.record_requests = record;
+        self
+    }
+
     /// Simulated latency before every API, OAuth and S3 request is handled.
     pub fn latency(mut self, latency: Duration) -> Self {
         self.config.knobs.api_latency = latency;
@@ -264,8 +284,16 @@ impl FakeFanvueBuilder {
         if config.access_tokens.is_empty() {
             config.access_tokens.push(auth::new_token("fvat"));
         }
-        fill(&mut config.media, self.media_count.unwrap_or(20), MediaItem::sample);
-        fill(&mut config.chats, self.chat_count.unwrap_or(20), Chat::sample);
+        fill(
+            &mut config.media,
+            self.media_count.unwrap_or(20),
+            MediaItem::sample,
+        );
+        fill(
+            &mut config.chats,
+            self.chat_count.unwrap_or(20),
+            Chat::sample,
+        );
         fill(
             &mut config.tracking_links,
             self.link_count.unwrap_or(25),
@@ -292,7 +320,10 @@ impl FakeFanvueBuilder {
             media.insert(Some(c.user.uuid), Vec::new());
         }
         for (c, items) in &config.creator_media {
-            media.entry(Some(*c)).or_default().extend(items.iter().cloned());
+            media
+                .entry(Some(*c))
+                .or_default()
+                .extend(items.iter().cloned());
         }
         let mut tokens = TokenStore {
             latest_refresh: config.refresh_token.clone(),
@@ -328,6 +359,7 @@ impl FakeFanvueBuilder {
             expired_below_seq: 0,
             raw_objects: HashMap::new(),
             knobs: config.knobs.clone(),
+            custom: HashMap::new(),
         };
         let shared = Arc::new(Shared {
             config,
@@ -335,7 +367,10 @@ impl FakeFanvueBuilder {
             signing_key: Uuid::new_v4().simple().to_string(),
             s3_in_flight: Default::default(),
             s3_max_in_flight: Default::default(),
+            s3_saw_authorization: Default::default(),
+            s3_saw_fanvue_header: Default::default(),
             s3_base: format!("http://{s3_addr}"),
+            events: watch::channel(0).0,
         });
         let (tx, rx) = watch::channel(false);
         let tasks = vec![
@@ -551,7 +586,7 @@ impl FakeFanvue {
 
     /// Registers `fault` for the next `times` requests matching `target` (faults apply in registration order).
     pub fn inject(&self, target: FaultTarget, fault: Fault, times: u32) {
-        self.shared.lock().faults.add(target, fault, times);
+        self.shared.lock().faults.add(target, fault, 0, times);
     }
 
     /// The next `times` requests of `route` answer `status` with `{error}` without doing the work.
@@ -581,7 +616,11 @@ impl FakeFanvue {
 
     /// The next `times` PUTs of part `part` (any upload) answer `status` (S3 XML error).
     pub fn fail_part(&self, part: u32, status: u16, times: u32) {
-        self.inject(FaultTarget::S3Part(Some(part)), Fault::Status(status), times);
+        self.inject(
+            FaultTarget::S3Part(Some(part)),
+            Fault::Status(status),
+            times,
+        );
     }
 
     /// The next `times` PUTs of part `part` are cut mid-body (connection reset).
@@ -604,6 +643,12 @@ impl FakeFanvue {
     pub fn expire_all_part_urls(&self) {
         let mut st = self.shared.lock();
         st.expired_below_seq = st.url_seq;
+    }
+
+    /// Like [`Self::inject`], but lets the first `skip` matching requests through untouched (e.g. fail the
+    /// second page of a list).
+    pub fn inject_after(&self, target: FaultTarget, skip: u32, fault: Fault, times: u32) {
+        self.shared.lock().faults.add(target, fault, skip, times);
     }
 
     /// Removes all pending faults.
@@ -688,22 +733,14 @@ impl FakeFanvue {
             .unwrap_or(0)
     }
 
-    /// Whether S3 ever received an `Authorization` header.
+    /// Whether S3 ever received an `Authorization` header (tracked even when the log is off or cleared).
     pub fn s3_saw_authorization(&self) -> bool {
-        self.shared
-            .lock()
-            .log
-            .iter()
-            .any(|r| r.listener == Listener::S3 && r.has_authorization())
+        self.shared.s3_saw_authorization.load(Ordering::SeqCst)
     }
 
-    /// Whether S3 ever received an `X-Fanvue-*` header.
+    /// Whether S3 ever received an `X-Fanvue-*` header (tracked even when the log is off or cleared).
     pub fn s3_saw_fanvue_header(&self) -> bool {
-        self.shared
-            .lock()
-            .log
-            .iter()
-            .any(|r| r.listener == Listener::S3 && r.has_fanvue_header())
+        self.shared.s3_saw_fanvue_header.load(Ordering::SeqCst)
     }
 
     /// Whether any request to S3 or the OAuth server carried one of the access tokens the fake knows
@@ -791,6 +828,11 @@ impl FakeFanvue {
         self.shared.s3_max_in_flight.load(Ordering::SeqCst)
     }
 
+    /// Part PUTs in flight right now.
+    pub fn part_puts_in_flight(&self) -> usize {
+        self.shared.s3_in_flight.load(Ordering::SeqCst)
+    }
+
     /// Resets the in-flight maximum to the current number in flight.
     pub fn reset_max_concurrent_part_puts(&self) {
         let now = self.shared.s3_in_flight.load(Ordering::SeqCst);
@@ -802,7 +844,42 @@ impl FakeFanvue {
         self.shared.lock().raw_objects.get(key).cloned()
     }
 
+    // ---- waiting ----
+
+    /// Resolves once `condition` holds, re-checking it whenever the fake handles something (a request
+    /// arrives or finishes, a part PUT starts or ends). No polling interval, no sleeps; wrap it in
+    /// `tokio::time::timeout` to bound the wait.
+    pub async fn wait_until(&self, mut condition: impl FnMut(&FakeFanvue) -> bool) {
+        let mut events = self.shared.events.subscribe();
+        loop {
+            if condition(self) {
+                return;
+            }
+            if events.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
     // ---- data ----
+
+    /// Serves `GET {path}` (exact path, any query) as a list of `items`, behind the same version, token and
+    /// fault checks as the built-in routes. For list operations the fake has no built-in route for.
+    pub fn seed_list(&self, path: &str, style: ListStyle, items: Vec<serde_json::Value>) {
+        self.shared.lock().custom.insert(
+            (http::Method::GET, path.to_string()),
+            CustomRoute::List { style, items },
+        );
+    }
+
+    /// Answers `method path` (exact path, any query) with `status` and the JSON `body`, behind the same
+    /// version, token and fault checks as the built-in routes. Built-in routes take precedence.
+    pub fn stub(&self, method: http::Method, path: &str, status: u16, body: serde_json::Value) {
+        self.shared.lock().custom.insert(
+            (method, path.to_string()),
+            CustomRoute::Stub { status, body },
+        );
+    }
 
     /// Current status of a media item (of the user or any creator).
     pub fn media_status(&self, media_uuid: Uuid) -> Option<MediaStatus> {

@@ -1,24 +1,59 @@
-//! A stateful, in-process fake of the Fanvue API, its OAuth server and S3 presigned part uploads.
+//! A stateful, in-process fake of the Fanvue API, its OAuth server and S3 presigned part uploads, for
+//! tests, examples and benchmarks.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), fanvue_fake::FakeError> {
-//! let fake = fanvue_fake::FakeFanvue::builder().media_count(40).start().await?;
+//! use fanvue_fake::{ApiRoute, FakeFanvue};
+//! let fake = FakeFanvue::builder().media_count(40).min_part_size(1024).start().await?;
 //! let api = fake.api_url(); // http://127.0.0.1:PORT
 //! let token = fake.access_token(); // accepted as `Authorization: Bearer <token>`
+//! fake.rate_limit(ApiRoute::MediaList, 1, 1); // next GET /media answers 429, Retry-After: 1
 //! # let _ = (api, token);
 //! # Ok(()) }
 //! ```
 //!
-//! Three loopback listeners (each on its own `127.0.0.1:0` port):
-//! - the **API** ([`FakeFanvue::api_url`]): `GET /users/me`, `GET /media`, `GET /media/{uuid}`, the upload
-//!   session endpoints, `GET /chats`, `GET /tracking-links`, `GET /insights/earnings`, `GET /creators` and the
-//!   creator-scoped media and upload endpoints. Every request needs `X-Fanvue-API-Version` (400 when
-//!   missing or unsupported, 410 for a sunset version) and a valid bearer token (401 `{error}`).
-//! - the **OAuth server** ([`FakeFanvue::auth_url`]): `POST /oauth2/token` and `GET /oauth2/auth`.
-//! - **S3** ([`FakeFanvue::s3_url`]): presigned part PUTs and a raw `PUT /fanvue-fake-bucket/raw/{key}`.
+//! # Listeners
+//! Three loopback listeners, each on its own `127.0.0.1:0` port, HTTP/1.1:
+//! - the **API** ([`FakeFanvue::api_url`]): `GET /users/me`, `GET /media`, `GET /media/{uuid}`,
+//!   `POST /media/uploads`, `GET /media/uploads/{uploadId}/parts/{partNumber}/url` (`text/plain` URL),
+//!   `PATCH /media/uploads/{uploadId}`, `GET /chats`, `GET /tracking-links`, `GET /insights/earnings`,
+//!   `GET /creators`, and under `/creators/{creatorUserUuid}`: `GET /media`, `GET /media/{uuid}` and the
+//!   three upload endpoints. Other paths can be seeded with [`FakeFanvue::seed_list`] / [`FakeFanvue::stub`].
+//!   Every request needs `X-Fanvue-API-Version` (400 `{error, message}` when missing or unsupported, 410
+//!   `{error, message, nextVersion}` for a sunset version) and a valid bearer token (401 `{error}`).
+//!   Validation errors are 400 `{errors: [..]}`, unknown things 404 `{message}`.
+//! - the **OAuth server** ([`FakeFanvue::auth_url`]): `POST /oauth2/token` (form body, client credentials
+//!   in HTTP Basic; `refresh_token` grant rotating the refresh token, `authorization_code` grant with PKCE
+//!   S256) and `GET /oauth2/auth` (redirects straight back with a code).
+//! - **S3** ([`FakeFanvue::s3_url`]): `PUT` to presigned part URLs (signature and expiry checked, 403 XML
+//!   errors like S3, `Content-Length` required, `ETag: "<md5>"`), and an unsigned raw
+//!   `PUT /fanvue-fake-bucket/raw/{key}` ([`FakeFanvue::raw_put_url`]) as a single-stream baseline.
 //!
-//! All connections are HTTP/1.1. State is inspected and faults are injected through [`FakeFanvue`].
+//! # Uploads
+//! Completion checks the part list (numbered 1..n ascending, ETags equal to what S3 answered, every part but
+//! the last at least [`FakeFanvueBuilder::min_part_size`], default 5 MiB) and assembles the object. The
+//! media then answers `processing` for [`FakeFanvueBuilder::processing_polls`] polls of `GET /media/{uuid}`,
+//! then `ready` with variants (or `error`). Inspect with [`FakeFanvue::upload_for_media`],
+//! [`FakeFanvue::assembled_sha256`], [`FakeFanvue::part_put_counts`], [`FakeFanvue::max_concurrent_part_puts`].
+//! [`StorageMode::HashOnly`] keeps no part bytes, for multi-GiB benchmarks.
+//!
+//! # Faults and knobs
+//! [`FakeFanvue::inject`] / [`FakeFanvue::inject_after`] register a [`Fault`] (status, 429, 401, reset,
+//! truncated body, delay, wrong ETag, expired URL, token expiry) for the next N requests of a
+//! [`FaultTarget`]; shorthands like [`FakeFanvue::fail_part`] or [`FakeFanvue::rate_limit`] cover the usual
+//! cases. Latency and the S3 bandwidth cap are set on the builder or live ([`FakeFanvue::set_latency`],
+//! [`FakeFanvue::set_s3_bandwidth`]).
+//!
+//! # Observing without sleeping
+//! [`FakeFanvue::requests`] is the log (headers and API bodies; `Debug` redacts secrets),
+//! [`FakeFanvue::s3_saw_authorization`] tells whether a token leaked to S3, and [`FakeFanvue::wait_until`]
+//! resolves when a condition on the fake holds, re-checked on every event.
+//!
 //! Dropping the [`FakeFanvue`] stops the listeners.
+
+// Handlers and their helpers return axum `Response`s as early-exit errors; boxing them buys nothing here.
+#![allow(clippy::result_large_err)]
+#![warn(missing_docs)]
 
 mod api;
 mod auth;
@@ -40,4 +75,4 @@ pub use error::FakeError;
 pub use faults::{ApiRoute, Fault, FaultTarget};
 pub use handle::{AssembledObject, FakeFanvue, FakeFanvueBuilder, UploadInfo};
 pub use log::{Listener, RecordedRequest};
-pub use state::RawObject;
+pub use state::{ListStyle, RawObject};

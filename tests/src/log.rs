@@ -17,9 +17,9 @@ pub enum Listener {
 
 /// A request as the fake received it.
 ///
-/// `Debug` prints header names but redacts the values of `Authorization`, `Cookie` and
-/// `Proxy-Authorization`, so a log dump never leaks tokens. The values are still reachable with
-/// [`RecordedRequest::header`] for assertions.
+/// `Debug` prints the body's length only (OAuth bodies hold refresh tokens and client secrets) and
+/// redacts `Authorization`, `Cookie`, `Proxy-Authorization` and presigned signatures, so a log dump never
+/// leaks a secret. The values stay reachable ([`RecordedRequest::header`], `body`) for assertions.
 #[derive(Clone)]
 pub struct RecordedRequest {
     /// Listener that received it.
@@ -32,6 +32,8 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// All request headers.
     pub headers: HeaderMap,
+    /// The request body (API and OAuth listeners only; S3 bodies are not kept here).
+    pub body: Option<bytes::Bytes>,
 }
 
 impl RecordedRequest {
@@ -45,6 +47,13 @@ impl RecordedRequest {
         self.headers
             .keys()
             .any(|k| k.as_str().to_ascii_lowercase().starts_with("x-fanvue-"))
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        self.body
+            .as_ref()
+            .and_then(|b| serde_json::from_slice(b).ok())
     }
 
     /// Whether the request carried an `Authorization` header.
@@ -77,6 +86,7 @@ impl fmt::Debug for RecordedRequest {
             .field("path", &self.path)
             .field("query", &query)
             .field("headers", &headers)
+            .field("body_len", &self.body.as_ref().map(|b| b.len()))
             .finish()
     }
 }

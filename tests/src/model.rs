@@ -157,6 +157,18 @@ pub enum MediaStatus {
     Error,
 }
 
+impl MediaStatus {
+    /// The wire value (`created`, `processing`, `ready`, `error`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaStatus::Created => "created",
+            MediaStatus::Processing => "processing",
+            MediaStatus::Ready => "ready",
+            MediaStatus::Error => "error",
+        }
+    }
+}
+
 /// The variant types a media item can expose.
 pub const VARIANT_TYPES: [&str; 4] = ["main", "thumbnail", "blurred", "thumbnail_gallery"];
 
@@ -214,7 +226,7 @@ impl MediaItem {
             caption: Some(format!("caption {index}")),
             description: None,
             name: Some(format!("media-{index}")),
-            media_type: if index % 3 == 0 {
+            media_type: if index.is_multiple_of(3) {
                 MediaType::Video
             } else {
                 MediaType::Image
@@ -301,7 +313,7 @@ impl UserRef {
             handle: format!("fan{index}"),
             display_name: format!("Fan {index}"),
             nickname: None,
-            is_top_spender: index % 5 == 0,
+            is_top_spender: index.is_multiple_of(5),
         }
     }
 }
@@ -368,7 +380,7 @@ impl Chat {
         Chat {
             created_at: sample_timestamp(index),
             last_message_at: Some(sample_timestamp(index + 1)),
-            is_read: index % 2 == 0,
+            is_read: index.is_multiple_of(2),
             is_muted: false,
             unread_messages_count: (index % 3) as u32,
             user: ChatUser {
@@ -447,7 +459,12 @@ impl Earning {
             gross: 1000 + index as i64,
             net: 800 + index as i64,
             currency: Some("USD".into()),
-            source: if index % 2 == 0 { "subscription" } else { "tip" }.into(),
+            source: if index.is_multiple_of(2) {
+                "subscription"
+            } else {
+                "tip"
+            }
+            .into(),
             user: Some(UserRef::sample(index)),
         }
     }

@@ -103,7 +103,13 @@ fn verify(shared: &Shared, path: &str, pairs: &[(String, String)]) -> Result<(),
     }
     let issued = chrono::NaiveDateTime::parse_from_str(date, AMZ_DATE)
         .map(|d| d.and_utc())
-        .map_err(|_| s3_error(StatusCode::FORBIDDEN, "AccessDenied", "X-Amz-Date is invalid"))?;
+        .map_err(|_| {
+            s3_error(
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                "X-Amz-Date is invalid",
+            )
+        })?;
     let expired_on_demand = seq < shared.lock().expired_below_seq;
     if expired_on_demand || chrono::Utc::now() > issued + chrono::Duration::seconds(expires as i64)
     {
@@ -167,9 +173,9 @@ async fn read_body(
     })
 }
 
-fn etag_response(md5_hex: &str) -> Response {
+fn etag_response(etag: &str) -> Response {
     let mut r = StatusCode::OK.into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{md5_hex}\"")) {
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{etag}\"")) {
         r.headers_mut().insert(header::ETAG, v);
     }
     r.headers_mut()
@@ -196,8 +202,7 @@ async fn early_fault(
     match fault {
         Fault::Status(code) => {
             drain(body).await;
-            let status =
-                StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let code = if status == StatusCode::SERVICE_UNAVAILABLE {
                 "SlowDown"
             } else {
@@ -237,7 +242,7 @@ async fn early_fault(
             tokio::time::sleep(*d).await;
             None
         }
-        Fault::WrongEtag => None,
+        Fault::WrongEtag | Fault::ExpireAccessTokens => None,
     }
 }
 
@@ -256,7 +261,11 @@ async fn handle(
     let path = req.uri().path().to_string();
     let mut segs = path.trim_start_matches('/').splitn(3, '/');
     let (Some(bucket), Some(second), Some(third)) = (segs.next(), segs.next(), segs.next()) else {
-        return s3_error(StatusCode::NOT_FOUND, "NoSuchKey", "The specified key does not exist.");
+        return s3_error(
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        );
     };
     if bucket != BUCKET {
         return s3_error(
@@ -344,6 +353,11 @@ async fn part_put(
             );
         }
     };
+    let etag = if shared.config.opaque_etags {
+        format!("{}-1", &read.sha256[..32])
+    } else {
+        read.md5.clone()
+    };
     {
         let mut st = shared.lock();
         let Some(u) = st.uploads.get_mut(&upload_id) else {
@@ -357,7 +371,7 @@ async fn part_put(
             part,
             StoredPart {
                 size: read.size,
-                md5_hex: read.md5.clone(),
+                etag: etag.clone(),
                 sha256_hex: read.sha256,
                 bytes: read.bytes,
             },
@@ -367,10 +381,10 @@ async fn part_put(
     if wrong_etag {
         let mut h = md5::Md5::new();
         h.update(b"wrong etag of ");
-        h.update(read.md5.as_bytes());
+        h.update(etag.as_bytes());
         etag_response(&hex::encode(h.finalize()))
     } else {
-        etag_response(&read.md5)
+        etag_response(&etag)
     }
 }
 
@@ -383,10 +397,10 @@ async fn raw_put(
 ) -> Response {
     let fault = shared.lock().faults.take(FaultSubject::S3Raw);
     let mut body = Some(req.into_body());
-    if let Some(fault) = fault {
-        if let Some(r) = early_fault(shared, &fault, &mut body, abort, content_length).await {
-            return r;
-        }
+    if let Some(fault) = fault
+        && let Some(r) = early_fault(shared, &fault, &mut body, abort, content_length).await
+    {
+        return r;
     }
     let Some(body) = body else {
         return s3_error(StatusCode::BAD_REQUEST, "IncompleteBody", "No body");

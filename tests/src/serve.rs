@@ -114,9 +114,8 @@ pub(crate) fn spawn(
             };
             let _ = stream.set_nodelay(true);
             let abort = ConnAbort::default();
-            let svc = TowerToHyperService::new(
-                router.clone().layer(axum::Extension(abort.clone())),
-            );
+            let svc =
+                TowerToHyperService::new(router.clone().layer(axum::Extension(abort.clone())));
             let io = TokioIo::new(AbortableIo {
                 stream,
                 abort: abort.clone(),

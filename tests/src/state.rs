@@ -1,7 +1,7 @@
 //! The fake's mutable state, shared by the three listeners.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -17,7 +17,8 @@ use crate::model::{Chat, Creator, CurrentUser, Earning, MediaItem, MediaType, Tr
 #[derive(Clone)]
 pub(crate) struct StoredPart {
     pub size: u64,
-    pub md5_hex: String,
+    /// The ETag S3 gave for it, unquoted (the MD5, or an opaque value in opaque-ETag mode).
+    pub etag: String,
     pub sha256_hex: String,
     pub bytes: Option<Bytes>,
 }
@@ -120,6 +121,35 @@ pub(crate) struct State {
     pub expired_below_seq: u64,
     pub raw_objects: HashMap<String, RawObject>,
     pub knobs: Knobs,
+    /// Extra endpoints seeded by tests, keyed by method and exact path.
+    pub custom: HashMap<(http::Method, String), CustomRoute>,
+}
+
+/// How a seeded list paginates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListStyle {
+    /// `page`/`size` (size 1..=50, default 15) answering `{data, pagination: {page, size, hasMore}}`.
+    PageNumber,
+    /// `cursor` plus a size parameter answering `{data, nextCursor}`.
+    Cursor {
+        /// Name of the size parameter (`size` or `limit`).
+        size_param: String,
+        /// Page size when the parameter is absent.
+        default_size: u64,
+    },
+}
+
+/// A test-seeded endpoint.
+#[derive(Debug, Clone)]
+pub(crate) enum CustomRoute {
+    List {
+        style: ListStyle,
+        items: Vec<serde_json::Value>,
+    },
+    Stub {
+        status: u16,
+        body: serde_json::Value,
+    },
 }
 
 /// State plus immutable configuration and lock-free counters.
@@ -129,7 +159,11 @@ pub(crate) struct Shared {
     pub signing_key: String,
     pub s3_in_flight: AtomicUsize,
     pub s3_max_in_flight: AtomicUsize,
+    pub s3_saw_authorization: AtomicBool,
+    pub s3_saw_fanvue_header: AtomicBool,
     pub s3_base: String,
+    /// Bumped whenever something happens, so tests can wait for a condition without sleeping.
+    pub events: tokio::sync::watch::Sender<u64>,
 }
 
 impl Shared {
@@ -138,10 +172,16 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Wakes up waiters of [`crate::FakeFanvue::wait_until`].
+    pub fn bump(&self) {
+        self.events.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     /// Marks one more part PUT in flight; the guard marks it done when dropped.
     pub fn part_in_flight(&self) -> InFlightGuard<'_> {
         let now = self.s3_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.s3_max_in_flight.fetch_max(now, Ordering::SeqCst);
+        self.bump();
         InFlightGuard { shared: self }
     }
 }
@@ -154,5 +194,6 @@ pub(crate) struct InFlightGuard<'a> {
 impl Drop for InFlightGuard<'_> {
     fn drop(&mut self) {
         self.shared.s3_in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.shared.bump();
     }
 }

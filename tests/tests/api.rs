@@ -125,7 +125,12 @@ async fn media_by_uuid_respects_variants() {
         .map(|v| v["variantType"].as_str().unwrap())
         .collect();
     assert_eq!(types, ["main", "thumbnail"]);
-    assert!(with["variants"][0]["url"].as_str().unwrap().starts_with("https://"));
+    assert!(
+        with["variants"][0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
 
     let (status, body) = get_json(&fake, &format!("/media/{}", uuid::Uuid::new_v4())).await;
     assert_eq!(status, 404);
@@ -221,4 +226,117 @@ async fn request_log_keeps_headers_and_redacts_tokens_in_debug() {
     assert!(debug.contains("<redacted>"));
     assert_eq!(fake.request_count(ApiRoute::UsersMe), 1);
     assert_eq!(fake.request_count(ApiRoute::MediaList), 0);
+}
+
+#[tokio::test]
+async fn seeded_lists_and_stubs_serve_any_path() {
+    use fanvue_fake::{Fault, FaultTarget, ListStyle};
+    let fake = FakeFanvue::start().await.unwrap();
+    let items: Vec<serde_json::Value> = (0..5).map(|i| serde_json::json!({ "id": i })).collect();
+    fake.seed_list("/chats/lists/smart", ListStyle::PageNumber, items.clone());
+    fake.seed_list(
+        "/chats/abc/media",
+        ListStyle::Cursor {
+            size_param: "limit".into(),
+            default_size: 20,
+        },
+        items,
+    );
+    fake.stub(
+        http::Method::GET,
+        "/chats/unread",
+        200,
+        serde_json::json!({ "unreadChatsCount": 3 }),
+    );
+
+    let (status, body) = get_json(&fake, "/chats/lists/smart?page=2&size=3").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"], serde_json::json!([{ "id": 3 }, { "id": 4 }]));
+    assert_eq!(body["pagination"]["hasMore"], false);
+    let (_, body) = get_json(&fake, "/chats/abc/media?limit=4").await;
+    assert_eq!(body["nextCursor"], "cur_4");
+    let (_, body) = get_json(&fake, "/chats/unread").await;
+    assert_eq!(body["unreadChatsCount"], 3);
+
+    // Same gate as built-in routes: token, version and faults (here: the second page fails).
+    let resp = client()
+        .get(format!("{}/chats/unread", fake.api_url()))
+        .header("X-Fanvue-API-Version", fake.api_version())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    fake.inject_after(
+        FaultTarget::ApiPath("/chats/lists/smart".into()),
+        1,
+        Fault::Status(500),
+        1,
+    );
+    assert_eq!(get_json(&fake, "/chats/lists/smart?page=1").await.0, 200);
+    assert_eq!(get_json(&fake, "/chats/lists/smart?page=2").await.0, 500);
+    assert_eq!(get_json(&fake, "/chats/lists/smart?page=2").await.0, 200);
+    assert_eq!(get_json(&fake, "/nothing/here").await.0, 404);
+}
+
+#[tokio::test]
+async fn request_bodies_are_logged() {
+    let fake = FakeFanvue::builder()
+        .min_part_size(1)
+        .start()
+        .await
+        .unwrap();
+    let (_, upload) = common::create_upload(&fake, "").await;
+    common::complete(&fake, "", &upload, &[(1, "\"x\"".into())]).await;
+    let log = fake.api_requests();
+    let create = log.iter().find(|r| r.method == "POST").unwrap();
+    assert_eq!(create.json().unwrap()["mediaType"], "video");
+    let patch = log.iter().find(|r| r.method == "PATCH").unwrap();
+    assert_eq!(patch.json().unwrap()["parts"][0]["PartNumber"], 1);
+}
+
+#[tokio::test]
+async fn media_list_filters_by_type_and_status() {
+    let fake = FakeFanvue::builder()
+        .media_count(6)
+        .min_part_size(1)
+        .start()
+        .await
+        .unwrap();
+    let (_, videos) = get_json(&fake, "/media?mediaType=video").await;
+    assert_eq!(videos["data"].as_array().unwrap().len(), 2);
+    let (created, _) = common::create_upload(&fake, "").await;
+    let (_, list) = get_json(&fake, "/media?status=created").await;
+    let data = list["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1);
+    assert_eq!(data[0]["uuid"], created.to_string());
+    assert_eq!(
+        data[0].as_object().unwrap().len(),
+        2,
+        "only uuid and status"
+    );
+    let (_, list) = get_json(&fake, "/media?status=ready,created&size=50").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 7);
+    assert_eq!(get_json(&fake, "/media?mediaType=gif").await.0, 400);
+}
+
+#[tokio::test]
+async fn the_log_can_be_turned_off_without_losing_leak_checks() {
+    let fake = FakeFanvue::builder()
+        .record_requests(false)
+        .start()
+        .await
+        .unwrap();
+    get(&fake, "/users/me").send().await.unwrap();
+    let resp = client()
+        .put(fake.raw_put_url("k"))
+        .bearer_auth("leak")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(fake.requests().is_empty());
+    assert_eq!(fake.request_count(ApiRoute::UsersMe), 1);
+    assert!(fake.s3_saw_authorization());
+    assert!(!fake.s3_saw_fanvue_header());
 }

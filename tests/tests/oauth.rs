@@ -46,8 +46,12 @@ async fn refresh_rotates_and_rejects_the_old_refresh_token() {
     assert_ne!(fake.auth_url(), fake.api_url());
     let creds = Some((fake.client_id(), fake.client_secret()));
 
-    let (status, body) =
-        token_request(&fake, creds, "grant_type=refresh_token&refresh_token=rt-initial").await;
+    let (status, body) = token_request(
+        &fake,
+        creds,
+        "grant_type=refresh_token&refresh_token=rt-initial",
+    )
+    .await;
     assert_eq!(status, 200);
     let access = body["access_token"].as_str().unwrap().to_string();
     let rotated = body["refresh_token"].as_str().unwrap().to_string();
@@ -59,8 +63,12 @@ async fn refresh_rotates_and_rejects_the_old_refresh_token() {
     assert_eq!(fake.refresh_token(), rotated);
     assert_eq!(me_status(&fake, &access).await, 200);
 
-    let (status, body) =
-        token_request(&fake, creds, "grant_type=refresh_token&refresh_token=rt-initial").await;
+    let (status, body) = token_request(
+        &fake,
+        creds,
+        "grant_type=refresh_token&refresh_token=rt-initial",
+    )
+    .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_grant");
     assert_eq!(fake.token_refresh_count(), 1);
@@ -78,7 +86,10 @@ async fn refresh_rotates_and_rejects_the_old_refresh_token() {
 #[tokio::test]
 async fn client_credentials_must_come_in_basic_auth() {
     let fake = FakeFanvue::start().await.unwrap();
-    let form = format!("grant_type=refresh_token&refresh_token={}", fake.refresh_token());
+    let form = format!(
+        "grant_type=refresh_token&refresh_token={}",
+        fake.refresh_token()
+    );
     let (status, body) = token_request(&fake, None, &form).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"], "invalid_client");
@@ -157,7 +168,10 @@ async fn expiring_tokens_forces_a_refresh() {
     fake.expire_all_access_tokens();
     assert_eq!(me_status(&fake, &fake.access_token()).await, 401);
     let creds = Some((fake.client_id(), fake.client_secret()));
-    let form = format!("grant_type=refresh_token&refresh_token={}", fake.refresh_token());
+    let form = format!(
+        "grant_type=refresh_token&refresh_token={}",
+        fake.refresh_token()
+    );
     let (_, body) = token_request(&fake, creds, &form).await;
     let access = body["access_token"].as_str().unwrap();
     assert_eq!(me_status(&fake, access).await, 200);
@@ -172,7 +186,10 @@ async fn issued_tokens_expire_after_their_lifetime() {
         .await
         .unwrap();
     let creds = Some((fake.client_id(), fake.client_secret()));
-    let form = format!("grant_type=refresh_token&refresh_token={}", fake.refresh_token());
+    let form = format!(
+        "grant_type=refresh_token&refresh_token={}",
+        fake.refresh_token()
+    );
     let (_, body) = token_request(&fake, creds, &form).await;
     assert_eq!(body["expires_in"], 0);
     let access = body["access_token"].as_str().unwrap();

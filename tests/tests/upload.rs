@@ -34,7 +34,11 @@ async fn whole_flow_assembles_parts_in_order_and_becomes_ready() {
         let url = part_url(&fake, "", &upload, n).await;
         let s3 = url::Url::parse(&url).unwrap();
         let api = url::Url::parse(fake.api_url()).unwrap();
-        assert_ne!(s3.port(), api.port(), "presigned URL must not point at the API");
+        assert_ne!(
+            s3.port(),
+            api.port(),
+            "presigned URL must not point at the API"
+        );
         assert!(url.contains("X-Amz-Signature=") && url.contains("X-Amz-Expires="));
         let etag = put_part(&url, p.clone()).await;
         assert_eq!(etag, format!("\"{}\"", md5_hex(p)));
@@ -103,12 +107,26 @@ async fn completion_rejects_bad_part_lists() {
     let e3 = put_part(&part_url(&fake, "", &upload, 3).await, big.clone()).await;
 
     let cases: Vec<(&str, Vec<(u32, String)>)> = vec![
-        ("wrong etag", vec![(1, "\"00000000000000000000000000000000\"".into())]),
+        (
+            "wrong etag",
+            vec![(1, "\"00000000000000000000000000000000\"".into())],
+        ),
         ("gap", vec![(1, e1.clone()), (3, e3.clone())]),
         ("not from 1", vec![(2, e2.clone())]),
         ("descending", vec![(2, e2.clone()), (1, e1.clone())]),
-        ("small non-last part", vec![(1, e1.clone()), (2, e2.clone())]),
-        ("never uploaded", vec![(1, e1.clone()), (2, e2.clone()), (3, e3.clone()), (4, e3.clone())]),
+        (
+            "small non-last part",
+            vec![(1, e1.clone()), (2, e2.clone())],
+        ),
+        (
+            "never uploaded",
+            vec![
+                (1, e1.clone()),
+                (2, e2.clone()),
+                (3, e3.clone()),
+                (4, e3.clone()),
+            ],
+        ),
         ("empty", vec![]),
     ];
     for (what, parts) in cases {
@@ -126,7 +144,9 @@ async fn completion_rejects_bad_part_lists() {
     assert_eq!(fake.part_put_counts(media).get(&1), Some(&2));
     let (status, _) = complete(&fake, "", &upload, &[(1, e1)]).await;
     assert_eq!(status, 400, "completing twice is rejected");
-    let late = put(&part_url(&fake, "", &upload, 1).await, vec![1]).await.unwrap();
+    let late = put(&part_url(&fake, "", &upload, 1).await, vec![1])
+        .await
+        .unwrap();
     assert_eq!(late.status().as_u16(), 404);
     assert!(late.text().await.unwrap().contains("NoSuchUpload"));
 }
@@ -155,11 +175,14 @@ async fn create_and_part_url_validate_input() {
         serde_json::json!({"name": "a", "mediaType": "image"}),
         serde_json::json!({"name": "a".repeat(256), "filename": "a.jpg", "mediaType": "image"}),
     ] {
-        let resp = authed(&fake, client().post(format!("{}/media/uploads", fake.api_url())))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let resp = authed(
+            &fake,
+            client().post(format!("{}/media/uploads", fake.api_url())),
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
         assert_eq!(resp.status().as_u16(), 400, "{body}");
     }
     let (_, upload) = create_upload(&fake, "").await;
@@ -262,14 +285,21 @@ async fn s3_checks_signature_length_and_method() {
     let tampered = url.replace("/1?", "/2?");
     let resp = put(&tampered, vec![1]).await.unwrap();
     assert_eq!(resp.status().as_u16(), 403);
-    assert!(resp.text().await.unwrap().contains("<Code>SignatureDoesNotMatch</Code>"));
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("<Code>SignatureDoesNotMatch</Code>")
+    );
 
     let unsigned = url.split('?').next().unwrap().to_string();
     let resp = put(&unsigned, vec![1]).await.unwrap();
     assert_eq!(resp.status().as_u16(), 403);
     assert!(resp.text().await.unwrap().contains("AccessDenied"));
 
-    let stream = futures::stream::iter(vec![Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"abc"))]);
+    let stream = futures::stream::iter(vec![Ok::<_, std::io::Error>(bytes::Bytes::from_static(
+        b"abc",
+    ))]);
     let resp = client()
         .put(&url)
         .body(reqwest::Body::wrap_stream(stream))
@@ -301,7 +331,9 @@ async fn presigned_urls_expire_on_demand() {
 async fn raw_put_hashes_the_body() {
     let fake = FakeFanvue::start().await.unwrap();
     let body = bytes(100_000, 7);
-    let resp = put(&fake.raw_put_url("big.bin"), body.clone()).await.unwrap();
+    let resp = put(&fake.raw_put_url("big.bin"), body.clone())
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(
         resp.headers()["etag"].to_str().unwrap(),

@@ -117,7 +117,11 @@ pub fn diff_values(ptr: &str, actual: &Value, expected: &Value, out: &mut Vec<Di
             }
         }
         (a, e) if a == e => {}
-        _ => out.push(Difference::Changed(if ptr.is_empty() { "/".into() } else { ptr.into() })),
+        _ => out.push(Difference::Changed(if ptr.is_empty() {
+            "/".into()
+        } else {
+            ptr.into()
+        })),
     }
 }
 

@@ -77,7 +77,10 @@ impl fmt::Debug for OAuthCredentials {
             .field("client_id", &self.client_id)
             .field("client_secret", &"[REDACTED]")
             .field("refresh_token", &"[REDACTED]")
-            .field("access_token", &self.access_token.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("access_token_expires_at", &self.access_token_expires_at)
             .finish()
     }

@@ -186,7 +186,10 @@ mod tests {
             "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".to_string(),
             "https://app/cb",
         );
-        assert_eq!(verifier.challenge(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            verifier.challenge(),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
     }
 
     #[test]
@@ -206,7 +209,12 @@ mod tests {
         assert_eq!(pairs["state"], auth.state);
         assert_eq!(pairs["code_challenge_method"], "S256");
         assert_eq!(pairs["code_challenge"], auth.verifier.challenge());
-        assert!(!auth.url.as_str().contains(auth.verifier.secret().expose_secret()));
+        assert!(
+            !auth
+                .url
+                .as_str()
+                .contains(auth.verifier.secret().expose_secret())
+        );
         let len = auth.verifier.secret().expose_secret().len();
         assert!((43..=128).contains(&len));
         assert!(auth.state_matches(&auth.state.clone()));

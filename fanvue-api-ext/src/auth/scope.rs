@@ -104,7 +104,13 @@ mod tests {
             assert!(!scope.as_str().is_empty());
             assert_eq!(scope.as_str().parse::<Scope>().unwrap(), scope);
         }
-        assert_eq!("read:vault".parse::<Scope>().unwrap(), Scope::Unknown("read:vault".into()));
-        assert_eq!(Scope::WriteTrackingLinks.to_string(), "write:tracking_links");
+        assert_eq!(
+            "read:vault".parse::<Scope>().unwrap(),
+            Scope::Unknown("read:vault".into())
+        );
+        assert_eq!(
+            Scope::WriteTrackingLinks.to_string(),
+            "write:tracking_links"
+        );
     }
 }

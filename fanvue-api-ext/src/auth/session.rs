@@ -26,7 +26,7 @@ pub(crate) enum Authenticator {
     /// A fixed token (never refreshed).
     Static(HeaderValue),
     /// An OAuth refresh-token session.
-    OAuth(OAuthSession),
+    OAuth(Box<OAuthSession>),
 }
 
 impl Authenticator {
@@ -84,11 +84,14 @@ struct CachedToken {
 }
 
 impl CachedToken {
+    /// A token just issued for `lifetime`: refreshed [`REFRESH_MARGIN`] before
+    /// its expiry, or at half its lifetime when that is shorter.
     fn new(header: HeaderValue, lifetime: Option<Duration>) -> Self {
         let now = Instant::now();
         Self {
             header,
-            refresh_at: lifetime.map(|life| now + life.saturating_sub(REFRESH_MARGIN.min(life / 2))),
+            refresh_at: lifetime
+                .map(|life| now + life.saturating_sub(REFRESH_MARGIN.min(life / 2))),
         }
     }
 
@@ -105,10 +108,16 @@ impl OAuthSession {
     ) -> Result<Self, AuthError> {
         let access = match &credentials.access_token {
             Some(token) => {
-                let lifetime = credentials
-                    .access_token_expires_at
-                    .map(|at| at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO));
-                Some(CachedToken::new(bearer(token)?, lifetime))
+                // Only the remaining time is known: refresh once less than the margin is left.
+                let refresh_in = credentials.access_token_expires_at.map(|at| {
+                    at.duration_since(SystemTime::now())
+                        .unwrap_or(Duration::ZERO)
+                        .saturating_sub(REFRESH_MARGIN)
+                });
+                Some(CachedToken {
+                    header: bearer(token)?,
+                    refresh_at: refresh_in.map(|d| Instant::now() + d),
+                })
             }
             None => None,
         };
@@ -167,15 +176,19 @@ impl OAuthSession {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             state.access = Some(CachedToken::new(header.clone(), tokens.expires_in));
             state.generation += 1;
-            let rotated = tokens.refresh_token.filter(|new| {
-                new.expose_secret() != state.refresh_token.expose_secret()
-            });
+            let rotated = tokens
+                .refresh_token
+                .filter(|new| new.expose_secret() != state.refresh_token.expose_secret());
             if let Some(new) = &rotated {
                 state.refresh_token = new.clone();
             }
             (state.generation, rotated)
         };
-        tracing::debug!(generation, rotated = rotated.is_some(), "access token refreshed");
+        tracing::debug!(
+            generation,
+            rotated = rotated.is_some(),
+            "access token refreshed"
+        );
         if let (Some(new), Some(callback)) = (rotated, &self.on_rotated) {
             callback(new);
         }
@@ -208,7 +221,10 @@ mod tests {
 
     #[test]
     fn freshness_uses_margin() {
-        let long = CachedToken::new(HeaderValue::from_static("x"), Some(Duration::from_secs(3600)));
+        let long = CachedToken::new(
+            HeaderValue::from_static("x"),
+            Some(Duration::from_secs(3600)),
+        );
         assert!(long.is_fresh());
         let expired = CachedToken::new(HeaderValue::from_static("x"), Some(Duration::ZERO));
         assert!(!expired.is_fresh());

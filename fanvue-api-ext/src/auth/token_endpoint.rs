@@ -89,7 +89,11 @@ impl OAuthClient {
     }
 
     /// Uses another token URL (a local server in tests). Plain `http` only when `allow_insecure_http`.
-    pub fn with_token_url(mut self, url: &str, allow_insecure_http: bool) -> Result<Self, BuildError> {
+    pub fn with_token_url(
+        mut self,
+        url: &str,
+        allow_insecure_http: bool,
+    ) -> Result<Self, BuildError> {
         self.token_url = crate::client::parse_endpoint(url, "token URL", allow_insecure_http)?;
         Ok(self)
     }
@@ -128,7 +132,11 @@ impl OAuthClient {
     }
 
     /// Exchanges an authorization code (with its PKCE verifier) for tokens.
-    pub async fn exchange_code(&self, code: &str, verifier: &PkceVerifier) -> Result<TokenSet, AuthError> {
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        verifier: &PkceVerifier,
+    ) -> Result<TokenSet, AuthError> {
         self.token_request(&[
             ("grant_type", "authorization_code"),
             ("code", code),
@@ -214,7 +222,8 @@ impl OAuthClient {
 
 fn parse_static(url: &str) -> Url {
     // Only called with the crate's constant URLs.
-    Url::parse(url).unwrap_or_else(|_| Url::parse("https://auth.fanvue.com/").expect("constant URL"))
+    Url::parse(url)
+        .unwrap_or_else(|_| Url::parse("https://auth.fanvue.com/").expect("constant URL"))
 }
 
 #[derive(Deserialize)]

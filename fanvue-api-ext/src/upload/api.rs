@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::media_type::MediaType;
 use super::state::CompletedPart;
-use super::status::MediaStatus;
+use fanvue_api::types::MediaStatus;
 
 /// The body of "create upload session".
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -159,7 +159,10 @@ impl UploadBuilder {
 
     /// Calls `callback` with the resumable state after the session is created
     /// and after every acknowledged part (store it to resume after a crash).
-    pub fn on_checkpoint(mut self, callback: impl Fn(&UploadState) + Send + Sync + 'static) -> Self {
+    pub fn on_checkpoint(
+        mut self,
+        callback: impl Fn(&UploadState) + Send + Sync + 'static,
+    ) -> Self {
         self.config.on_checkpoint = Some(Arc::new(callback));
         self
     }

@@ -21,8 +21,8 @@ use super::plan::PartPlan;
 use super::progress::{Phase, Progress, ProgressCallback, ProgressSink};
 use super::source::{OpenedSource, PartData, UploadSource};
 use super::state::UploadState;
-use super::status::MediaStatus;
 use super::transfer::{PartCtx, PartFailure, PartRetryPolicy, upload_part};
+use fanvue_api::types::MediaStatus;
 
 /// The default number of parts in flight.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -162,14 +162,7 @@ impl<A: UploadApi> Upload<A> {
                 .await?;
             drop(opened);
             progress.phase(Phase::Completing);
-            let status = self
-                .api
-                .complete(&state.upload_id, &state.completed_parts)
-                .await
-                .map_err(|source| UploadError::Complete {
-                    source,
-                    state: Box::new(state.clone()),
-                })?;
+            let status = self.complete(&state).await?;
             state.session_completed = true;
             self.checkpoint(&state);
             if status == MediaStatus::Error {
@@ -238,6 +231,33 @@ impl<A: UploadApi> Upload<A> {
             session_completed: false,
         };
         Ok((state, plan, Some(first)))
+    }
+
+    /// Completes the session. When that fails, the media is checked once:
+    /// if an earlier attempt completed it (its answer lost, or the process
+    /// stopped before saving the state), the upload goes on to processing.
+    async fn complete(&self, state: &UploadState) -> Result<MediaStatus, UploadError> {
+        let source = match self
+            .api
+            .complete(&state.upload_id, &state.completed_parts)
+            .await
+        {
+            Ok(status) => return Ok(status),
+            Err(source) => source,
+        };
+        match self.api.get_media(state.media_uuid).await {
+            Ok((
+                status @ (MediaStatus::Processing | MediaStatus::Ready | MediaStatus::Error),
+                _,
+            )) => {
+                tracing::debug!("completing failed ({source}) but the media is already {status}");
+                Ok(status)
+            }
+            _ => Err(UploadError::Complete {
+                source,
+                state: Box::new(state.clone()),
+            }),
+        }
     }
 
     fn check_resume(&self, state: &UploadState, len: u64) -> Result<PartPlan, UploadError> {

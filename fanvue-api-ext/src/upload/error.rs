@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::progress::Phase;
 use super::state::UploadState;
-use super::status::MediaStatus;
+use fanvue_api::types::MediaStatus;
 
 /// Why an upload failed, and in which phase.
 ///

@@ -30,7 +30,12 @@ impl MediaType {
 
     /// The media type a MIME type names, if any.
     pub fn from_mime(mime: &str) -> Option<Self> {
-        let mime = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let mime = mime
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         let (top, sub) = mime.split_once('/')?;
         match top {
             "image" => Some(MediaType::Image),
@@ -63,9 +68,8 @@ impl MediaType {
     /// image, video, audio and document formats).
     pub fn sniff(head: &[u8]) -> Option<Self> {
         let starts = |magic: &[u8]| head.starts_with(magic);
-        let at = |offset: usize, magic: &[u8]| {
-            head.get(offset..offset + magic.len()) == Some(magic)
-        };
+        let at =
+            |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
         if starts(b"\xFF\xD8\xFF")
             || starts(b"\x89PNG\r\n\x1a\n")
             || starts(b"GIF87a")
@@ -121,21 +125,48 @@ mod tests {
         assert_eq!(MediaType::from_filename("clip.mp4"), Some(MediaType::Video));
         assert_eq!(MediaType::from_filename("clip.mov"), Some(MediaType::Video));
         assert_eq!(MediaType::from_filename("song.mp3"), Some(MediaType::Audio));
-        assert_eq!(MediaType::from_filename("doc.pdf"), Some(MediaType::Document));
-        assert_eq!(MediaType::from_filename("notes.txt"), Some(MediaType::Document));
+        assert_eq!(
+            MediaType::from_filename("doc.pdf"),
+            Some(MediaType::Document)
+        );
+        assert_eq!(
+            MediaType::from_filename("notes.txt"),
+            Some(MediaType::Document)
+        );
         assert_eq!(MediaType::from_filename("blob.bin"), None);
         assert_eq!(MediaType::from_filename("noext"), None);
     }
 
     #[test]
     fn sniffs_magic_bytes() {
-        assert_eq!(MediaType::sniff(b"\xFF\xD8\xFF\xE0rest"), Some(MediaType::Image));
-        assert_eq!(MediaType::sniff(b"\x89PNG\r\n\x1a\n...."), Some(MediaType::Image));
-        assert_eq!(MediaType::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(MediaType::Image));
-        assert_eq!(MediaType::sniff(b"\0\0\0\x20ftypisom\0\0"), Some(MediaType::Video));
-        assert_eq!(MediaType::sniff(b"\0\0\0\x20ftypheic\0\0"), Some(MediaType::Image));
-        assert_eq!(MediaType::sniff(b"\0\0\0\x20ftypM4A \0\0"), Some(MediaType::Audio));
-        assert_eq!(MediaType::sniff(b"\x1A\x45\xDF\xA3...."), Some(MediaType::Video));
+        assert_eq!(
+            MediaType::sniff(b"\xFF\xD8\xFF\xE0rest"),
+            Some(MediaType::Image)
+        );
+        assert_eq!(
+            MediaType::sniff(b"\x89PNG\r\n\x1a\n...."),
+            Some(MediaType::Image)
+        );
+        assert_eq!(
+            MediaType::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some(MediaType::Image)
+        );
+        assert_eq!(
+            MediaType::sniff(b"\0\0\0\x20ftypisom\0\0"),
+            Some(MediaType::Video)
+        );
+        assert_eq!(
+            MediaType::sniff(b"\0\0\0\x20ftypheic\0\0"),
+            Some(MediaType::Image)
+        );
+        assert_eq!(
+            MediaType::sniff(b"\0\0\0\x20ftypM4A \0\0"),
+            Some(MediaType::Audio)
+        );
+        assert_eq!(
+            MediaType::sniff(b"\x1A\x45\xDF\xA3...."),
+            Some(MediaType::Video)
+        );
         assert_eq!(MediaType::sniff(b"ID3\x04......"), Some(MediaType::Audio));
         assert_eq!(MediaType::sniff(b"%PDF-1.7"), Some(MediaType::Document));
         assert_eq!(MediaType::sniff(b"hello world"), None);

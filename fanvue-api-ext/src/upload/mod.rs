@@ -50,7 +50,6 @@ pub mod plan;
 mod progress;
 mod source;
 mod state;
-mod status;
 mod transfer;
 
 pub use builder::{MediaUploads, UploadBuilder};
@@ -60,11 +59,11 @@ pub use engine::{
 };
 pub use error::{PartUploadError, SourceError, UploadError, ValidationError};
 pub use fanvue::Media;
+pub use fanvue_api::types::MediaStatus;
 pub use media_type::MediaType;
 pub use plan::PartPlan;
 pub use progress::{Phase, Progress, ProgressCallback};
 pub use source::UploadSource;
 pub use state::{CompletedPart, UploadState};
-pub use status::MediaStatus;
-pub use transfer::PartRetryPolicy;
 pub use tokio_util::sync::CancellationToken;
+pub use transfer::PartRetryPolicy;

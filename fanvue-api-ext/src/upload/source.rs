@@ -189,9 +189,8 @@ impl OpenedSource {
     ) -> Result<PartData, SourceError> {
         debug_assert!(start >= self.pos && end > start && end <= self.len);
         self.skip_to(start).await?;
-        let len = usize::try_from(end - start).map_err(|_| {
-            SourceError::Io(std::io::Error::other("part does not fit in memory"))
-        })?;
+        let len = usize::try_from(end - start)
+            .map_err(|_| SourceError::Io(std::io::Error::other("part does not fit in memory")))?;
         let mut md5 = Md5::new();
         let bytes = match &mut self.reader {
             Reader::Bytes(all) => {
@@ -235,7 +234,9 @@ impl OpenedSource {
                 let mut scratch = vec![0u8; SKIP_CHUNK];
                 let mut pos = self.pos;
                 while pos < target {
-                    let want = usize::try_from(target - pos).unwrap_or(SKIP_CHUNK).min(SKIP_CHUNK);
+                    let want = usize::try_from(target - pos)
+                        .unwrap_or(SKIP_CHUNK)
+                        .min(SKIP_CHUNK);
                     let n = r.read(&mut scratch[..want]).await?;
                     if n == 0 {
                         return Err(SourceError::TooShort {
@@ -332,7 +333,10 @@ mod tests {
             .unwrap();
         assert!(matches!(
             short.read_part(1, 0, 2000).await,
-            Err(SourceError::TooShort { expected: 2000, actual: 1000 })
+            Err(SourceError::TooShort {
+                expected: 2000,
+                actual: 1000
+            })
         ));
         let mut long = UploadSource::reader(std::io::Cursor::new(data), 500)
             .open()
@@ -346,7 +350,11 @@ mod tests {
 
     #[tokio::test]
     async fn missing_file_is_an_io_error() {
-        let err = UploadSource::path("/definitely/not/here.jpg").open().await.err().unwrap();
+        let err = UploadSource::path("/definitely/not/here.jpg")
+            .open()
+            .await
+            .err()
+            .unwrap();
         assert!(matches!(err, SourceError::Io(e) if e.kind() == std::io::ErrorKind::NotFound));
     }
 }

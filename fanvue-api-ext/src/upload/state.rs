@@ -78,11 +78,24 @@ mod tests {
             completed_parts: vec![],
             session_completed: false,
         };
-        state.record(CompletedPart { part_number: 3, etag: "\"c\"".into() });
-        state.record(CompletedPart { part_number: 1, etag: "\"a\"".into() });
-        state.record(CompletedPart { part_number: 3, etag: "\"c2\"".into() });
+        state.record(CompletedPart {
+            part_number: 3,
+            etag: "\"c\"".into(),
+        });
+        state.record(CompletedPart {
+            part_number: 1,
+            etag: "\"a\"".into(),
+        });
+        state.record(CompletedPart {
+            part_number: 3,
+            etag: "\"c2\"".into(),
+        });
         assert_eq!(
-            state.completed_parts.iter().map(|p| p.part_number).collect::<Vec<_>>(),
+            state
+                .completed_parts
+                .iter()
+                .map(|p| p.part_number)
+                .collect::<Vec<_>>(),
             vec![1, 3]
         );
         assert!(state.is_done(1) && !state.is_done(2) && state.is_done(3));

@@ -85,15 +85,9 @@ pub(crate) struct PartCtx<A> {
 /// A part that could not be sent.
 pub(crate) enum PartFailure {
     /// The API would not give a URL.
-    Url {
-        part: u32,
-        source: crate::Error,
-    },
+    Url { part: u32, source: crate::Error },
     /// The storage would not take the part.
-    Put {
-        part: u32,
-        source: PartUploadError,
-    },
+    Put { part: u32, source: PartUploadError },
 }
 
 /// The outcome of one failed PUT.
@@ -176,7 +170,11 @@ pub(crate) async fn upload_part<A: UploadApi>(
         if failed.refresh_url {
             url = None;
         }
-        let delay = if failed.retryable { backoff.next() } else { None };
+        let delay = if failed.retryable {
+            backoff.next()
+        } else {
+            None
+        };
         let Some(delay) = delay else {
             return Err(PartFailure::Put {
                 part: part.number,
@@ -186,7 +184,12 @@ pub(crate) async fn upload_part<A: UploadApi>(
         let delay = failed
             .retry_after
             .map_or(delay, |ra| ra.min(MAX_RETRY_AFTER).max(delay));
-        tracing::debug!(part = part.number, ?delay, "retrying part: {}", failed.error);
+        tracing::debug!(
+            part = part.number,
+            ?delay,
+            "retrying part: {}",
+            failed.error
+        );
         tokio::time::sleep(delay).await;
     }
 }
@@ -319,7 +322,8 @@ mod tests {
 
     #[test]
     fn parses_presigned_urls() {
-        let u = parse_presigned_url("  https://s3.example/b/k?partNumber=1&X-Amz-Signature=x\n").unwrap();
+        let u = parse_presigned_url("  https://s3.example/b/k?partNumber=1&X-Amz-Signature=x\n")
+            .unwrap();
         assert_eq!(u.host_str(), Some("s3.example"));
         assert!(parse_presigned_url("\"http://127.0.0.1:9/x\"").is_some());
         assert!(parse_presigned_url("not a url").is_none());
@@ -331,6 +335,12 @@ mod tests {
     fn backoff_gives_attempts_minus_one_delays() {
         let p = PartRetryPolicy::default().with_max_attempts(3);
         assert_eq!(p.backoff().count(), 2);
-        assert_eq!(PartRetryPolicy::default().with_max_attempts(0).backoff().count(), 0);
+        assert_eq!(
+            PartRetryPolicy::default()
+                .with_max_attempts(0)
+                .backoff()
+                .count(),
+            0
+        );
     }
 }

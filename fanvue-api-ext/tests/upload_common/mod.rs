@@ -107,19 +107,29 @@ pub fn temp_file(len: usize, seed: u64, suffix: &str) -> (tempfile::NamedTempFil
 
 /// The uuid of uploaded media.
 pub fn uuid_of(media: &Media) -> Uuid {
-    media.uuid()
+    media.uuid
 }
 
 /// Asserts the fake S3 never saw credentials or Fanvue headers.
 pub fn assert_s3_clean(fake: &FakeFanvue) {
-    assert!(!fake.s3_saw_authorization(), "S3 saw an Authorization header");
+    assert!(
+        !fake.s3_saw_authorization(),
+        "S3 saw an Authorization header"
+    );
     assert!(!fake.s3_saw_fanvue_header(), "S3 saw an X-Fanvue-* header");
-    assert!(!fake.token_leaked_outside_api(), "a token left the API host");
+    assert!(
+        !fake.token_leaked_outside_api(),
+        "a token left the API host"
+    );
 }
 
 /// Asserts the fake assembled exactly `sha256` for `media`.
 pub fn assert_assembled(fake: &FakeFanvue, media: Uuid, sha256: &str, len: usize) {
-    assert_eq!(fake.assembled_size(media), Some(len as u64), "assembled size");
+    assert_eq!(
+        fake.assembled_size(media),
+        Some(len as u64),
+        "assembled size"
+    );
     assert_eq!(
         fake.assembled_sha256(media).as_deref(),
         Some(sha256),

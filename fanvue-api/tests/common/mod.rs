@@ -69,3 +69,59 @@ pub fn recording_client(server: &MockServer) -> (Client, Arc<Recorder>) {
 pub fn query_of(url: &str) -> &str {
     url.split_once('?').map(|(_, q)| q).unwrap_or("")
 }
+
+/// A user as `GET /users/me` returns it (all required fields).
+pub fn current_user_json() -> serde_json::Value {
+    serde_json::json!({
+        "uuid": "7d6b1c84-3f34-4a51-9b0e-1f0c4a6e2b10",
+        "email": "ada@example.com",
+        "handle": "ada",
+        "bio": "maths",
+        "displayName": "Ada",
+        "isCreator": true,
+        "createdAt": "2024-01-02T03:04:05Z",
+        "updatedAt": null,
+        "avatarUrl": null,
+        "bannerUrl": null
+    })
+}
+
+/// A chat user (follower, chat partner).
+pub fn chat_user_json() -> serde_json::Value {
+    serde_json::json!({
+        "uuid": "3f1d2c4b-5a69-4e7f-8a9b-0c1d2e3f4a5b",
+        "handle": "fan1",
+        "displayName": "Fan One",
+        "nickname": null,
+        "isTopSpender": false,
+        "avatarUrl": null,
+        "registeredAt": "2024-05-06T07:08:09Z"
+    })
+}
+
+/// A finalised media item with one variant.
+pub fn media_json(status: &str) -> serde_json::Value {
+    serde_json::json!({
+        "uuid": "0b7c7e5e-8f5a-4c55-9d2e-3d1f5c8a9b01",
+        "status": status,
+        "mediaType": "image",
+        "createdAt": "2024-01-02T03:04:05Z",
+        "variants": [{
+            "uuid": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+            "variantType": "thumbnail",
+            "displayPosition": 0,
+            "width": 320,
+            "height": 200,
+            "lengthMs": null,
+            "url": "https://cdn.example.com/t.jpg"
+        }]
+    })
+}
+
+/// A page-number list body.
+pub fn page_json(data: Vec<serde_json::Value>, page: u64, has_more: bool) -> serde_json::Value {
+    serde_json::json!({
+        "data": data,
+        "pagination": {"page": page, "size": 15, "hasMore": has_more}
+    })
+}

@@ -2,14 +2,16 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::response::Response;
 use http::StatusCode;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::gate;
+use crate::log::Listener;
 use crate::respond;
-use crate::state::Shared;
+use crate::state::{CustomRoute, ListStyle, Shared};
 
 /// Raw query pairs (repeated keys kept).
 pub(crate) type Pairs = Query<Vec<(String, String)>>;
@@ -41,7 +43,7 @@ fn int_param(q: &[(String, String)], key: &str) -> Result<Option<u64>, String> {
                 return Ok(Some(n));
             }
             match v.parse::<f64>() {
-                Ok(f) if f.fract() == 0.0 && f >= 0.0 && f < 1e15 => Ok(Some(f as u64)),
+                Ok(f) if f.fract() == 0.0 && (0.0..1e15).contains(&f) => Ok(Some(f as u64)),
                 _ => Err(format!("{key} must be a whole number")),
             }
         }
@@ -96,7 +98,7 @@ pub(crate) fn page_of<T>(
 }
 
 /// Cursor pagination `{data, nextCursor}`; the cursor is an opaque offset.
-fn cursor_page<T: Serialize>(
+pub(crate) fn cursor_page<T: Serialize>(
     items: &[T],
     q: &[(String, String)],
     size_key: &str,
@@ -151,10 +153,7 @@ pub(crate) async fn creators(State(shared): State<Arc<Shared>>, Query(q): Pairs)
 }
 
 /// `GET /tracking-links` (cursor with `limit`).
-pub(crate) async fn tracking_links(
-    State(shared): State<Arc<Shared>>,
-    Query(q): Pairs,
-) -> Response {
+pub(crate) async fn tracking_links(State(shared): State<Arc<Shared>>, Query(q): Pairs) -> Response {
     let st = shared.lock();
     cursor_page(&st.data.tracking_links, &q, "limit", 20)
 }
@@ -163,4 +162,39 @@ pub(crate) async fn tracking_links(
 pub(crate) async fn earnings(State(shared): State<Arc<Shared>>, Query(q): Pairs) -> Response {
     let st = shared.lock();
     cursor_page(&st.data.earnings, &q, "size", 20)
+}
+
+/// Test-seeded endpoints ([`crate::FakeFanvue::seed_list`], [`crate::FakeFanvue::stub`]); 404 otherwise.
+pub(crate) async fn custom(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let key = (req.method().clone(), req.uri().path().to_string());
+    let Some(route) = shared.lock().custom.get(&key).cloned() else {
+        return respond::not_found("Not found");
+    };
+    let req = match gate::gate(&shared, Listener::Api, None, req).await {
+        Ok(req) => req,
+        Err(resp) => return resp,
+    };
+    let q: Vec<(String, String)> = Query::try_from_uri(req.uri())
+        .map(|Query(q)| q)
+        .unwrap_or_default();
+    match route {
+        CustomRoute::Stub { status, body } => {
+            respond::json(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body)
+        }
+        CustomRoute::List {
+            style: ListStyle::PageNumber,
+            items,
+        } => match page_params(&q) {
+            Ok((page, size)) => page_of(&items, page, size, |v| v.clone()),
+            Err(r) => r,
+        },
+        CustomRoute::List {
+            style:
+                ListStyle::Cursor {
+                    size_param,
+                    default_size,
+                },
+            items,
+        } => cursor_page(&items, &q, &size_param, default_size),
+    }
 }

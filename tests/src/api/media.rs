@@ -30,11 +30,12 @@ fn list(shared: &Shared, owner: Option<Uuid>, q: &[(String, String)]) -> Respons
             None => return respond::validation(vec![format!("mediaType {t} is invalid")]),
         },
     };
+    let statuses = list_param(q, "status");
     let st = shared.lock();
-    if let Some(c) = owner {
-        if !creator_known(&st, c) {
-            return respond::not_found("Creator not found");
-        }
+    if let Some(c) = owner
+        && !creator_known(&st, c)
+    {
+        return respond::not_found("Creator not found");
     }
     let items: Vec<_> = st
         .data
@@ -43,6 +44,7 @@ fn list(shared: &Shared, owner: Option<Uuid>, q: &[(String, String)]) -> Respons
         .map(|v| {
             v.iter()
                 .filter(|m| media_type.is_none_or(|t| m.media_type == t))
+                .filter(|m| statuses.is_empty() || statuses.iter().any(|s| s == m.status.as_str()))
                 .cloned()
                 .collect()
         })
@@ -57,10 +59,10 @@ fn get(shared: &Shared, owner: Option<Uuid>, uuid: &str, q: &[(String, String)])
     };
     let variants = list_param(q, "variants");
     let mut st = shared.lock();
-    if let Some(c) = owner {
-        if !creator_known(&st, c) {
-            return respond::not_found("Creator not found");
-        }
+    if let Some(c) = owner
+        && !creator_known(&st, c)
+    {
+        return respond::not_found("Creator not found");
     }
     let polls_needed = st.knobs.processing_polls;
     let fails = st.knobs.processing_fails;

@@ -13,7 +13,6 @@ use axum::routing::{get, patch, post};
 use crate::faults::ApiRoute;
 use crate::gate;
 use crate::log::Listener;
-use crate::respond;
 use crate::state::Shared;
 
 /// Builds the API router.
@@ -32,7 +31,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(t(ApiRoute::Creators), get(lists::creators))
         .route(t(ApiRoute::CreatorMediaList), get(media::list_creator))
         .route(t(ApiRoute::CreatorMediaGet), get(media::get_creator))
-        .route(t(ApiRoute::CreatorCreateUpload), post(uploads::create_creator))
+        .route(
+            t(ApiRoute::CreatorCreateUpload),
+            post(uploads::create_creator),
+        )
         .route(t(ApiRoute::CreatorPartUrl), get(uploads::part_url_creator))
         .route(
             t(ApiRoute::CreatorCompleteUpload),
@@ -42,7 +44,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             (shared.clone(), Listener::Api),
             gate::api_gate,
         ))
-        .fallback(|| async { respond::not_found("Not found") })
+        .fallback(lists::custom)
         .with_state(shared.clone())
         .layer(from_fn_with_state((shared, Listener::Api), gate::record))
 }

@@ -56,10 +56,10 @@ fn create(shared: &Shared, creator: Option<Uuid>, body: &[u8]) -> Response {
         return respond::validation(errors);
     };
     let mut st = shared.lock();
-    if let Some(c) = creator {
-        if !creator_known(&st, c) {
-            return respond::not_found("Creator not found");
-        }
+    if let Some(c) = creator
+        && !creator_known(&st, c)
+    {
+        return respond::not_found("Creator not found");
     }
     let media_uuid = Uuid::new_v4();
     let upload_id = format!("upl_{}", Uuid::new_v4().simple());
@@ -108,10 +108,10 @@ fn part_url(
         _ => return respond::validation(vec!["partNumber must be between 1 and 10000".into()]),
     };
     let mut st = shared.lock();
-    if let Some(c) = creator {
-        if !creator_known(&st, c) {
-            return respond::not_found("Creator not found");
-        }
+    if let Some(c) = creator
+        && !creator_known(&st, c)
+    {
+        return respond::not_found("Creator not found");
     }
     match st.uploads.get_mut(upload_id) {
         Some(u) if u.creator == creator => {
@@ -156,10 +156,10 @@ fn complete(shared: &Shared, creator: Option<Uuid>, upload_id: &str, body: &[u8]
         }
     }
     let mut st = shared.lock();
-    if let Some(c) = creator {
-        if !creator_known(&st, c) {
-            return respond::not_found("Creator not found");
-        }
+    if let Some(c) = creator
+        && !creator_known(&st, c)
+    {
+        return respond::not_found("Creator not found");
     }
     let min_part = shared.config.min_part_size;
     let keep = shared.config.storage == crate::config::StorageMode::KeepBytes;
@@ -187,7 +187,7 @@ fn complete(shared: &Shared, creator: Option<Uuid>, upload_id: &str, body: &[u8]
             continue;
         };
         match etag {
-            Some(e) if unquote(e) == stored.md5_hex => {}
+            Some(e) if unquote(e) == stored.etag => {}
             Some(_) => errors.push(format!("ETag of part {number} does not match")),
             None => errors.push(format!("ETag of part {number} is missing")),
         }

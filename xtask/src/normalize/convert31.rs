@@ -67,7 +67,11 @@ const SCHEMA_30_KEYS: &[&str] = &[
 /// The JSON types OpenAPI 3.0 knows.
 const TYPES_30: &[&str] = &["string", "number", "integer", "boolean", "array", "object"];
 
-fn unsupported(construct: impl Into<String>, pointer: &str, needle: impl Into<String>) -> Unsupported {
+fn unsupported(
+    construct: impl Into<String>,
+    pointer: &str,
+    needle: impl Into<String>,
+) -> Unsupported {
     Unsupported {
         construct: construct.into(),
         pointer: pointer.to_string(),
@@ -149,7 +153,9 @@ pub fn convert(schema: &mut Value, pointer: &str) -> Result<(), Unsupported> {
                 match t.as_str() {
                     Some("null") => nullable = true,
                     Some(t) => non_null.push(t.to_string()),
-                    None => return Err(unsupported("type with a non-string entry", pointer, "type")),
+                    None => {
+                        return Err(unsupported("type with a non-string entry", pointer, "type"));
+                    }
                 }
             }
             match non_null.as_slice() {
@@ -184,7 +190,10 @@ pub fn convert(schema: &mut Value, pointer: &str) -> Result<(), Unsupported> {
         }
     }
 
-    for (key, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+    for (key, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
         if let Some(Value::Number(n)) = obj.get(key).cloned() {
             obj.insert(bound.into(), Value::Number(n));
             obj.insert(key.into(), Value::Bool(true));

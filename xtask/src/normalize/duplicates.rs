@@ -23,7 +23,11 @@ pub fn expected_methods(slug: &str) -> Option<&'static [&'static str]> {
 pub fn misnamed(page: &ProcessedPage) -> Option<String> {
     let expected = expected_methods(&page.page.slug)?;
     let op = page.operations.first()?;
-    let id = op.value.get("operationId").and_then(Value::as_str).unwrap_or("?");
+    let id = op
+        .value
+        .get("operationId")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
     // A method the name does not promise is fine when the operationId uses the same verb
     // (`get-online-statuses.md` holds `POST /chats/statuses`, operationId `get-batch-statuses`).
     let same_verb = id.split('-').next() == page.page.slug.split('-').next();
@@ -86,7 +90,8 @@ pub fn drop_duplicates(pages: &mut Vec<ProcessedPage>) -> Result<Vec<String>, No
     }
     for (idx, path, method) in drop {
         if let Some(p) = pages.get_mut(idx) {
-            p.operations.retain(|o| !(o.path == path && o.method == method));
+            p.operations
+                .retain(|o| !(o.path == path && o.method == method));
         }
     }
     pages.retain(|p| !p.operations.is_empty());

@@ -8,7 +8,13 @@ use super::walk::{self, RootKind, pascal};
 
 /// Hoists every inline enum of the page document `doc` into `components.schemas`.
 pub fn hoist_enums(doc: &mut Value) {
-    let mut hoisted: Vec<(String, Value)> = Vec::new();
+    // Names already taken: the page's own schemas (a hoisted enum never replaces one), then the hoisted ones.
+    let mut hoisted: Vec<(String, Value)> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let existing = hoisted.len();
     let _ = walk::for_each_root::<()>(doc, &mut |schema, kind, _, op_id| {
         let op = pascal(op_id.unwrap_or(""));
         match kind {
@@ -20,7 +26,7 @@ pub fn hoist_enums(doc: &mut Value) {
         }
         Ok(())
     });
-    if hoisted.is_empty() {
+    if hoisted.len() == existing {
         return;
     }
     let Some(root) = doc.as_object_mut() else {
@@ -36,7 +42,7 @@ pub fn hoist_enums(doc: &mut Value) {
         .entry("schemas")
         .or_insert_with(|| Value::Object(Map::new()));
     if let Some(schemas) = schemas.as_object_mut() {
-        for (name, schema) in hoisted {
+        for (name, schema) in hoisted.into_iter().skip(existing) {
             schemas.insert(name, schema);
         }
     }

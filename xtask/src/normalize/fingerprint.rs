@@ -9,7 +9,7 @@ use serde_json::Value;
 const DOC_ONLY: [&str; 4] = ["description", "example", "title", "externalDocs"];
 
 /// How deep references are followed before a reference is compared by name (guards against cycles).
-const MAX_DEPTH: usize = 24;
+const MAX_DEPTH: usize = 12;
 
 /// The fingerprint of `v`; `resolve` maps a `$ref` to its target schema.
 pub fn fingerprint<'a>(v: &'a Value, resolve: &dyn Fn(&str) -> Option<&'a Value>) -> String {
@@ -18,7 +18,12 @@ pub fn fingerprint<'a>(v: &'a Value, resolve: &dyn Fn(&str) -> Option<&'a Value>
     out
 }
 
-fn write<'a>(v: &'a Value, resolve: &dyn Fn(&str) -> Option<&'a Value>, depth: usize, out: &mut String) {
+fn write<'a>(
+    v: &'a Value,
+    resolve: &dyn Fn(&str) -> Option<&'a Value>,
+    depth: usize,
+    out: &mut String,
+) {
     match v {
         Value::Object(obj) => {
             if let Some(Value::String(r)) = obj.get("$ref") {
@@ -34,7 +39,10 @@ fn write<'a>(v: &'a Value, resolve: &dyn Fn(&str) -> Option<&'a Value>, depth: u
                 }
                 return;
             }
-            let mut keys: Vec<&String> = obj.keys().filter(|k| !DOC_ONLY.contains(&k.as_str())).collect();
+            let mut keys: Vec<&String> = obj
+                .keys()
+                .filter(|k| !DOC_ONLY.contains(&k.as_str()))
+                .collect();
             keys.sort();
             out.push('{');
             for (i, k) in keys.iter().enumerate() {
@@ -75,7 +83,12 @@ fn write<'a>(v: &'a Value, resolve: &dyn Fn(&str) -> Option<&'a Value>, depth: u
 }
 
 /// `properties` is a map of names to schemas: its keys are data, not keywords, so none is skipped.
-fn write_properties<'a>(v: &'a Value, resolve: &dyn Fn(&str) -> Option<&'a Value>, depth: usize, out: &mut String) {
+fn write_properties<'a>(
+    v: &'a Value,
+    resolve: &dyn Fn(&str) -> Option<&'a Value>,
+    depth: usize,
+    out: &mut String,
+) {
     let Some(obj) = v.as_object() else {
         write(v, resolve, depth, out);
         return;

@@ -34,12 +34,17 @@ struct Member {
 }
 
 /// Merges the pages' schemas. `reserved` names (e.g. `ApiError`) may not be given to any page schema.
-pub fn merge(pages: &[PageSchemas<'_>], names: &Names, reserved: &[&str]) -> Result<Merged, NormalizeError> {
+pub fn merge(
+    pages: &[PageSchemas<'_>],
+    names: &Names,
+    reserved: &[&str],
+) -> Result<Merged, NormalizeError> {
     // Structural groups, in a deterministic order (first appearance by page, then by name).
     let mut groups: Vec<(String, Vec<Member>)> = Vec::new();
     let mut group_of: BTreeMap<String, usize> = BTreeMap::new();
     for (page_idx, page) in pages.iter().enumerate() {
-        let resolve = |r: &str| -> Option<&Value> { walk::ref_name(r).and_then(|n| page.schemas.get(n)) };
+        let resolve =
+            |r: &str| -> Option<&Value> { walk::ref_name(r).and_then(|n| page.schemas.get(n)) };
         let mut locals: Vec<&String> = page.schemas.keys().collect();
         locals.sort();
         for local in locals {
@@ -131,8 +136,11 @@ pub fn merge(pages: &[PageSchemas<'_>], names: &Names, reserved: &[&str]) -> Res
 
 /// Rewrites page-local schema references to their final names (unknown names are left as they are).
 pub fn rename_refs(v: &mut Value, renames: &BTreeMap<String, String>) {
-    walk::rewrite_refs(v, &mut |r| match walk::ref_name(r).and_then(|n| renames.get(n)) {
-        Some(new) => format!("{SCHEMA_REF}{new}"),
-        None => r.to_string(),
-    });
+    walk::rewrite_refs(
+        v,
+        &mut |r| match walk::ref_name(r).and_then(|n| renames.get(n)) {
+            Some(new) => format!("{SCHEMA_REF}{new}"),
+            None => r.to_string(),
+        },
+    );
 }

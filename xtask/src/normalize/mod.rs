@@ -113,8 +113,10 @@ impl Inputs {
         };
         Ok(Inputs {
             names: Names::from_yaml(&read(NAMES_FILE)?).map_err(|m| config(NAMES_FILE, m))?,
-            numbers: NumberRules::from_yaml(&read(NUMBERS_FILE)?).map_err(|m| config(NUMBERS_FILE, m))?,
-            overlay: Overlay::from_yaml(&read(OVERLAY_FILE)?).map_err(|m| config(OVERLAY_FILE, m))?,
+            numbers: NumberRules::from_yaml(&read(NUMBERS_FILE)?)
+                .map_err(|m| config(NUMBERS_FILE, m))?,
+            overlay: Overlay::from_yaml(&read(OVERLAY_FILE)?)
+                .map_err(|m| config(OVERLAY_FILE, m))?,
         })
     }
 }
@@ -153,7 +155,11 @@ pub fn count_operations(doc: &Value) -> usize {
             paths
                 .values()
                 .filter_map(Value::as_object)
-                .map(|item| item.keys().filter(|k| walk::METHODS.contains(&k.as_str())).count())
+                .map(|item| {
+                    item.keys()
+                        .filter(|k| walk::METHODS.contains(&k.as_str()))
+                        .count()
+                })
                 .sum()
         })
 }
@@ -184,7 +190,9 @@ pub fn read_pages(dir: &Path) -> Result<Vec<Page>, NormalizeError> {
     }
     files.sort();
     if files.is_empty() {
-        return Err(NormalizeError::NoPages { dir: dir.to_path_buf() });
+        return Err(NormalizeError::NoPages {
+            dir: dir.to_path_buf(),
+        });
     }
     files
         .into_iter()
@@ -239,13 +247,18 @@ pub fn process_page(page: Page, numbers: &NumberRules) -> Result<ProcessedPage, 
     }
 
     // 3.1 → 3.0 (and `- value: x` enums).
-    walk::for_each_root(&mut doc, &mut |schema, _, ptr, _| convert31::convert(schema, ptr)).map_err(|u| {
-        NormalizeError::Unsupported {
-            file: page.file.clone(),
-            line: if u.needle.is_empty() { None } else { page.line_of(&u.needle) },
-            construct: u.construct,
-            pointer: u.pointer,
-        }
+    walk::for_each_root(&mut doc, &mut |schema, _, ptr, _| {
+        convert31::convert(schema, ptr)
+    })
+    .map_err(|u| NormalizeError::Unsupported {
+        file: page.file.clone(),
+        line: if u.needle.is_empty() {
+            None
+        } else {
+            page.line_of(&u.needle)
+        },
+        construct: u.construct,
+        pointer: u.pointer,
     })?;
 
     // The operations themselves.
@@ -256,7 +269,9 @@ pub fn process_page(page: Page, numbers: &NumberRules) -> Result<ProcessedPage, 
     let mut api_version = None;
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
-            let Some(item) = item.as_object_mut() else { continue };
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
             for (method, op) in item.iter_mut() {
                 if walk::METHODS.contains(&method.as_str()) {
                     let facts = operations::fix_operation(op, &info);
@@ -290,9 +305,17 @@ pub fn process_page(page: Page, numbers: &NumberRules) -> Result<ProcessedPage, 
     let mut ops = Vec::new();
     if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
         for (path, item) in paths {
-            let Some(item) = item.as_object() else { continue };
+            let Some(item) = item.as_object() else {
+                continue;
+            };
             for (method, op) in item {
                 if walk::METHODS.contains(&method.as_str()) {
+                    if !op.get("operationId").is_some_and(Value::is_string) {
+                        return Err(NormalizeError::NotAnOpenApiPage {
+                            file: page.file.clone(),
+                            reason: format!("{} {path} has no operationId", method.to_uppercase()),
+                        });
+                    }
                     ops.push(PageOperation {
                         method: method.clone(),
                         path: path.clone(),
@@ -390,7 +413,6 @@ pub fn normalize_pages(pages: Vec<Page>, inputs: &Inputs) -> Result<Normalized, 
     let merged = merge::merge(&page_schemas, &inputs.names, &BUILTIN_SCHEMAS)?;
 
     let mut paths = Map::new();
-    let mut groups = BTreeSet::new();
     for (idx, p) in processed.iter().enumerate() {
         for op in &p.operations {
             let mut value = op.value.clone();
@@ -401,24 +423,10 @@ pub fn normalize_pages(pages: Vec<Page>, inputs: &Inputs) -> Result<Normalized, 
             if let Some(item) = item.as_object_mut() {
                 item.insert(op.method.clone(), value);
             }
-            groups.insert(p.page.group.clone());
         }
     }
     let mut schemas: Map<String, Value> = merged.schemas.into_iter().collect();
     schemas.insert(operations::API_ERROR.into(), operations::api_error_schema());
-
-    let tags: Vec<Value> = groups
-        .iter()
-        .map(|g| {
-            let description = inputs
-                .names
-                .tags
-                .get(g)
-                .cloned()
-                .unwrap_or_else(|| format!("Operations of the `{g}` group of Fanvue's API reference."));
-            json!({ "name": g, "description": description })
-        })
-        .collect();
 
     let mut doc = json!({
         "openapi": "3.0.3",
@@ -431,7 +439,6 @@ pub fn normalize_pages(pages: Vec<Page>, inputs: &Inputs) -> Result<Normalized, 
         },
         "servers": [{ "url": SERVER_URL }],
         "security": [{ "bearerAuth": [] }],
-        "tags": tags,
         "paths": Value::Object(paths),
         "components": {
             "schemas": Value::Object(schemas),
@@ -446,12 +453,51 @@ pub fn normalize_pages(pages: Vec<Page>, inputs: &Inputs) -> Result<Normalized, 
     });
 
     inputs.overlay.apply(&mut doc)?;
+    set_tags(&mut doc, &inputs.names);
     drop_unused_schemas(&mut doc);
     check_final_refs(&doc)?;
     check_operation_ids(&doc)?;
     validate(&doc)?;
     let text = output::render(&doc);
-    Ok(Normalized { doc, text, warnings })
+    Ok(Normalized {
+        doc,
+        text,
+        warnings,
+    })
+}
+
+/// The top-level `tags`: every tag an operation uses (after the overlay), with its description from names.yaml.
+fn set_tags(doc: &mut Value, names: &Names) {
+    let mut groups = BTreeSet::new();
+    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
+        for item in paths.values().filter_map(Value::as_object) {
+            for op in item.values() {
+                for tag in op
+                    .get("tags")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(t) = tag.as_str() {
+                        groups.insert(t.to_string());
+                    }
+                }
+            }
+        }
+    }
+    let tags: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            let description = names.tags.get(g).cloned().unwrap_or_else(|| {
+                format!("Operations of the `{g}` group of Fanvue's API reference.")
+            });
+            json!({ "name": g, "description": description })
+        })
+        .collect();
+
+    if let Some(root) = doc.as_object_mut() {
+        root.insert("tags".into(), Value::Array(tags));
+    }
 }
 
 /// Removes component schemas no operation reaches (e.g. the variants of a merged `oneOf`).
@@ -467,14 +513,19 @@ fn drop_unused_schemas(doc: &mut Value) {
         walk::collect_refs(paths, &mut todo);
     }
     while let Some(r) = todo.pop() {
-        let Some(name) = walk::ref_name(&r) else { continue };
+        let Some(name) = walk::ref_name(&r) else {
+            continue;
+        };
         if reached.insert(name.to_string())
             && let Some(s) = schemas.get(name)
         {
             walk::collect_refs(s, &mut todo);
         }
     }
-    if let Some(s) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+    if let Some(s) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
         s.retain(|name, _| reached.contains(name));
     }
 }
@@ -504,9 +555,13 @@ fn check_operation_ids(doc: &Value) -> Result<(), NormalizeError> {
         return Ok(());
     };
     for (path, item) in paths {
-        let Some(item) = item.as_object() else { continue };
+        let Some(item) = item.as_object() else {
+            continue;
+        };
         for (method, op) in item {
-            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+                continue;
+            };
             let here = format!("{} {path}", method.to_uppercase());
             if let Some(first) = seen.insert(id.to_string(), here.clone()) {
                 return Err(NormalizeError::DuplicateOperationId {

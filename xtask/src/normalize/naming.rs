@@ -106,3 +106,60 @@ fn tidy(rest: &str) -> String {
     s = s.replace("DataItems", "Item").replace("Items", "Item");
     pascal(&s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn automatic_names() {
+        assert_eq!(
+            auto_name("getUserMedia_Response_200", "GetUserMedia"),
+            "GetUserMediaResponse"
+        );
+        assert_eq!(
+            auto_name(
+                "ChatsGetResponsesContentApplicationJsonSchemaDataItemsUser",
+                "ListChats"
+            ),
+            "ListChatsItemUser"
+        );
+        assert_eq!(
+            auto_name(
+                "MediaUploadsPostRequestBodyContentApplicationJsonSchemaMediaType",
+                "CreateUploadSession"
+            ),
+            "CreateUploadSessionBodyMediaType"
+        );
+        assert_eq!(
+            auto_name("ChatsGetParametersFilterSchemaItems", "ListChats"),
+            "ListChatsFilterItem"
+        );
+        assert_eq!(auto_name("MediaStatus", "X"), "MediaStatus");
+    }
+
+    #[test]
+    fn rules_in_order() {
+        let names = Names::from_yaml(
+            "schemas: {A: Exact}\nenums: {'x,y': XY}\nsuffixes: {Pagination: Pagination, LongPagination: Long}\n",
+        )
+        .expect("names");
+        let e = serde_json::json!({ "enum": ["y", "x"] });
+        assert_eq!(names.name_for("A", &e, "Op"), (0, "Exact".into()));
+        assert_eq!(names.name_for("B", &e, "Op"), (1, "XY".into()));
+        let o = serde_json::json!({ "type": "object" });
+        assert_eq!(
+            names.name_for("FooLongPagination", &o, "Op"),
+            (2, "Long".into())
+        );
+        assert_eq!(
+            names.name_for("FooPagination", &o, "Op"),
+            (2, "Pagination".into())
+        );
+        assert_eq!(
+            names.name_for("foo_Response_200", &o, "Op"),
+            (3, "FooResponse".into())
+        );
+        assert!(Names::from_yaml("unknown: 1").is_err());
+    }
+}

@@ -46,7 +46,11 @@ impl NumberRules {
             };
             let is_timestamp = ty.as_deref() == Some("string")
                 && obj.get("format").and_then(Value::as_str) == Some("date")
-                && name.is_some_and(|n| self.timestamp_suffixes.iter().any(|s| n.ends_with(s.as_str())));
+                && name.is_some_and(|n| {
+                    self.timestamp_suffixes
+                        .iter()
+                        .any(|s| n.ends_with(s.as_str()))
+                });
             if is_timestamp {
                 obj.insert("format".into(), Value::String("date-time".into()));
             }

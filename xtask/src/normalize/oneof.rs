@@ -28,7 +28,8 @@ pub fn fix_oneofs(doc: &mut Value) {
         let Some(node) = snapshot.pointer(&ptr) else {
             continue;
         };
-        let replacement = merge_subset_variants(node, &resolve).or_else(|| richer_first(node, &resolve));
+        let replacement =
+            merge_subset_variants(node, &resolve).or_else(|| richer_first(node, &resolve));
         if let (Some(new), Some(slot)) = (replacement, doc.pointer_mut(&ptr)) {
             *slot = new;
         }
@@ -36,7 +37,11 @@ pub fn fix_oneofs(doc: &mut Value) {
 }
 
 fn collect_oneofs(schema: &mut Value, ptr: String, out: &mut Vec<String>) {
-    if schema.get("oneOf").and_then(Value::as_array).is_some_and(|b| b.len() >= 2) {
+    if schema
+        .get("oneOf")
+        .and_then(Value::as_array)
+        .is_some_and(|b| b.len() >= 2)
+    {
         out.push(ptr.clone());
     }
     let _ = walk::for_each_child::<()>(schema, &mut |child, suffix, _| {
@@ -46,7 +51,10 @@ fn collect_oneofs(schema: &mut Value, ptr: String, out: &mut Vec<String>) {
 }
 
 /// The object schema a branch stands for (following one `$ref`), if it is an object with properties.
-fn object_of<'a>(branch: &'a Value, resolve: &dyn Fn(&str) -> Option<&'a Value>) -> Option<&'a Map<String, Value>> {
+fn object_of<'a>(
+    branch: &'a Value,
+    resolve: &dyn Fn(&str) -> Option<&'a Value>,
+) -> Option<&'a Map<String, Value>> {
     let target = match branch.get("$ref").and_then(Value::as_str) {
         Some(r) => resolve(r)?,
         None => branch,
@@ -63,12 +71,20 @@ fn properties(obj: &Map<String, Value>) -> Option<&Map<String, Value>> {
 fn required(obj: &Map<String, Value>) -> BTreeSet<String> {
     obj.get("required")
         .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// One object merging all variants, when one variant holds every other's properties with the same schemas.
-pub fn merge_subset_variants<'a>(node: &'a Value, resolve: &dyn Fn(&str) -> Option<&'a Value>) -> Option<Value> {
+pub fn merge_subset_variants<'a>(
+    node: &'a Value,
+    resolve: &dyn Fn(&str) -> Option<&'a Value>,
+) -> Option<Value> {
     let branches = node.get("oneOf")?.as_array()?;
     let objects: Vec<&Map<String, Value>> = branches
         .iter()
@@ -122,9 +138,16 @@ fn richer_first<'a>(node: &'a Value, resolve: &dyn Fn(&str) -> Option<&'a Value>
     let branches = node.get("oneOf")?.as_array()?;
     let mut sorted: Vec<&Value> = branches.iter().collect();
     sorted.sort_by_key(|b| {
-        std::cmp::Reverse(object_of(b, resolve).and_then(properties).map_or(0, Map::len))
+        std::cmp::Reverse(
+            object_of(b, resolve)
+                .and_then(properties)
+                .map_or(0, Map::len),
+        )
     });
     let mut out = node.as_object()?.clone();
-    out.insert("oneOf".into(), Value::Array(sorted.into_iter().cloned().collect()));
+    out.insert(
+        "oneOf".into(),
+        Value::Array(sorted.into_iter().cloned().collect()),
+    );
     Some(Value::Object(out))
 }

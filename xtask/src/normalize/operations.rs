@@ -66,7 +66,11 @@ pub fn fix_operation(op: &mut Value, page: &PageInfo<'_>) -> OperationFacts {
             }
         }
     }
-    if obj.get("parameters").and_then(Value::as_array).is_some_and(Vec::is_empty) {
+    if obj
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty)
+    {
         obj.remove("parameters");
     }
     // Every request body of the API is required (the pages leave `required` out, which means optional).
@@ -101,7 +105,12 @@ fn fix_responses(responses: &mut Map<String, Value>) {
                 "content".into(),
                 json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{API_ERROR}") } } }),
             );
-        } else if code == "204" || resp.get("content").and_then(Value::as_object).is_some_and(Map::is_empty) {
+        } else if code == "204"
+            || resp
+                .get("content")
+                .and_then(Value::as_object)
+                .is_some_and(Map::is_empty)
+        {
             // 204 has no body (the pages give it an empty JSON object); an empty `content` says nothing.
             resp.remove("content");
         }
@@ -117,9 +126,7 @@ pub fn is_error_status(code: &str) -> bool {
 }
 
 fn rate_limit_headers() -> Value {
-    let int = |description: &str| {
-        json!({ "description": description, "schema": { "type": "integer", "format": "int64" } })
-    };
+    let int = |description: &str| json!({ "description": description, "schema": { "type": "integer", "format": "int64" } });
     json!({
         "Retry-After": int("Seconds to wait before retrying"),
         "X-RateLimit-Limit": int("Requests allowed in the current window"),
@@ -156,8 +163,13 @@ pub fn parse_scopes(description: &str) -> Vec<String> {
         }
         let rest = &line[idx + "required:".len()..];
         let rest = rest.split("</").next().unwrap_or(rest);
-        for token in rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == ':' || c == '_' || c == '-')) {
-            if token.contains(':') && !token.starts_with(':') && !token.ends_with(':') && !scopes.iter().any(|s| s == token)
+        for token in
+            rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == ':' || c == '_' || c == '-'))
+        {
+            if token.contains(':')
+                && !token.starts_with(':')
+                && !token.ends_with(':')
+                && !scopes.iter().any(|s| s == token)
             {
                 scopes.push(token.to_string());
             }

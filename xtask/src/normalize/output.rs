@@ -62,6 +62,7 @@ const KEY_ORDER: &[&str] = &[
     "anyOf",
     "properties",
     "additionalProperties",
+    "requiredProperties",
     "parameters",
     "requestBody",
     "responses",
@@ -74,10 +75,15 @@ const KEY_ORDER: &[&str] = &[
     "bearerFormat",
 ];
 
-fn rank(parent_is_path_item: bool, key: &str) -> (usize, usize) {
+fn rank(parent_is_path_item: bool, key: &str, value: Option<&Value>) -> (usize, usize) {
     if parent_is_path_item && let Some(i) = METHODS.iter().position(|m| *m == key) {
         return (0, i);
     }
+    // A schema's `required` list reads best after its `properties` (a parameter's `required` flag stays early).
+    let key = match (key, value) {
+        ("required", Some(Value::Array(_))) => "requiredProperties",
+        _ => key,
+    };
     match KEY_ORDER.iter().position(|k| *k == key) {
         Some(i) => (1, i),
         None => (2, 0),
@@ -117,7 +123,11 @@ fn write_value(v: &Value, depth: usize, ctx: Context, out: &mut String) {
                 Context::Names => keys.sort(),
                 Context::Keywords | Context::PathItem => {
                     let path_item = ctx == Context::PathItem;
-                    keys.sort_by(|a, b| rank(path_item, a).cmp(&rank(path_item, b)).then(a.cmp(b)));
+                    keys.sort_by(|a, b| {
+                        let ra = rank(path_item, a, obj.get(a.as_str()));
+                        let rb = rank(path_item, b, obj.get(b.as_str()));
+                        ra.cmp(&rb).then(a.cmp(b))
+                    });
                 }
             }
             out.push_str("{\n");

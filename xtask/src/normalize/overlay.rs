@@ -64,7 +64,11 @@ impl Overlay {
             if e.why.trim().is_empty() {
                 return Err(format!("entry {i} has an empty `why`"));
             }
-            let kinds = [e.schema.is_some(), e.operation.is_some(), e.parameter.is_some()];
+            let kinds = [
+                e.schema.is_some(),
+                e.operation.is_some(),
+                e.parameter.is_some(),
+            ];
             if kinds.iter().filter(|k| **k).count() != 1 {
                 return Err(format!(
                     "entry {i} ({}) must have exactly one of `schema`, `operation`, `parameter`",
@@ -107,17 +111,26 @@ fn apply_entry(doc: &mut Value, e: &Entry) -> Result<(), String> {
         return Ok(());
     }
     if let Some(name) = &e.parameter {
-        let value = e.value.clone().ok_or("a `parameter` entry needs a `value`")?;
-        let location = e.location.as_deref().ok_or("a `parameter` entry needs `in`")?;
+        let value = e
+            .value
+            .clone()
+            .ok_or("a `parameter` entry needs a `value`")?;
+        let location = e
+            .location
+            .as_deref()
+            .ok_or("a `parameter` entry needs `in`")?;
         let mut count = 0;
         if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
             for item in paths.values_mut() {
-                let Some(item) = item.as_object_mut() else { continue };
+                let Some(item) = item.as_object_mut() else {
+                    continue;
+                };
                 for (method, op) in item.iter_mut() {
                     if !METHODS.contains(&method.as_str()) {
                         continue;
                     }
-                    let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                    let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut)
+                    else {
                         continue;
                     };
                     for p in params.iter_mut() {
@@ -132,7 +145,9 @@ fn apply_entry(doc: &mut Value, e: &Entry) -> Result<(), String> {
             }
         }
         if count == 0 {
-            return Err(format!("no operation has the {location} parameter `{name}`"));
+            return Err(format!(
+                "no operation has the {location} parameter `{name}`"
+            ));
         }
         return Ok(());
     }
@@ -142,7 +157,9 @@ fn apply_entry(doc: &mut Value, e: &Entry) -> Result<(), String> {
     let ptr = operation_pointer(target)?;
     if let Some(source) = &e.copy_from {
         if doc.pointer(&ptr).is_some() {
-            return Err(format!("{target} already exists; `copy_from` only creates operations"));
+            return Err(format!(
+                "{target} already exists; `copy_from` only creates operations"
+            ));
         }
         let src = doc
             .pointer(&operation_pointer(source)?)
@@ -180,7 +197,9 @@ fn set(doc: &mut Value, ptr: &str, value: Value) {
             *cur = Value::Object(Map::new());
         }
         let Value::Object(obj) = cur else { return };
-        cur = obj.entry(seg.clone()).or_insert_with(|| Value::Object(Map::new()));
+        cur = obj
+            .entry(seg.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
     }
     if !cur.is_object() {
         *cur = Value::Object(Map::new());

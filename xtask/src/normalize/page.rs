@@ -120,7 +120,8 @@ pub fn yaml_block(text: &str) -> Option<(&str, usize)> {
             None => {
                 if let Some((c, len, info)) = opening_fence(line) {
                     let lang = info.split_whitespace().next().unwrap_or("");
-                    let is_yaml = lang.eq_ignore_ascii_case("yaml") || lang.eq_ignore_ascii_case("yml");
+                    let is_yaml =
+                        lang.eq_ignore_ascii_case("yaml") || lang.eq_ignore_ascii_case("yml");
                     open = Some((c, len, is_yaml, offset + line.len(), i + 2));
                 }
             }
@@ -179,4 +180,40 @@ fn yaml_to_json(v: serde_norway::Value) -> Result<Value, String> {
         }
         Y::Tagged(t) => yaml_to_json(t.value)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_yaml_block_after_other_blocks_and_inside_longer_fences() {
+        let text = "# T\n\n```json\n{\"a\": 1}\n```\n\n````yaml\nx: 1\ny: |\n  ```json\n  {}\n  ```\n````\n";
+        let (block, line) = yaml_block(text).expect("block");
+        assert_eq!(block, "x: 1\ny: |\n  ```json\n  {}\n  ```\n");
+        assert_eq!(line, 8);
+    }
+
+    #[test]
+    fn an_unclosed_block_is_no_block() {
+        assert_eq!(yaml_block("```yaml\nx: 1\n"), None);
+        assert_eq!(yaml_block("no fences"), None);
+    }
+
+    #[test]
+    fn group_and_slug_come_from_the_path() {
+        assert_eq!(
+            split_file("media/get-x.md"),
+            ("media".into(), "get-x".into())
+        );
+        assert_eq!(split_file("a/b/c.md"), ("b".into(), "c".into()));
+        assert_eq!(split_file("top.md"), (String::new(), "top".into()));
+    }
+
+    #[test]
+    fn numeric_mapping_keys_become_strings() {
+        let page =
+            parse_page("g/s.md", "```yaml\npaths: {}\nresponses:\n  200: {}\n```\n").expect("page");
+        assert!(page.doc["responses"].get("200").is_some());
+    }
 }

@@ -28,7 +28,8 @@ pub const METHODS: [&str; 8] = [
 ];
 
 /// A visitor of schema roots: the schema, its kind, its JSON pointer and the operation's id (if any).
-pub type RootVisitor<'a, E> = dyn FnMut(&mut Value, &RootKind, &str, Option<&str>) -> Result<(), E> + 'a;
+pub type RootVisitor<'a, E> =
+    dyn FnMut(&mut Value, &RootKind, &str, Option<&str>) -> Result<(), E> + 'a;
 
 /// A visitor of sub-schemas: the schema, the pointer suffix from its parent and its property name (if any).
 pub type ChildVisitor<'a, E> = dyn FnMut(&mut Value, String, Option<&str>) -> Result<(), E> + 'a;
@@ -56,7 +57,11 @@ pub fn for_each_root<E>(doc: &mut Value, f: &mut RootVisitor<'_, E>) -> Result<(
             if method == "parameters" {
                 if let Some(params) = op.as_array_mut() {
                     for (i, p) in params.iter_mut().enumerate() {
-                        let name = p.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+                        let name = p
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string();
                         if let Some(s) = p.get_mut("schema") {
                             let ptr = format!("{path_ptr}/parameters/{i}/schema");
                             f(s, &RootKind::Parameter(name), &ptr, None)?;
@@ -76,7 +81,11 @@ pub fn for_each_root<E>(doc: &mut Value, f: &mut RootVisitor<'_, E>) -> Result<(
             let op_id = op_id.as_deref();
             if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
                 for (i, p) in params.iter_mut().enumerate() {
-                    let name = p.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+                    let name = p
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
                     if let Some(s) = p.get_mut("schema") {
                         let ptr = format!("{op_ptr}/parameters/{i}/schema");
                         f(s, &RootKind::Parameter(name), &ptr, op_id)?;

@@ -1,0 +1,190 @@
+//! The [`UploadApi`] of a [`Fanvue`] client: the generated operations for the
+//! authenticated creator (`/media/...`) or, as an agency, for another creator
+//! (`/creators/{creatorUserUuid}/media/...`).
+
+use bytes::BytesMut;
+use fanvue_api::prelude::*;
+use fanvue_api::types;
+use futures::StreamExt;
+use uuid::Uuid;
+
+use super::api::{Session, SessionRequest, UploadApi};
+use super::media_type::MediaType;
+use super::state::CompletedPart;
+use crate::call::{CallOptions, OperationExt};
+use crate::{Error, Fanvue};
+
+/// The media an upload returns once Fanvue has processed it (the
+/// `GET /media/{uuid}` result, with the `main`, `thumbnail` and `blurred`
+/// variants requested so it carries their URLs).
+pub type Media = types::Media;
+
+/// The largest presigned-URL body read (a URL is a few hundred bytes).
+const MAX_URL_BODY: usize = 64 * 1024;
+
+/// Upload calls through a [`Fanvue`] client.
+pub(crate) struct FanvueUploadApi {
+    fanvue: Fanvue,
+    creator: Option<Uuid>,
+}
+
+impl FanvueUploadApi {
+    pub(crate) fn new(fanvue: Fanvue, creator: Option<Uuid>) -> Self {
+        Self { fanvue, creator }
+    }
+}
+
+/// Creating a session or completing one twice is harmless next to failing a
+/// whole upload: retry them on transient failures like idempotent calls.
+fn retry_anyway() -> CallOptions {
+    CallOptions::new().retry_non_idempotent(true)
+}
+
+fn variants() -> types::VariantList {
+    types::VariantList::from([
+        types::MediaVariantType::Main,
+        types::MediaVariantType::Thumbnail,
+        types::MediaVariantType::Blurred,
+    ])
+}
+
+impl From<MediaType> for types::MediaType {
+    fn from(value: MediaType) -> Self {
+        match value {
+            MediaType::Image => types::MediaType::Image,
+            MediaType::Video => types::MediaType::Video,
+            MediaType::Audio => types::MediaType::Audio,
+            MediaType::Document => types::MediaType::Document,
+        }
+    }
+}
+
+fn part_number(n: u32) -> std::num::NonZeroU64 {
+    std::num::NonZeroU64::new(u64::from(n)).unwrap_or(std::num::NonZeroU64::MIN)
+}
+
+impl UploadApi for FanvueUploadApi {
+    type Media = Media;
+
+    fn creator(&self) -> Option<Uuid> {
+        self.creator
+    }
+
+    async fn create_session(&self, request: &SessionRequest) -> Result<Session, Error> {
+        let api = self.fanvue.api();
+        let (name, filename) = (request.name.clone(), request.filename.clone());
+        let media_type = types::MediaType::from(request.media_type);
+        let session = match self.creator {
+            None => {
+                api.create_upload_session()
+                    .body_map(|b| b.name(name).filename(filename).media_type(media_type))
+                    .call_with(retry_anyway())
+                    .await?
+            }
+            Some(creator) => {
+                api.create_creator_upload_session()
+                    .creator_user_uuid(creator)
+                    .body_map(|b| b.name(name).filename(filename).media_type(media_type))
+                    .call_with(retry_anyway())
+                    .await?
+            }
+        };
+        Ok(Session {
+            media_uuid: session.media_uuid,
+            upload_id: session.upload_id,
+        })
+    }
+
+    async fn part_url(&self, upload_id: &str, n: u32) -> Result<String, Error> {
+        let api = self.fanvue.api();
+        let stream = match self.creator {
+            None => {
+                api.get_upload_part_url()
+                    .upload_id(upload_id)
+                    .part_number(i64::from(n))
+                    .call()
+                    .await?
+            }
+            Some(creator) => {
+                api.get_creator_upload_part_url()
+                    .creator_user_uuid(creator)
+                    .upload_id(upload_id)
+                    .part_number(i64::from(n))
+                    .call()
+                    .await?
+            }
+        };
+        let mut body = BytesMut::new();
+        let mut stream = stream.into_inner();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(Error::Transport)?;
+            if body.len() + chunk.len() > MAX_URL_BODY {
+                return Err(Error::invalid_input(
+                    "presigned URL",
+                    "the part URL response is too large",
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
+    async fn complete(
+        &self,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<types::MediaStatus, Error> {
+        let api = self.fanvue.api();
+        let parts: Vec<types::UploadedPart> = parts
+            .iter()
+            .map(|p| types::UploadedPart {
+                e_tag: Some(p.etag.clone()),
+                part_number: part_number(p.part_number),
+            })
+            .collect();
+        let done = match self.creator {
+            None => {
+                api.complete_upload_session()
+                    .upload_id(upload_id)
+                    .body_map(|b| b.parts(parts))
+                    .call_with(retry_anyway())
+                    .await?
+            }
+            Some(creator) => {
+                api.complete_creator_upload_session()
+                    .creator_user_uuid(creator)
+                    .upload_id(upload_id)
+                    .body_map(|b| b.parts(parts))
+                    .call_with(retry_anyway())
+                    .await?
+            }
+        };
+        Ok(done.status)
+    }
+
+    async fn get_media(&self, media_uuid: Uuid) -> Result<(types::MediaStatus, Media), Error> {
+        let api = self.fanvue.api();
+        let media = match self.creator {
+            None => {
+                api.get_user_media_by_uuid()
+                    .uuid(media_uuid)
+                    .variants(variants())
+                    .call()
+                    .await?
+            }
+            Some(creator) => {
+                api.get_creator_media_by_uuid()
+                    .creator_user_uuid(creator)
+                    .uuid(media_uuid)
+                    .variants(variants())
+                    .call()
+                    .await?
+            }
+        };
+        Ok((media.status.clone(), media))
+    }
+
+    fn is_transient(&self, error: &Error) -> bool {
+        error.is_retryable()
+    }
+}

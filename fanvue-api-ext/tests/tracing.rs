@@ -1,0 +1,109 @@
+//! Each request runs in a span with operation id, method, path template,
+//! status, attempt and latency; each retry is an event; no secrets anywhere.
+//! (Alone in its test binary: tracing's callsite cache is process-wide, and
+//! other tests running without a subscriber in parallel would race it.)
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fanvue_api_ext::prelude::*;
+use fanvue_api_ext::{Fanvue, RetryPolicy};
+use support::{Reply, Server};
+
+fn fast_policy() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_base_delay(Duration::from_millis(5))
+        .with_max_delay(Duration::from_millis(20))
+}
+
+fn user() -> serde_json::Value {
+    support::fixtures::current_user()
+}
+
+/// Answers `first` for the first `n` requests, then `then`.
+fn first_n(n: usize, first: Reply, then: Reply) -> impl Fn(&support::Recorded) -> Reply {
+    let count = AtomicUsize::new(0);
+    move |_| {
+        if count.fetch_add(1, Ordering::SeqCst) < n {
+            first.clone()
+        } else {
+            then.clone()
+        }
+    }
+}
+
+/// A `MakeWriter` collecting formatted tracing output.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Capture {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn each_retry_and_request_is_traced_without_secrets() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(capture.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = Server::start(first_n(
+        1,
+        Reply::text(503, "busy"),
+        Reply::json(200, user()),
+    ))
+    .await;
+    let fanvue = Fanvue::builder()
+        .base_url(server.url())
+        .allow_insecure_http(true)
+        .access_token("tok-SECRET-42".to_string())
+        .retry_policy(fast_policy())
+        .build()
+        .unwrap();
+    fanvue.api().get_current_user().call().await.unwrap();
+
+    let output = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let retry_line = output
+        .lines()
+        .find(|l| l.contains("retrying"))
+        .unwrap_or_else(|| panic!("no retry event in:\n{output}"));
+    assert!(retry_line.contains("attempt=1"), "{retry_line}");
+    assert!(retry_line.contains("delay_ms="), "{retry_line}");
+    assert!(retry_line.contains("503"), "{retry_line}");
+    let close = output
+        .lines()
+        .find(|l| l.contains("close"))
+        .unwrap_or_else(|| panic!("no span close in:\n{output}"));
+    for field in [
+        "operation_id=\"get-current-user\"",
+        "method=\"GET\"",
+        "path=\"/users/me\"",
+        "status=200",
+        "attempt=2",
+        "latency_ms=",
+    ] {
+        assert!(close.contains(field), "{field} missing in {close}");
+    }
+    assert!(!output.contains("tok-SECRET-42"));
+}

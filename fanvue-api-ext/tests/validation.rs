@@ -1,0 +1,143 @@
+//! Invalid inputs fail before anything is sent.
+
+mod support;
+
+use fanvue_api_ext::prelude::*;
+use fanvue_api_ext::{Error, Fanvue};
+use serde_json::json;
+use support::{Reply, Server, fixtures};
+
+fn client(server: &Server) -> Fanvue {
+    Fanvue::builder()
+        .base_url(server.url())
+        .allow_insecure_http(true)
+        .access_token("tok".to_string())
+        .build()
+        .unwrap()
+}
+
+#[track_caller]
+fn assert_invalid<T>(result: Result<T, Error>, what: &str) {
+    match result {
+        Err(Error::InvalidInput { what: w, .. }) => assert!(w.contains(what), "{w} vs {what}"),
+        Err(other) => panic!("expected InvalidInput({what}), got {other:?}"),
+        Ok(_) => panic!("expected InvalidInput({what}), got a response"),
+    }
+}
+
+#[tokio::test]
+async fn bad_path_parameters_make_no_request() {
+    let server = Server::start(|_| Reply::text(200, "https://s3.test/part?sig=1")).await;
+    let fanvue = client(&server);
+    // an empty or malformed UUID cannot even be set on the typed builder
+    for bad in ["", "not-a-uuid"] {
+        assert_invalid(
+            fanvue.api().get_user_media_by_uuid().uuid(bad).call().await,
+            "request",
+        );
+    }
+    // the nil UUID is typed but empty
+    assert_invalid(
+        fanvue
+            .api()
+            .get_user_media_by_uuid()
+            .uuid(uuid::Uuid::nil())
+            .call()
+            .await,
+        "path parameter uuid",
+    );
+    for part in [0i64, 10_001, -1] {
+        assert_invalid(
+            fanvue
+                .api()
+                .get_upload_part_url()
+                .upload_id("up-1")
+                .part_number(part)
+                .call()
+                .await,
+            "path parameter partNumber",
+        );
+    }
+    assert_invalid(
+        fanvue
+            .api()
+            .get_upload_part_url()
+            .upload_id("")
+            .part_number(1)
+            .call()
+            .await,
+        "path parameter uploadId",
+    );
+    // the builder's own send() refuses too
+    assert!(
+        fanvue
+            .api()
+            .get_upload_part_url()
+            .upload_id("up-1")
+            .part_number(0)
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(server.requests().is_empty());
+    // valid ones go through
+    fanvue
+        .api()
+        .get_upload_part_url()
+        .upload_id("up-1")
+        .part_number(10_000)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 1);
+    assert_eq!(
+        server.requests()[0].path(),
+        "/media/uploads/up-1/parts/10000/url"
+    );
+}
+
+#[tokio::test]
+async fn bad_page_sizes_make_no_request() {
+    let server = Server::start(|_| {
+        Reply::json(200, json!({"data": [fixtures::follower(1)], "pagination": {"page": 1, "size": 1, "hasMore": false}}))
+    })
+    .await;
+    let fanvue = client(&server);
+    assert_invalid(
+        fanvue.api().list_followers().size(0).call().await,
+        "query parameter size",
+    );
+    assert_invalid(
+        fanvue.api().list_followers().size(51).call().await,
+        "query parameter size",
+    );
+    assert_invalid(
+        fanvue.api().list_followers().page(0).call().await,
+        "query parameter page",
+    );
+    assert_invalid(
+        fanvue.api().list_tracking_links().limit(100).call().await,
+        "query parameter limit",
+    );
+    assert!(server.requests().is_empty());
+    fanvue
+        .api()
+        .list_followers()
+        .page(1)
+        .size(50)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn missing_required_parameter_is_invalid_input() {
+    let server = Server::start(|_| Reply::json(200, json!({}))).await;
+    let fanvue = client(&server);
+    assert_invalid(
+        fanvue.api().get_user_media_by_uuid().call().await,
+        "request",
+    );
+    assert!(server.requests().is_empty());
+}
