@@ -85,7 +85,9 @@ fn run() -> Result<(), String> {
         println!("cargo:warning=generated types reject unknown fields (deny_unknown_fields)");
     }
     for place in spec::inline_enums(&spec) {
-        println!("cargo:warning=inline string enum at {place} decodes strictly; name it in the spec");
+        println!(
+            "cargo:warning=inline string enum at {place} decodes strictly; name it in the spec"
+        );
     }
 
     // The tolerant enums.

@@ -44,7 +44,7 @@ op = spec["paths"]["/users/me"]["get"]
 op["summary"] = op.get("summary", "") + " (edited)"
 json.dump(spec, open(path, "w"), indent=2)
 PY
-changed=$(FANVUE_API_SPEC="$copy" seconds cargo build -p fanvue-api)
+changed=$(seconds env FANVUE_API_SPEC="$copy" cargo build -p fanvue-api)
 mock_deps=$(seconds cargo build -p fanvue-api --features mock)
 touch openapi/fanvue.json
 rebuild_mock=$(seconds cargo build -p fanvue-api --features mock)

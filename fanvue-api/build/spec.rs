@@ -325,7 +325,9 @@ fn param_schema<'a>(spec: &'a OpenAPI, p: &'a Parameter) -> Option<&'a Schema> {
 /// Where the spec has a string enum that is not a named component schema
 /// (such an enum would be generated strict, without the `Unknown` fallback).
 pub fn inline_enums(spec: &OpenAPI) -> Vec<String> {
-    let Ok(doc) = serde_json::to_value(spec) else { return Vec::new() };
+    let Ok(doc) = serde_json::to_value(spec) else {
+        return Vec::new();
+    };
     let mut found = Vec::new();
     find_enums(&doc, "#", true, &mut found);
     found

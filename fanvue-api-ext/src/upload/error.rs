@@ -303,3 +303,47 @@ fn body_suffix(body: &str) -> String {
         format!(": {body}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn errors_are_send_and_sync() {
+        assert_send_sync::<UploadError>();
+        assert_send_sync::<PartUploadError>();
+    }
+
+    #[test]
+    fn phase_and_resume_state_follow_the_variant() {
+        let state = UploadState {
+            media_uuid: Uuid::nil(),
+            upload_id: "u".into(),
+            creator_uuid: None,
+            part_size: 5 << 20,
+            total_size: 1,
+            completed_parts: vec![],
+            session_completed: false,
+        };
+        let err = UploadError::PartUpload {
+            part: 2,
+            source: PartUploadError::MissingEtag,
+            state: Box::new(state.clone()),
+        };
+        assert_eq!(err.phase(), Phase::Uploading);
+        assert_eq!(err.resume_state(), Some(&state));
+        assert!(err.to_string().contains("part 2"), "{err}");
+        let err = UploadError::from(ValidationError::EmptySource);
+        assert_eq!(err.phase(), Phase::Preparing);
+        assert!(err.resume_state().is_none());
+        let err = UploadError::Cancelled {
+            state: Some(Box::new(UploadState {
+                session_completed: true,
+                ..state
+            })),
+        };
+        assert_eq!(err.phase(), Phase::Processing);
+    }
+}

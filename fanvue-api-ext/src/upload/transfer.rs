@@ -29,8 +29,12 @@ pub struct PartRetryPolicy {
     /// Longest delay between two attempts.
     pub max_delay: Duration,
     /// Longest a single PUT (or URL request) may take before it is abandoned
-    /// and retried.
+    /// and retried (raised for big parts by `min_throughput`).
     pub attempt_timeout: Duration,
+    /// When set, a PUT of `n` bytes may take at least `n / min_throughput`
+    /// seconds, so big parts on slow links are not abandoned (default
+    /// 256 KiB/s; `None` makes `attempt_timeout` a hard limit).
+    pub min_throughput: Option<u64>,
 }
 
 impl Default for PartRetryPolicy {
@@ -40,6 +44,7 @@ impl Default for PartRetryPolicy {
             min_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(10),
             attempt_timeout: Duration::from_secs(300),
+            min_throughput: Some(256 * 1024),
         }
     }
 }
@@ -58,10 +63,22 @@ impl PartRetryPolicy {
         self
     }
 
-    /// Sets how long one attempt may take.
+    /// Sets how long one attempt may take, whatever the part size (it clears
+    /// `min_throughput`).
     pub fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = timeout;
+        self.min_throughput = None;
         self
+    }
+
+    /// How long a PUT of `len` bytes may take.
+    pub(crate) fn put_timeout(&self, len: u64) -> Duration {
+        match self.min_throughput {
+            Some(rate) if rate > 0 => self
+                .attempt_timeout
+                .max(Duration::from_secs(len.div_ceil(rate))),
+            _ => self.attempt_timeout,
+        }
     }
 
     fn backoff(&self) -> impl Iterator<Item = Duration> + Send + use<> {
@@ -158,7 +175,8 @@ pub(crate) async fn upload_part<A: UploadApi>(
                 }
             }
         };
-        let failed = match put_once(&ctx.http, target, &part, ctx.retry.attempt_timeout).await {
+        let timeout = ctx.retry.put_timeout(part.bytes.len() as u64);
+        let failed = match put_once(&ctx.http, target, &part, timeout).await {
             Ok(etag) => {
                 return Ok(CompletedPart {
                     part_number: part.number,
@@ -329,6 +347,15 @@ mod tests {
         assert!(parse_presigned_url("not a url").is_none());
         assert!(parse_presigned_url("ftp://x/y").is_none());
         assert!(parse_presigned_url("{}").is_none());
+    }
+
+    #[test]
+    fn put_timeout_grows_with_big_parts_unless_fixed() {
+        let p = PartRetryPolicy::default();
+        assert_eq!(p.put_timeout(8 << 20), Duration::from_secs(300));
+        assert_eq!(p.put_timeout(5 << 30), Duration::from_secs(20 * 1024));
+        let fixed = p.with_attempt_timeout(Duration::from_secs(2));
+        assert_eq!(fixed.put_timeout(5 << 30), Duration::from_secs(2));
     }
 
     #[test]
