@@ -90,7 +90,8 @@ pub fn generate(
 
     let version_doc = format!(
         "The Fanvue API version this client was generated for (`{api_version}`, the spec's \
-         `info.version`); sent as the `X-Fanvue-API-Version` header."
+         `info.version`); the value of the `X-Fanvue-API-Version` header (which \
+         `fanvue-api-ext` sends on every request)."
     );
     Ok(quote! {
         #[doc = #version_doc]
