@@ -16,8 +16,8 @@ mod common;
 use fanvue_api_ext::Fanvue;
 use fanvue_api_ext::auth::{OAuthClient, Scope};
 use fanvue_api_ext::prelude::*;
+use fanvue_api_ext::secrecy::SecretString;
 use fanvue_fake::FakeFanvue;
-use secrecy::SecretString;
 use std::process::ExitCode;
 use url::Url;
 

@@ -40,6 +40,9 @@ pub use client::{Fanvue, FanvueBuilder};
 pub use error::{BuildError, Error, ErrorResponse};
 pub use fanvue_api as api;
 pub use retry::RetryPolicy;
+/// The `secrecy` crate, re-exported: tokens are [`secrecy::SecretString`]s (read one with
+/// [`secrecy::ExposeSecret`]).
+pub use secrecy;
 
 /// Everything needed to call the API: [`OperationExt`], the pagination
 /// extension traits, and the generated client's operation traits.

@@ -302,7 +302,7 @@ fn pagination_and_list_shapes() {
     }
     assert_eq!(
         (page_lists, cursor_lists),
-        (25, 8),
+        (26, 8),
         "page-numbered and cursor lists"
     );
 }

@@ -20,10 +20,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use fanvue_api_ext::auth::OAuthCredentials;
+use fanvue_api_ext::secrecy::SecretString;
 use fanvue_api_ext::upload::{Phase, UploadBuilder};
 use fanvue_api_ext::{Fanvue, FanvueBuilder};
 use fanvue_fake::FakeFanvue;
-use secrecy::SecretString;
 
 /// The examples' error type: anything, reported by `main`.
 pub type BoxError = Box<dyn StdError + Send + Sync>;
