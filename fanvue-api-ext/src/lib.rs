@@ -23,7 +23,7 @@
 //! id, method, path template, status, attempt count and latency (never a
 //! token or a filled-in path).
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod auth;
 mod call;

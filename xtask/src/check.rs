@@ -125,7 +125,7 @@ pub fn diff_values(ptr: &str, actual: &Value, expected: &Value, out: &mut Vec<Di
     }
 }
 
-/// One line per difference (at most [`MAX_LISTED`]), or a note that only the formatting differs.
+/// One line per difference (at most `MAX_LISTED`), or a note that only the formatting differs.
 pub fn summarize(diffs: &[Difference]) -> String {
     if diffs.is_empty() {
         return "  same content, different formatting or key order".to_string();
