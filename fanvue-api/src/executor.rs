@@ -103,6 +103,7 @@ impl progenitor_client::ClientHooks<Inner> for crate::Client {
         // `info.operation_id` is progenitor's method name (`get_user_media`).
         let params = crate::generated::comma_list_params(info.operation_id);
         crate::query::join_comma_lists(request.url_mut(), params);
+        pin_version_header(request.headers_mut());
         Ok(())
     }
 
@@ -122,5 +123,23 @@ impl progenitor_client::ClientHooks<Inner> for crate::Client {
             }
             None => self.client().execute(request).await,
         }
+    }
+}
+
+/// The header Fanvue reads the API version from.
+pub const VERSION_HEADER: &str = "x-fanvue-api-version";
+
+/// Progenitor adds a generic `api-version` header with `info.version`; Fanvue
+/// reads `X-Fanvue-API-Version` instead. Drop the generic one and make sure the
+/// Fanvue header is present (the pinned [`API_VERSION`](crate::API_VERSION)
+/// unless an executor or the caller already set one), so even a bare generated
+/// client talks to the version it was generated from.
+fn pin_version_header(headers: &mut reqwest::header::HeaderMap) {
+    headers.remove("api-version");
+    if !headers.contains_key(VERSION_HEADER) {
+        headers.insert(
+            VERSION_HEADER,
+            reqwest::header::HeaderValue::from_static(crate::API_VERSION),
+        );
     }
 }
