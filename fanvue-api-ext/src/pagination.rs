@@ -136,36 +136,8 @@ impl<O: PageNumberList> NumberedPager<O> {
             Some(size) => self.operation.with_page_size(size),
             None => self.operation,
         };
-        let start = match checked {
-            Ok(_) => Step::Fetch(operation, self.start_page, self.max_items),
-            Err(error) => Step::Fail(error),
-        };
-        stream::unfold(start, |step| async move {
-            match step {
-                Step::Done => None,
-                Step::Fail(error) => Some((Err(error), Step::Done)),
-                Step::Fetch(_, _, Some(0)) => None,
-                Step::Fetch(operation, page, remaining) => {
-                    match operation.clone().with_page(page).call().await {
-                        Err(error) => Some((Err(error), Step::Done)),
-                        Ok(response) => {
-                            let mut numbered = O::into_page(response);
-                            let remaining = limit(&mut numbered.items, remaining);
-                            let next = if numbered.has_more
-                                && !numbered.items.is_empty()
-                                && remaining != Some(0)
-                            {
-                                Step::Fetch(operation, page.saturating_add(1), remaining)
-                            } else {
-                                Step::Done
-                            };
-                            Some((Ok(numbered), next))
-                        }
-                    }
-                }
-            }
-        })
-        .boxed()
+        let start = checked.map(|_| (ByNumber(operation), self.start_page));
+        page_stream(start, self.max_items)
     }
 
     /// The items of every page.
@@ -173,10 +145,7 @@ impl<O: PageNumberList> NumberedPager<O> {
     where
         O: 'o,
     {
-        self.pages()
-            .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
-            .try_flatten()
-            .boxed()
+        item_stream::<ByNumber<O>>(self.pages())
     }
 }
 
@@ -222,42 +191,8 @@ impl<O: CursorList> CursorPager<O> {
             Some(size) => self.operation.with_page_size(size),
             None => self.operation,
         };
-        let start = match checked {
-            Ok(_) => Step::Fetch(operation, self.start_cursor, self.max_items),
-            Err(error) => Step::Fail(error),
-        };
-        stream::unfold(start, |step| async move {
-            match step {
-                Step::Done => None,
-                Step::Fail(error) => Some((Err(error), Step::Done)),
-                Step::Fetch(_, _, Some(0)) => None,
-                Step::Fetch(operation, cursor, remaining) => {
-                    let request = match &cursor {
-                        Some(cursor) => operation.clone().with_cursor(cursor.clone()),
-                        None => operation.clone(),
-                    };
-                    match request.call().await {
-                        Err(error) => Some((Err(error), Step::Done)),
-                        Ok(response) => {
-                            let mut page = O::into_page(response);
-                            let remaining = limit(&mut page.items, remaining);
-                            let next = match &page.next_cursor {
-                                Some(next)
-                                    if !next.is_empty()
-                                        && Some(next) != cursor.as_ref()
-                                        && remaining != Some(0) =>
-                                {
-                                    Step::Fetch(operation, Some(next.clone()), remaining)
-                                }
-                                _ => Step::Done,
-                            };
-                            Some((Ok(page), next))
-                        }
-                    }
-                }
-            }
-        })
-        .boxed()
+        let start = checked.map(|_| (ByCursor(operation), self.start_cursor));
+        page_stream(start, self.max_items)
     }
 
     /// The items of every page.
@@ -265,11 +200,127 @@ impl<O: CursorList> CursorPager<O> {
     where
         O: 'o,
     {
-        self.pages()
-            .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
-            .try_flatten()
-            .boxed()
+        item_stream::<ByCursor<O>>(self.pages())
     }
+}
+
+/// A list operation as [`page_stream`] drives it: how to fetch the page at a
+/// position, and where the page after it starts.
+trait PagedList: Clone + Send {
+    /// Where a page starts: a page number or a cursor.
+    type Position: Clone + Send;
+    /// One fetched page.
+    type Page: Send;
+    /// One item of a page.
+    type Item: Send;
+
+    /// Fetches the page at `position`.
+    fn fetch(
+        self,
+        position: Self::Position,
+    ) -> impl Future<Output = Result<Self::Page, Error>> + Send;
+
+    /// The items of `page`.
+    fn items(page: &mut Self::Page) -> &mut Vec<Self::Item>;
+
+    /// Where the page after `page` (fetched at `position`) starts; `None` at the end.
+    fn next(page: &Self::Page, position: &Self::Position) -> Option<Self::Position>;
+}
+
+/// A page-number list, positioned by page number.
+#[derive(Clone)]
+struct ByNumber<O>(O);
+
+impl<O: PageNumberList> PagedList for ByNumber<O> {
+    type Position = u64;
+    type Page = NumberedPage<O::Item>;
+    type Item = O::Item;
+
+    async fn fetch(self, page: u64) -> Result<Self::Page, Error> {
+        self.0.with_page(page).call().await.map(O::into_page)
+    }
+
+    fn items(page: &mut Self::Page) -> &mut Vec<Self::Item> {
+        &mut page.items
+    }
+
+    fn next(page: &Self::Page, number: &u64) -> Option<u64> {
+        (page.has_more && !page.items.is_empty()).then(|| number.saturating_add(1))
+    }
+}
+
+/// A cursor list, positioned by cursor (`None`: the first page).
+#[derive(Clone)]
+struct ByCursor<O>(O);
+
+impl<O: CursorList> PagedList for ByCursor<O> {
+    type Position = Option<String>;
+    type Page = CursorPage<O::Item>;
+    type Item = O::Item;
+
+    async fn fetch(self, cursor: Option<String>) -> Result<Self::Page, Error> {
+        let request = match cursor {
+            Some(cursor) => self.0.with_cursor(cursor),
+            None => self.0,
+        };
+        request.call().await.map(O::into_page)
+    }
+
+    fn items(page: &mut Self::Page) -> &mut Vec<Self::Item> {
+        &mut page.items
+    }
+
+    fn next(page: &Self::Page, cursor: &Option<String>) -> Option<Option<String>> {
+        page.next_cursor
+            .as_ref()
+            .filter(|next| !next.is_empty() && Some(*next) != cursor.as_ref())
+            .map(|next| Some(next.clone()))
+    }
+}
+
+/// The pages of `list` from `start` (or `start`'s error, alone), cut after
+/// `max_items` items; a failed page is the last element.
+fn page_stream<'o, L: PagedList + 'o>(
+    start: Result<(L, L::Position), Error>,
+    max_items: Option<u64>,
+) -> BoxStream<'o, Result<L::Page, Error>> {
+    let start = match start {
+        Ok((list, position)) => Step::Fetch(list, position, max_items),
+        Err(error) => Step::Fail(error),
+    };
+    stream::unfold(start, |step| async move {
+        match step {
+            Step::Done => None,
+            Step::Fail(error) => Some((Err(error), Step::Done)),
+            Step::Fetch(_, _, Some(0)) => None,
+            Step::Fetch(list, position, remaining) => {
+                match list.clone().fetch(position.clone()).await {
+                    Err(error) => Some((Err(error), Step::Done)),
+                    Ok(mut page) => {
+                        let remaining = limit(L::items(&mut page), remaining);
+                        let next = match L::next(&page, &position) {
+                            Some(next) if remaining != Some(0) => {
+                                Step::Fetch(list, next, remaining)
+                            }
+                            _ => Step::Done,
+                        };
+                        Some((Ok(page), next))
+                    }
+                }
+            }
+        }
+    })
+    .boxed()
+}
+
+/// The items of every page of `pages`.
+fn item_stream<'o, L: PagedList + 'o>(
+    pages: BoxStream<'o, Result<L::Page, Error>>,
+) -> BoxStream<'o, Result<L::Item, Error>> {
+    pages
+        .map_ok(|mut page| stream::iter(std::mem::take(L::items(&mut page)).into_iter().map(Ok)))
+        .try_flatten()
+        .boxed()
 }
 
 /// Where a page stream is: fetch `(operation, position, items left)`, yield an error, or done.

@@ -7,17 +7,7 @@ use std::time::Duration;
 use fanvue_api_ext::prelude::*;
 use fanvue_api_ext::{Error, Fanvue, RetryPolicy};
 use serde_json::json;
-use support::{Reply, Server};
-
-fn client(server: &Server) -> Fanvue {
-    Fanvue::builder()
-        .base_url(server.url())
-        .allow_insecure_http(true)
-        .access_token("tok".to_string())
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap()
-}
+use support::{Reply, Server, client};
 
 async fn error_for(reply: Reply) -> Error {
     let server = Server::start(move |_| reply.clone()).await;

@@ -6,17 +6,7 @@ use fanvue_api_ext::prelude::*;
 use fanvue_api_ext::{Error, Fanvue, RetryPolicy};
 use futures::{StreamExt as _, TryStreamExt as _};
 use serde_json::json;
-use support::{Recorded, Reply, Server, fixtures};
-
-fn client(server: &Server) -> Fanvue {
-    Fanvue::builder()
-        .base_url(server.url())
-        .allow_insecure_http(true)
-        .access_token("tok".to_string())
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap()
-}
+use support::{Recorded, Reply, Server, client, fixtures};
 
 /// A page-number list of `total` followers, honouring `page` and `size` (default 15).
 fn numbered(total: u64) -> impl Fn(&Recorded) -> Reply {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use fanvue_api_ext::prelude::*;
 use fanvue_api_ext::{CallOptions, Error, Fanvue, RetryPolicy};
 use serde_json::json;
-use support::{Reply, Server};
+use support::{Reply, Server, client_with, first_n};
 
 fn user() -> serde_json::Value {
     support::fixtures::current_user()
@@ -22,28 +22,6 @@ fn fast_policy() -> RetryPolicy {
         .with_max_delay(Duration::from_millis(20))
 }
 
-fn client(server: &Server, policy: RetryPolicy) -> Fanvue {
-    Fanvue::builder()
-        .base_url(server.url())
-        .allow_insecure_http(true)
-        .access_token("tok".to_string())
-        .retry_policy(policy)
-        .build()
-        .unwrap()
-}
-
-/// Answers `first` for the first `n` requests, then `then`.
-fn first_n(n: usize, first: Reply, then: Reply) -> impl Fn(&support::Recorded) -> Reply {
-    let count = AtomicUsize::new(0);
-    move |_| {
-        if count.fetch_add(1, Ordering::SeqCst) < n {
-            first.clone()
-        } else {
-            then.clone()
-        }
-    }
-}
-
 #[tokio::test]
 async fn retry_after_one_second_is_honoured() {
     let server = Server::start(first_n(
@@ -52,7 +30,7 @@ async fn retry_after_one_second_is_honoured() {
         Reply::json(200, user()),
     ))
     .await;
-    let fanvue = client(&server, fast_policy());
+    let fanvue = client_with(&server, fast_policy());
     let started = Instant::now();
     fanvue.api().get_current_user().call().await.unwrap();
     let elapsed = started.elapsed();
@@ -75,7 +53,7 @@ async fn rate_limit_reset_header_is_used_without_retry_after() {
         Reply::json(200, user()),
     ))
     .await;
-    client(&server, fast_policy())
+    client_with(&server, fast_policy())
         .api()
         .get_current_user()
         .call()
@@ -89,7 +67,7 @@ async fn rate_limit_reset_header_is_used_without_retry_after() {
 async fn retry_after_beyond_max_elapsed_is_not_waited() {
     let server = Server::start(|_| Reply::json(429, json!({})).header("retry-after", "120")).await;
     let started = Instant::now();
-    let err = client(&server, fast_policy())
+    let err = client_with(&server, fast_policy())
         .api()
         .get_current_user()
         .call()
@@ -111,7 +89,7 @@ async fn gateway_errors_back_off_then_succeed() {
             Reply::json(200, user()),
         ))
         .await;
-        client(&server, fast_policy())
+        client_with(&server, fast_policy())
             .api()
             .get_current_user()
             .call()
@@ -124,7 +102,7 @@ async fn gateway_errors_back_off_then_succeed() {
 #[tokio::test]
 async fn attempts_are_bounded() {
     let server = Server::start(|_| Reply::text(503, "down")).await;
-    let err = client(&server, fast_policy())
+    let err = client_with(&server, fast_policy())
         .api()
         .get_current_user()
         .call()
@@ -134,7 +112,7 @@ async fn attempts_are_bounded() {
     assert_eq!(server.requests().len(), 3);
     // 500 is not retried
     let server = Server::start(|_| Reply::text(500, "bug")).await;
-    let _ = client(&server, fast_policy())
+    let _ = client_with(&server, fast_policy())
         .api()
         .get_current_user()
         .call()
@@ -152,7 +130,7 @@ async fn post_is_not_retried_unless_opted_in() {
     };
     // default policy: one attempt
     let server = Server::start(|_| Reply::text(503, "busy")).await;
-    let err = client(&server, fast_policy())
+    let err = client_with(&server, fast_policy())
         .api()
         .create_upload_session()
         .body_map(body)
@@ -165,7 +143,7 @@ async fn post_is_not_retried_unless_opted_in() {
 
     // opted in per call
     let server = Server::start(first_n(1, Reply::text(503, "busy"), session())).await;
-    client(&server, fast_policy())
+    client_with(&server, fast_policy())
         .api()
         .create_upload_session()
         .body_map(body)
@@ -181,7 +159,7 @@ async fn post_is_not_retried_unless_opted_in() {
 
     // opted in by the policy
     let server = Server::start(first_n(1, Reply::text(503, "busy"), session())).await;
-    client(&server, fast_policy().with_retry_non_idempotent(true))
+    client_with(&server, fast_policy().with_retry_non_idempotent(true))
         .api()
         .create_upload_session()
         .body_map(body)
@@ -192,7 +170,7 @@ async fn post_is_not_retried_unless_opted_in() {
 
     // and a per-call opt-out beats the policy
     let server = Server::start(|_| Reply::text(503, "busy")).await;
-    let _ = client(&server, fast_policy().with_retry_non_idempotent(true))
+    let _ = client_with(&server, fast_policy().with_retry_non_idempotent(true))
         .api()
         .create_upload_session()
         .body_map(body)

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use fanvue_api_ext::prelude::*;
 use fanvue_api_ext::{Fanvue, RetryPolicy};
-use support::{Reply, Server};
+use support::{Reply, Server, first_n};
 
 fn fast_policy() -> RetryPolicy {
     RetryPolicy::default()
@@ -22,18 +22,6 @@ fn fast_policy() -> RetryPolicy {
 
 fn user() -> serde_json::Value {
     support::fixtures::current_user()
-}
-
-/// Answers `first` for the first `n` requests, then `then`.
-fn first_n(n: usize, first: Reply, then: Reply) -> impl Fn(&support::Recorded) -> Reply {
-    let count = AtomicUsize::new(0);
-    move |_| {
-        if count.fetch_add(1, Ordering::SeqCst) < n {
-            first.clone()
-        } else {
-            then.clone()
-        }
-    }
 }
 
 /// A `MakeWriter` collecting formatted tracing output.

@@ -4,7 +4,8 @@
 mod common;
 
 use common::{
-    chat_user_json, client, current_user_json, media_json, page_json, query_of, recording_client,
+    chat_user_json, client, current_user_json, exchange, media_json, page_json, query_of,
+    recording_client,
 };
 use fanvue_api::enums::{
     EarningSource, MediaStatus, MediaVariantType, PostAudience, SmartListId, SocialPlatform,
@@ -26,21 +27,17 @@ fn uuid(text: &str) -> Uuid {
 #[tokio::test]
 async fn users_get_current_user() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let user = exchange(
+        &server,
+        |when, then| {
             when.method(GET)
                 .path("/users/me")
                 .header("accept", "application/json");
             then.status(200).json_body(current_user_json());
-        })
-        .await;
-    let user = client(&server)
-        .get_current_user()
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client(&server).get_current_user().send(),
+    )
+    .await;
     assert_eq!(user.handle, "ada");
     assert_eq!(user.email, "ada@example.com");
     assert!(user.is_creator);
@@ -50,26 +47,24 @@ async fn users_get_current_user() {
 #[tokio::test]
 async fn media_get_user_media_by_uuid_sends_variants_comma_separated() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let (client, recorder) = recording_client(&server);
+    let media = exchange(
+        &server,
+        |when, then| {
             when.method(GET)
                 .path(format!("/media/{MEDIA}"))
                 .query_param("variants", "main,thumbnail")
                 .query_param("purchasedBy", FAN);
             then.status(200).json_body(media_json("ready"));
-        })
-        .await;
-    let (client, recorder) = recording_client(&server);
-    let media = client
-        .get_user_media_by_uuid()
-        .uuid(uuid(MEDIA))
-        .purchased_by(uuid(FAN))
-        .variants(vec![MediaVariantType::Main, MediaVariantType::Thumbnail])
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client
+            .get_user_media_by_uuid()
+            .uuid(uuid(MEDIA))
+            .purchased_by(uuid(FAN))
+            .variants(vec![MediaVariantType::Main, MediaVariantType::Thumbnail])
+            .send(),
+    )
+    .await;
     assert_eq!(
         query_of(&recorder.seen()[0].url),
         format!("purchasedBy={FAN}&variants=main,thumbnail")
@@ -82,28 +77,22 @@ async fn media_get_user_media_by_uuid_sends_variants_comma_separated() {
 #[tokio::test]
 async fn media_get_upload_part_url_returns_the_plain_text_url() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let stream = exchange(
+        &server,
+        |when, then| {
             when.method(GET).path("/media/uploads/up-1/parts/3/url");
             then.status(200)
                 .header("content-type", "text/plain")
                 .body("https://s3.example.com/bucket/key?partNumber=3&X-Amz-Signature=abc");
-        })
-        .await;
-    let response = client(&server)
-        .get_upload_part_url()
-        .upload_id("up-1")
-        .part_number(3)
-        .send()
-        .await
-        .expect("send");
-    mock.assert_async().await;
-    let chunks: Vec<bytes::Bytes> = response
-        .into_inner()
-        .into_inner()
-        .try_collect()
-        .await
-        .expect("body");
+        },
+        client(&server)
+            .get_upload_part_url()
+            .upload_id("up-1")
+            .part_number(3)
+            .send(),
+    )
+    .await;
+    let chunks: Vec<bytes::Bytes> = stream.into_inner().try_collect().await.expect("body");
     let body = String::from_utf8(chunks.concat()).expect("utf-8");
     assert_eq!(
         body,
@@ -114,52 +103,48 @@ async fn media_get_upload_part_url_returns_the_plain_text_url() {
 #[tokio::test]
 async fn chats_create_chat_sends_the_json_body() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let created = exchange(
+        &server,
+        |when, then| {
             when.method(POST)
                 .path("/chats")
                 .header("content-type", "application/json")
                 .json_body(json!({"userUuid": FAN}));
             then.status(201)
                 .json_body(json!({"message": "Chat created"}));
-        })
-        .await;
-    let created = client(&server)
-        .create_chat()
-        .body_map(|body| body.user_uuid(uuid(FAN)))
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client(&server)
+            .create_chat()
+            .body_map(|body| body.user_uuid(uuid(FAN)))
+            .send(),
+    )
+    .await;
     assert_eq!(created.message, "Chat created");
 }
 
 #[tokio::test]
 async fn chat_messages_send_message() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let sent = exchange(
+        &server,
+        |when, then| {
             when.method(POST)
                 .path(format!("/chats/{FAN}/message"))
                 .json_body(json!({"text": "hi", "mediaUuids": [MEDIA], "price": 500}));
             then.status(201)
                 .json_body(json!({"messageUuid": "11111111-2222-4333-8444-555555555555"}));
-        })
-        .await;
-    let sent = client(&server)
-        .send_message()
-        .user_uuid(uuid(FAN))
-        .body_map(|body| {
-            body.text(Some("hi".to_string()))
-                .media_uuids(vec![uuid(MEDIA)])
-                .price(Some(500))
-        })
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client(&server)
+            .send_message()
+            .user_uuid(uuid(FAN))
+            .body_map(|body| {
+                body.text(Some("hi".to_string()))
+                    .media_uuids(vec![uuid(MEDIA)])
+                    .price(Some(500))
+            })
+            .send(),
+    )
+    .await;
     assert_eq!(
         sent.message_uuid,
         uuid("11111111-2222-4333-8444-555555555555")
@@ -176,24 +161,22 @@ async fn chat_templates_list_template_messages() {
         "mediaUuids": [],
         "folderName": "greetings"
     });
-    let mock = server
-        .mock_async(|when, then| {
+    let (client, recorder) = recording_client(&server);
+    let page = exchange(
+        &server,
+        |when, then| {
             when.method(GET).path("/chats/templates");
             then.status(200)
                 .json_body(page_json(vec![template.clone()], 1, false));
-        })
-        .await;
-    let (client, recorder) = recording_client(&server);
-    let page = client
-        .list_template_messages()
-        .page(1)
-        .size(20)
-        .folder_name("greetings")
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client
+            .list_template_messages()
+            .page(1)
+            .size(20)
+            .folder_name("greetings")
+            .send(),
+    )
+    .await;
     assert_eq!(
         query_of(&recorder.seen()[0].url),
         "folderName=greetings&page=1&size=20"
@@ -205,8 +188,9 @@ async fn chat_templates_list_template_messages() {
 #[tokio::test]
 async fn chat_custom_lists_create_custom_list() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let list = exchange(
+        &server,
+        |when, then| {
             when.method(POST)
                 .path("/chats/lists/custom")
                 .json_body(json!({"name": "VIP"}));
@@ -215,38 +199,31 @@ async fn chat_custom_lists_create_custom_list() {
                 "name": "VIP",
                 "createdAt": "2025-01-01T00:00:00Z"
             }));
-        })
-        .await;
-    let list = client(&server)
-        .create_custom_list()
-        .body_map(|body| body.name("VIP"))
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client(&server)
+            .create_custom_list()
+            .body_map(|body| body.name("VIP"))
+            .send(),
+    )
+    .await;
     assert_eq!(list.name, "VIP");
 }
 
 #[tokio::test]
 async fn chat_smart_lists_get_smart_lists() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let lists = exchange(
+        &server,
+        |when, then| {
             when.method(GET).path("/chats/lists/smart");
             then.status(200).json_body(json!([
                 {"uuid": "subscribers", "name": "Subscribers", "count": 12},
                 {"uuid": "followers", "name": "Followers", "count": 40}
             ]));
-        })
-        .await;
-    let lists = client(&server)
-        .get_smart_lists()
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client(&server).get_smart_lists().send(),
+    )
+    .await;
     assert_eq!(lists.len(), 2);
     assert_eq!(lists[0].uuid, SmartListId::Subscribers);
     assert_eq!(lists[1].count, 40);
@@ -256,49 +233,45 @@ async fn chat_smart_lists_get_smart_lists() {
 async fn chat_custom_list_members_add_members() {
     let server = MockServer::start_async().await;
     let list = "33333333-4444-4555-8666-777777777777";
-    let mock = server
-        .mock_async(|when, then| {
+    let result = exchange(
+        &server,
+        |when, then| {
             when.method(POST)
                 .path(format!("/chats/lists/custom/{list}/members"))
                 .json_body(json!({"userUuids": [FAN]}));
             then.status(201)
                 .json_body(json!({"added": 1, "skipped": 0}));
-        })
-        .await;
-    let result = client(&server)
-        .add_members_to_custom_list()
-        .uuid(uuid(list))
-        .body_map(|body| body.user_uuids(vec![uuid(FAN)]))
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client(&server)
+            .add_members_to_custom_list()
+            .uuid(uuid(list))
+            .body_map(|body| body.user_uuids(vec![uuid(FAN)]))
+            .send(),
+    )
+    .await;
     assert_eq!((result.added, result.skipped), (1, 0));
 }
 
 #[tokio::test]
 async fn agencies_get_creator_media_by_uuid() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let (client, recorder) = recording_client(&server);
+    let media = exchange(
+        &server,
+        |when, then| {
             when.method(GET)
                 .path(format!("/creators/{CREATOR}/media/{MEDIA}"))
                 .query_param("variants", "main,blurred");
             then.status(200).json_body(media_json("processing"));
-        })
-        .await;
-    let (client, recorder) = recording_client(&server);
-    let media = client
-        .get_creator_media_by_uuid()
-        .creator_user_uuid(uuid(CREATOR))
-        .uuid(uuid(MEDIA))
-        .variants(vec![MediaVariantType::Main, MediaVariantType::Blurred])
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client
+            .get_creator_media_by_uuid()
+            .creator_user_uuid(uuid(CREATOR))
+            .uuid(uuid(MEDIA))
+            .variants(vec![MediaVariantType::Main, MediaVariantType::Blurred])
+            .send(),
+    )
+    .await;
     assert_eq!(query_of(&recorder.seen()[0].url), "variants=main,blurred");
     assert_eq!(recorder.seen()[0].meta.tag, "agencies");
     assert_eq!(media.status, MediaStatus::Processing);
@@ -307,25 +280,19 @@ async fn agencies_get_creator_media_by_uuid() {
 #[tokio::test]
 async fn creators_list_followers() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let page = exchange(
+        &server,
+        |when, then| {
             when.method(GET)
                 .path("/followers")
                 .query_param("page", "3")
                 .query_param("size", "50");
             then.status(200)
                 .json_body(page_json(vec![chat_user_json()], 3, true));
-        })
-        .await;
-    let page = client(&server)
-        .list_followers()
-        .page(3)
-        .size(50)
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client(&server).list_followers().page(3).size(50).send(),
+    )
+    .await;
     assert_eq!(page.data[0].handle, "fan1");
     assert_eq!(page.pagination.page, 3);
     assert!(page.pagination.has_more);
@@ -334,8 +301,10 @@ async fn creators_list_followers() {
 #[tokio::test]
 async fn insights_get_earnings_repeats_exploded_arrays() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let (client, recorder) = recording_client(&server);
+    let earnings = exchange(
+        &server,
+        |when, then| {
             when.method(GET).path("/insights/earnings");
             then.status(200).json_body(json!({
                 "data": [{
@@ -348,19 +317,15 @@ async fn insights_get_earnings_repeats_exploded_arrays() {
                 }],
                 "nextCursor": "next-1"
             }));
-        })
-        .await;
-    let (client, recorder) = recording_client(&server);
-    let earnings = client
-        .get_earnings()
-        .source(vec![EarningSource::Tip, EarningSource::Message])
-        .cursor("c-0")
-        .size(20)
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client
+            .get_earnings()
+            .source(vec![EarningSource::Tip, EarningSource::Message])
+            .cursor("c-0")
+            .size(20)
+            .send(),
+    )
+    .await;
     assert_eq!(
         query_of(&recorder.seen()[0].url),
         "cursor=c-0&size=20&source=tip&source=message"
@@ -373,8 +338,9 @@ async fn insights_get_earnings_repeats_exploded_arrays() {
 #[tokio::test]
 async fn posts_create_post() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let post = exchange(
+        &server,
+        |when, then| {
             when.method(POST).path("/posts").json_body(
                 json!({"audience": "followers-and-subscribers", "text": "New set", "price": 999}),
             );
@@ -388,20 +354,17 @@ async fn posts_create_post() {
                 "publishedAt": "2025-03-01T00:00:00Z",
                 "text": "New set"
             }));
-        })
-        .await;
-    let post = client(&server)
-        .create_post()
-        .body_map(|body| {
-            body.audience(PostAudience::FollowersAndSubscribers)
-                .text(Some("New set".to_string()))
-                .price(Some(999))
-        })
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client(&server)
+            .create_post()
+            .body_map(|body| {
+                body.audience(PostAudience::FollowersAndSubscribers)
+                    .text(Some("New set".to_string()))
+                    .price(Some(999))
+            })
+            .send(),
+    )
+    .await;
     assert_eq!(post.audience, PostAudience::FollowersAndSubscribers);
     assert_eq!(post.price, Some(999));
 }
@@ -409,8 +372,9 @@ async fn posts_create_post() {
 #[tokio::test]
 async fn tracking_links_create_tracking_link() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let link = exchange(
+        &server,
+        |when, then| {
             when.method(POST)
                 .path("/tracking-links")
                 .json_body(json!({"name": "Spring", "externalSocialPlatform": "reddit"}));
@@ -422,19 +386,16 @@ async fn tracking_links_create_tracking_link() {
                 "clicks": 0,
                 "createdAt": "2025-03-01T00:00:00Z"
             }));
-        })
-        .await;
-    let link = client(&server)
-        .create_tracking_link()
-        .body_map(|body| {
-            body.name("Spring")
-                .external_social_platform(SocialPlatform::Reddit)
-        })
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client(&server)
+            .create_tracking_link()
+            .body_map(|body| {
+                body.name("Spring")
+                    .external_social_platform(SocialPlatform::Reddit)
+            })
+            .send(),
+    )
+    .await;
     assert_eq!(link.external_social_platform, SocialPlatform::Reddit);
     assert_eq!(link.clicks, 0);
 }
@@ -442,8 +403,9 @@ async fn tracking_links_create_tracking_link() {
 #[tokio::test]
 async fn vault_create_vault_folder() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let folder = exchange(
+        &server,
+        |when, then| {
             when.method(POST)
                 .path("/vault/folders")
                 .json_body(json!({"name": "Beach"}));
@@ -452,16 +414,13 @@ async fn vault_create_vault_folder() {
                 "createdAt": "2025-03-01T00:00:00Z",
                 "mediaCount": 0
             }));
-        })
-        .await;
-    let folder = client(&server)
-        .create_vault_folder()
-        .body_map(|body| body.name("Beach"))
-        .send()
-        .await
-        .expect("send")
-        .into_inner();
-    mock.assert_async().await;
+        },
+        client(&server)
+            .create_vault_folder()
+            .body_map(|body| body.name("Beach"))
+            .send(),
+    )
+    .await;
     assert_eq!(folder.name, "Beach");
     assert_eq!(folder.media_count, 0);
 }

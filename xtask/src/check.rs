@@ -10,16 +10,8 @@ use crate::normalize::{self, Inputs, NormalizeError, OUTPUT_FILE};
 /// At most this many differing places are listed.
 const MAX_LISTED: usize = 20;
 
-/// Arguments of `cargo xtask check`.
-#[derive(clap::Args, Debug)]
-pub struct Args {
-    /// The folder of reference pages, `<group>/<slug>.md`.
-    #[arg(long)]
-    pub from: PathBuf,
-    /// The openapi folder (defaults to `openapi/` of the workspace).
-    #[arg(long)]
-    pub openapi_dir: Option<PathBuf>,
-}
+/// Arguments of `cargo xtask check`: the same as those of `cargo xtask normalize`.
+pub use crate::normalize::Args;
 
 /// Why `check` failed.
 #[derive(Debug, thiserror::Error)]
@@ -51,9 +43,7 @@ pub enum CheckError {
 
 /// Runs `cargo xtask check`.
 pub fn run(args: Args) -> Result<(), CheckError> {
-    let dir = args
-        .openapi_dir
-        .unwrap_or_else(|| crate::workspace_root().join("openapi"));
+    let dir = args.openapi_dir();
     check(&args.from, &dir)?;
     eprintln!("{} is up to date", dir.join(OUTPUT_FILE).display());
     Ok(())

@@ -4,9 +4,11 @@
 
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use fanvue_api_ext::{Fanvue, RetryPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -236,5 +238,33 @@ pub mod fixtures {
     /// `POST /media/uploads`
     pub fn upload_session() -> Value {
         json!({"mediaUuid": uuid(7), "uploadId": "upload-7"})
+    }
+}
+
+/// A client for `server` (plain HTTP allowed, access token `tok`) retrying by `policy`.
+pub fn client_with(server: &Server, policy: RetryPolicy) -> Fanvue {
+    Fanvue::builder()
+        .base_url(server.url())
+        .allow_insecure_http(true)
+        .access_token("tok".to_string())
+        .retry_policy(policy)
+        .build()
+        .unwrap()
+}
+
+/// A client for `server` (plain HTTP allowed, access token `tok`) that never retries.
+pub fn client(server: &Server) -> Fanvue {
+    client_with(server, RetryPolicy::none())
+}
+
+/// Answers `first` for the first `n` requests, then `then`.
+pub fn first_n(n: usize, first: Reply, then: Reply) -> impl Fn(&Recorded) -> Reply {
+    let count = AtomicUsize::new(0);
+    move |_| {
+        if count.fetch_add(1, Ordering::SeqCst) < n {
+            first.clone()
+        } else {
+            then.clone()
+        }
     }
 }

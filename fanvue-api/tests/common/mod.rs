@@ -125,3 +125,16 @@ pub fn page_json(data: Vec<serde_json::Value>, page: u64, has_more: bool) -> ser
         "pagination": {"page": page, "size": 15, "hasMore": has_more}
     })
 }
+
+/// Registers the mock `expect` on `server`, awaits `request`, checks that
+/// the mock was hit; the decoded body of the successful response.
+pub async fn exchange<T, E: std::fmt::Debug>(
+    server: &MockServer,
+    expect: impl FnOnce(httpmock::When, httpmock::Then),
+    request: impl Future<Output = Result<fanvue_api::ResponseValue<T>, fanvue_api::Error<E>>>,
+) -> T {
+    let mock = server.mock_async(expect).await;
+    let value = request.await.expect("send").into_inner();
+    mock.assert_async().await;
+    value
+}

@@ -192,18 +192,25 @@ impl<'a> Spec<'a> {
             .into_iter()
             .flatten()
         {
-            let mut fields = Fields::new();
-            if let Some(schema) = media.get("schema") {
-                Flattener {
-                    spec: self,
-                    out: &mut fields,
-                    stack: Vec::new(),
-                }
-                .field(schema, String::new(), true, 0);
-            }
+            let fields = media
+                .get("schema")
+                .map(|schema| self.flatten(schema))
+                .unwrap_or_default();
             out.insert(media_type.clone(), fields);
         }
         out
+    }
+
+    /// The fields of `schema`, the schema itself at the empty path.
+    fn flatten(&self, schema: &'a Value) -> Fields {
+        let mut fields = Fields::new();
+        Flattener {
+            spec: self,
+            out: &mut fields,
+            stack: Vec::new(),
+        }
+        .field(schema, String::new(), true, 0);
+        fields
     }
 
     /// Follows `$ref`s (any kind of component) to the node they name; gives up on loops and dangling refs.
@@ -458,34 +465,12 @@ mod tests {
             }}
         });
         let spec = Spec::new(&doc);
-        let mut fields = Fields::new();
-        Flattener {
-            spec: &spec,
-            out: &mut fields,
-            stack: Vec::new(),
-        }
-        .field(
-            &json!({"$ref": "#/components/schemas/Node"}),
-            String::new(),
-            true,
-            0,
-        );
+        let fields = spec.flatten(&json!({"$ref": "#/components/schemas/Node"}));
         let paths: Vec<&str> = fields.keys().map(String::as_str).collect();
         assert_eq!(paths, ["", "children", "children[]", "self"]);
         assert_eq!(fields["self"].ty, "recursive #/components/schemas/Node");
 
-        let mut fields = Fields::new();
-        Flattener {
-            spec: &spec,
-            out: &mut fields,
-            stack: Vec::new(),
-        }
-        .field(
-            &json!({"$ref": "#/components/schemas/Loop"}),
-            String::new(),
-            true,
-            0,
-        );
+        let fields = spec.flatten(&json!({"$ref": "#/components/schemas/Loop"}));
         assert_eq!(fields[""].ty, "recursive #/components/schemas/Loop");
     }
 }

@@ -3,7 +3,7 @@
 //! The fingerprint is a canonical text of the schema with every `$ref` replaced by the fingerprint of its target
 //! and documentation-only keywords (`description`, `example`, `title`, `externalDocs`) left out.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Keywords that do not change what a schema accepts.
 const DOC_ONLY: [&str; 4] = ["description", "example", "title", "externalDocs"];
@@ -39,34 +39,24 @@ fn write<'a>(
                 }
                 return;
             }
-            let mut keys: Vec<&String> = obj
+            let keys: Vec<&String> = obj
                 .keys()
                 .filter(|k| !DOC_ONLY.contains(&k.as_str()))
                 .collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+            write_sorted(obj, keys, out, |k, child, out| {
+                if k == "properties" {
+                    write_properties(child, resolve, depth, out);
+                } else if let ("required" | "enum", Value::Array(items)) = (k, child) {
+                    // Sets: their order does not change what is accepted.
+                    let mut texts: Vec<String> = items.iter().map(Value::to_string).collect();
+                    texts.sort();
+                    out.push('[');
+                    out.push_str(&texts.join(","));
+                    out.push(']');
+                } else {
+                    write(child, resolve, depth, out);
                 }
-                out.push_str(&Value::String((*k).clone()).to_string());
-                out.push(':');
-                if let Some(child) = obj.get(k.as_str()) {
-                    if k.as_str() == "properties" {
-                        write_properties(child, resolve, depth, out);
-                    } else if let ("required" | "enum", Value::Array(items)) = (k.as_str(), child) {
-                        // Sets: their order does not change what is accepted.
-                        let mut texts: Vec<String> = items.iter().map(Value::to_string).collect();
-                        texts.sort();
-                        out.push('[');
-                        out.push_str(&texts.join(","));
-                        out.push(']');
-                    } else {
-                        write(child, resolve, depth, out);
-                    }
-                }
-            }
-            out.push('}');
+            });
         }
         Value::Array(items) => {
             out.push('[');
@@ -93,7 +83,19 @@ fn write_properties<'a>(
         write(v, resolve, depth, out);
         return;
     };
-    let mut keys: Vec<&String> = obj.keys().collect();
+    let keys: Vec<&String> = obj.keys().collect();
+    write_sorted(obj, keys, out, |_, child, out| {
+        write(child, resolve, depth, out);
+    });
+}
+
+/// Writes the members of `obj` named by `keys` as a JSON object, keys sorted; `value` writes each member's value.
+fn write_sorted<'a>(
+    obj: &'a Map<String, Value>,
+    mut keys: Vec<&String>,
+    out: &mut String,
+    mut value: impl FnMut(&str, &'a Value, &mut String),
+) {
     keys.sort();
     out.push('{');
     for (i, k) in keys.iter().enumerate() {
@@ -103,7 +105,7 @@ fn write_properties<'a>(
         out.push_str(&Value::String((*k).clone()).to_string());
         out.push(':');
         if let Some(child) = obj.get(k.as_str()) {
-            write(child, resolve, depth, out);
+            value(k, child, out);
         }
     }
     out.push('}');

@@ -45,23 +45,30 @@ pub const OVERLAY_FILE: &str = "overlay.yaml";
 /// The API host.
 pub const SERVER_URL: &str = "https://api.fanvue.com";
 
-/// Arguments of `cargo xtask normalize`.
+/// Arguments of `cargo xtask normalize` (and of `cargo xtask check`).
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The folder of reference pages, `<group>/<slug>.md` (as written by `cargo xtask fetch`).
     #[arg(long)]
     pub from: PathBuf,
     /// The openapi folder: names.yaml, numbers.yaml and overlay.yaml are read there, fanvue.json is written
-    /// there. Defaults to `openapi/` of the workspace.
+    /// (normalize) or compared (check) there. Defaults to `openapi/` of the workspace.
     #[arg(long)]
     pub openapi_dir: Option<PathBuf>,
 }
 
+impl Args {
+    /// The openapi folder: `--openapi-dir`, else `openapi/` of the workspace.
+    pub fn openapi_dir(&self) -> PathBuf {
+        self.openapi_dir
+            .clone()
+            .unwrap_or_else(|| crate::workspace_root().join("openapi"))
+    }
+}
+
 /// Runs `cargo xtask normalize`.
 pub fn run(args: Args) -> Result<(), NormalizeError> {
-    let dir = args
-        .openapi_dir
-        .unwrap_or_else(|| crate::workspace_root().join("openapi"));
+    let dir = args.openapi_dir();
     let inputs = Inputs::load(&dir)?;
     let result = normalize_dir(&args.from, &inputs)?;
     for w in &result.warnings {

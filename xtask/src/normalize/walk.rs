@@ -56,17 +56,7 @@ pub fn for_each_root<E>(doc: &mut Value, f: &mut RootVisitor<'_, E>) -> Result<(
         for (method, op) in item.iter_mut() {
             if method == "parameters" {
                 if let Some(params) = op.as_array_mut() {
-                    for (i, p) in params.iter_mut().enumerate() {
-                        let name = p
-                            .get("name")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string();
-                        if let Some(s) = p.get_mut("schema") {
-                            let ptr = format!("{path_ptr}/parameters/{i}/schema");
-                            f(s, &RootKind::Parameter(name), &ptr, None)?;
-                        }
-                    }
+                    for_each_parameter(params, &path_ptr, None, f)?;
                 }
                 continue;
             }
@@ -80,17 +70,7 @@ pub fn for_each_root<E>(doc: &mut Value, f: &mut RootVisitor<'_, E>) -> Result<(
                 .map(str::to_string);
             let op_id = op_id.as_deref();
             if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
-                for (i, p) in params.iter_mut().enumerate() {
-                    let name = p
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string();
-                    if let Some(s) = p.get_mut("schema") {
-                        let ptr = format!("{op_ptr}/parameters/{i}/schema");
-                        f(s, &RootKind::Parameter(name), &ptr, op_id)?;
-                    }
-                }
+                for_each_parameter(params, &op_ptr, op_id, f)?;
             }
             if let Some(content) = op
                 .pointer_mut("/requestBody/content")
@@ -129,6 +109,27 @@ pub fn for_each_root<E>(doc: &mut Value, f: &mut RootVisitor<'_, E>) -> Result<(
     Ok(())
 }
 
+/// Calls `f` on the schema of each parameter of `params` (the `parameters` of the path item or operation at `ptr`).
+fn for_each_parameter<E>(
+    params: &mut [Value],
+    ptr: &str,
+    op_id: Option<&str>,
+    f: &mut RootVisitor<'_, E>,
+) -> Result<(), E> {
+    for (i, p) in params.iter_mut().enumerate() {
+        let name = p
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if let Some(s) = p.get_mut("schema") {
+            let ptr = format!("{ptr}/parameters/{i}/schema");
+            f(s, &RootKind::Parameter(name), &ptr, op_id)?;
+        }
+    }
+    Ok(())
+}
+
 /// Calls `f` on each direct sub-schema of `schema` with the pointer suffix and the property name (if any).
 pub fn for_each_child<E>(schema: &mut Value, f: &mut ChildVisitor<'_, E>) -> Result<(), E> {
     let Some(obj) = schema.as_object_mut() else {
@@ -160,44 +161,40 @@ pub fn for_each_child<E>(schema: &mut Value, f: &mut ChildVisitor<'_, E>) -> Res
 
 /// Rewrites every `$ref` string under `v` with `f` (which returns the new reference).
 pub fn rewrite_refs(v: &mut Value, f: &mut dyn FnMut(&str) -> String) {
-    match v {
-        Value::Object(obj) => {
-            for (k, child) in obj.iter_mut() {
-                if k == "$ref" {
-                    if let Value::String(s) = child {
-                        *s = f(s);
-                    }
-                } else {
-                    rewrite_refs(child, f);
-                }
-            }
+    let mut edits = Vec::new();
+    for_each_ref(v, "", &mut |ptr, reference| {
+        edits.push((ptr.to_string(), f(reference)));
+    });
+    for (ptr, reference) in edits {
+        if let Some(slot) = v.pointer_mut(&ptr) {
+            *slot = Value::String(reference);
         }
-        Value::Array(items) => {
-            for child in items {
-                rewrite_refs(child, f);
-            }
-        }
-        _ => {}
     }
 }
 
 /// Collects every `$ref` string under `v`.
 pub fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    for_each_ref(v, "", &mut |_, reference| out.push(reference.to_string()));
+}
+
+/// Calls `f` with the JSON pointer (below `ptr`) and the text of every `$ref` string under `v`, in document order.
+fn for_each_ref(v: &Value, ptr: &str, f: &mut dyn FnMut(&str, &str)) {
     match v {
         Value::Object(obj) => {
             for (k, child) in obj {
+                let child_ptr = format!("{ptr}/{}", escape(k));
                 if k == "$ref" {
                     if let Value::String(s) = child {
-                        out.push(s.clone());
+                        f(&child_ptr, s);
                     }
                 } else {
-                    collect_refs(child, out);
+                    for_each_ref(child, &child_ptr, f);
                 }
             }
         }
         Value::Array(items) => {
-            for child in items {
-                collect_refs(child, out);
+            for (i, child) in items.iter().enumerate() {
+                for_each_ref(child, &format!("{ptr}/{i}"), f);
             }
         }
         _ => {}
