@@ -22,6 +22,16 @@ fn fast_policy() -> RetryPolicy {
         .with_max_delay(Duration::from_millis(20))
 }
 
+/// `GET /users/me` through a client with [`fast_policy`].
+async fn get_me(server: &Server) -> Result<(), Error> {
+    client_with(server, fast_policy())
+        .api()
+        .get_current_user()
+        .call()
+        .await
+        .map(drop)
+}
+
 #[tokio::test]
 async fn retry_after_one_second_is_honoured() {
     let server = Server::start(first_n(
@@ -53,11 +63,7 @@ async fn rate_limit_reset_header_is_used_without_retry_after() {
         Reply::json(200, user()),
     ))
     .await;
-    client_with(&server, fast_policy())
-        .api()
-        .get_current_user()
-        .call()
-        .await
+    get_me(&server).await
         .unwrap();
     let requests = server.requests();
     assert!(requests[1].at - requests[0].at >= Duration::from_secs(1));
@@ -67,11 +73,7 @@ async fn rate_limit_reset_header_is_used_without_retry_after() {
 async fn retry_after_beyond_max_elapsed_is_not_waited() {
     let server = Server::start(|_| Reply::json(429, json!({})).header("retry-after", "120")).await;
     let started = Instant::now();
-    let err = client_with(&server, fast_policy())
-        .api()
-        .get_current_user()
-        .call()
-        .await
+    let err = get_me(&server).await
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(
@@ -89,11 +91,7 @@ async fn gateway_errors_back_off_then_succeed() {
             Reply::json(200, user()),
         ))
         .await;
-        client_with(&server, fast_policy())
-            .api()
-            .get_current_user()
-            .call()
-            .await
+        get_me(&server).await
             .unwrap();
         assert_eq!(server.requests().len(), 3, "status {status}");
     }
@@ -102,21 +100,13 @@ async fn gateway_errors_back_off_then_succeed() {
 #[tokio::test]
 async fn attempts_are_bounded() {
     let server = Server::start(|_| Reply::text(503, "down")).await;
-    let err = client_with(&server, fast_policy())
-        .api()
-        .get_current_user()
-        .call()
-        .await
+    let err = get_me(&server).await
         .unwrap_err();
     assert!(matches!(&err, Error::Server { status, .. } if status.as_u16() == 503));
     assert_eq!(server.requests().len(), 3);
     // 500 is not retried
     let server = Server::start(|_| Reply::text(500, "bug")).await;
-    let _ = client_with(&server, fast_policy())
-        .api()
-        .get_current_user()
-        .call()
-        .await;
+    let _ = get_me(&server).await;
     assert_eq!(server.requests().len(), 1);
 }
 
