@@ -9,6 +9,7 @@ use fanvue_api_ext::prelude::*;
 use fanvue_api_ext::{Error, Fanvue, RetryPolicy};
 use fanvue_fake::{ApiRoute, FakeFanvue};
 use futures::TryStreamExt as _;
+use futures::stream::BoxStream;
 use secrecy::{ExposeSecret, SecretString};
 
 fn fast_policy() -> RetryPolicy {
@@ -25,6 +26,21 @@ fn static_client(fake: &FakeFanvue) -> Fanvue {
         .retry_policy(fast_policy())
         .build()
         .unwrap()
+}
+
+/// `GET /users/me` through [`static_client`], which must succeed.
+async fn get_me(fake: &FakeFanvue) {
+    static_client(fake)
+        .api()
+        .get_current_user()
+        .call()
+        .await
+        .unwrap();
+}
+
+/// Every item of `items`, which must all arrive.
+async fn all_items<T>(items: BoxStream<'_, Result<T, Error>>) -> Vec<T> {
+    items.try_collect().await.unwrap()
 }
 
 #[tokio::test]
@@ -119,12 +135,7 @@ async fn rate_limit_waits_for_retry_after() {
     let fake = FakeFanvue::start().await.unwrap();
     fake.rate_limit(ApiRoute::UsersMe, 1, 1);
     let started = Instant::now();
-    static_client(&fake)
-        .api()
-        .get_current_user()
-        .call()
-        .await
-        .unwrap();
+    get_me(&fake).await;
     assert!(started.elapsed() >= Duration::from_secs(1));
     assert_eq!(fake.request_count(ApiRoute::UsersMe), 2);
 }
@@ -134,12 +145,7 @@ async fn resets_and_gateway_errors_are_retried_for_get() {
     let fake = FakeFanvue::start().await.unwrap();
     fake.reset_route(ApiRoute::UsersMe, 1);
     fake.fail_route(ApiRoute::UsersMe, 503, 1);
-    static_client(&fake)
-        .api()
-        .get_current_user()
-        .call()
-        .await
-        .unwrap();
+    get_me(&fake).await;
     assert_eq!(fake.request_count(ApiRoute::UsersMe), 3);
 }
 
@@ -152,30 +158,30 @@ async fn media_pages_and_tracking_link_cursors() {
         .await
         .unwrap();
     let fanvue = static_client(&fake);
-    let media: Vec<_> = fanvue
-        .api()
-        .get_user_media()
-        .paginate()
-        .page_size(15)
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
+    let media = all_items(
+        fanvue
+            .api()
+            .get_user_media()
+            .paginate()
+            .page_size(15)
+            .items(),
+    )
+    .await;
     assert_eq!(media.len(), 40);
     assert_eq!(fake.request_count(ApiRoute::MediaList), 3);
     let mut uuids: Vec<_> = media.iter().map(|m| m.uuid).collect();
     uuids.dedup();
     assert_eq!(uuids.len(), 40);
 
-    let links: Vec<_> = fanvue
-        .api()
-        .list_tracking_links()
-        .paginate()
-        .page_size(20)
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
+    let links = all_items(
+        fanvue
+            .api()
+            .list_tracking_links()
+            .paginate()
+            .page_size(20)
+            .items(),
+    )
+    .await;
     assert_eq!(links.len(), 45);
     assert_eq!(fake.request_count(ApiRoute::TrackingLinks), 3);
 }

@@ -2,8 +2,8 @@
 
 mod support;
 
+use fanvue_api_ext::Error;
 use fanvue_api_ext::prelude::*;
-use fanvue_api_ext::{Error, Fanvue, RetryPolicy};
 use futures::{StreamExt as _, TryStreamExt as _};
 use serde_json::json;
 use support::{Recorded, Reply, Server, client, fixtures};

@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use fanvue_api_ext::prelude::*;
@@ -63,8 +62,7 @@ async fn rate_limit_reset_header_is_used_without_retry_after() {
         Reply::json(200, user()),
     ))
     .await;
-    get_me(&server).await
-        .unwrap();
+    get_me(&server).await.unwrap();
     let requests = server.requests();
     assert!(requests[1].at - requests[0].at >= Duration::from_secs(1));
 }
@@ -73,8 +71,7 @@ async fn rate_limit_reset_header_is_used_without_retry_after() {
 async fn retry_after_beyond_max_elapsed_is_not_waited() {
     let server = Server::start(|_| Reply::json(429, json!({})).header("retry-after", "120")).await;
     let started = Instant::now();
-    let err = get_me(&server).await
-        .unwrap_err();
+    let err = get_me(&server).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(
         matches!(err, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(120))
@@ -91,8 +88,7 @@ async fn gateway_errors_back_off_then_succeed() {
             Reply::json(200, user()),
         ))
         .await;
-        get_me(&server).await
-            .unwrap();
+        get_me(&server).await.unwrap();
         assert_eq!(server.requests().len(), 3, "status {status}");
     }
 }
@@ -100,8 +96,7 @@ async fn gateway_errors_back_off_then_succeed() {
 #[tokio::test]
 async fn attempts_are_bounded() {
     let server = Server::start(|_| Reply::text(503, "down")).await;
-    let err = get_me(&server).await
-        .unwrap_err();
+    let err = get_me(&server).await.unwrap_err();
     assert!(matches!(&err, Error::Server { status, .. } if status.as_u16() == 503));
     assert_eq!(server.requests().len(), 3);
     // 500 is not retried

@@ -4,30 +4,22 @@
 
 mod common;
 
-use common::{query_of, recording_client};
+use common::{mock_current_user, page_json, query_of, recording_client};
 use fanvue_api::enums::MediaVariantType;
 use fanvue_api::executor::OperationMeta;
 use fanvue_api::operation::Operation;
 use fanvue_api::prelude::*;
 use fanvue_api::{API_VERSION, OPERATIONS};
 use httpmock::prelude::*;
-use serde_json::json;
 
 #[tokio::test]
 async fn every_request_goes_through_the_executor_with_its_operation() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/users/me");
-            then.status(200).json_body(common::current_user_json());
-        })
-        .await;
+    mock_current_user(&server).await;
     server
         .mock_async(|when, then| {
             when.method(GET).path("/media");
-            then.status(200).json_body(
-                json!({"data": [], "pagination": {"page": 1, "size": 15, "hasMore": false}}),
-            );
+            then.status(200).json_body(page_json(Vec::new(), 1, false));
         })
         .await;
     let (client, recorder) = recording_client(&server);
@@ -70,9 +62,7 @@ async fn variants_are_sent_comma_separated() {
             when.method(GET)
                 .path("/media")
                 .query_param("variants", "main,thumbnail");
-            then.status(200).json_body(
-                json!({"data": [], "pagination": {"page": 1, "size": 15, "hasMore": false}}),
-            );
+            then.status(200).json_body(page_json(Vec::new(), 1, false));
         })
         .await;
     let (client, recorder) = recording_client(&server);
@@ -102,12 +92,7 @@ where
 #[tokio::test]
 async fn operation_trait_sends_any_builder() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/users/me");
-            then.status(200).json_body(common::current_user_json());
-        })
-        .await;
+    mock_current_user(&server).await;
     let (client, recorder) = recording_client(&server);
 
     let (meta, user) = send_generic(client.get_current_user()).await;

@@ -6,7 +6,14 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use fanvue_fake::{ApiRoute, FakeFanvue, Fault, FaultTarget};
+use fanvue_fake::{ApiRoute, FakeFanvue, FakeFanvueBuilder, Fault, FaultTarget};
+
+/// A started fake (parts of any size, then `builder`'s settings) with one upload session: `(fake, mediaUuid, uploadId)`.
+async fn fake_with_upload(builder: FakeFanvueBuilder) -> (FakeFanvue, uuid::Uuid, String) {
+    let fake = builder.min_part_size(1).start().await.unwrap();
+    let (media, upload) = create_upload(&fake, "").await;
+    (fake, media, upload)
+}
 
 #[tokio::test]
 async fn rate_limit_for_the_next_m_requests_then_normal() {
@@ -116,12 +123,7 @@ async fn slow_response_and_latency_delay_answers() {
 
 #[tokio::test]
 async fn a_part_fails_n_times_then_succeeds() {
-    let fake = FakeFanvue::builder()
-        .min_part_size(1)
-        .start()
-        .await
-        .unwrap();
-    let (media, upload) = create_upload(&fake, "").await;
+    let (fake, media, upload) = fake_with_upload(FakeFanvue::builder()).await;
     fake.fail_part(2, 500, 1);
     fake.fail_part(2, 503, 1);
     let url = part_url(&fake, "", &upload, 2).await;
@@ -146,12 +148,7 @@ async fn a_part_fails_n_times_then_succeeds() {
 
 #[tokio::test]
 async fn a_part_put_reset_mid_body_is_a_transport_error() {
-    let fake = FakeFanvue::builder()
-        .min_part_size(1)
-        .start()
-        .await
-        .unwrap();
-    let (_, upload) = create_upload(&fake, "").await;
+    let (fake, _, upload) = fake_with_upload(FakeFanvue::builder()).await;
     fake.reset_part(1, 1);
     let url = part_url(&fake, "", &upload, 1).await;
     let data = bytes(4 * 1024 * 1024, 3);
@@ -164,12 +161,7 @@ async fn a_part_put_reset_mid_body_is_a_transport_error() {
 
 #[tokio::test]
 async fn first_url_for_a_part_is_expired_then_a_fresh_one_works() {
-    let fake = FakeFanvue::builder()
-        .min_part_size(1)
-        .start()
-        .await
-        .unwrap();
-    let (_, upload) = create_upload(&fake, "").await;
+    let (fake, _, upload) = fake_with_upload(FakeFanvue::builder()).await;
     fake.expire_first_url_for_part(2);
     let ok1 = part_url(&fake, "", &upload, 1).await;
     let expired = part_url(&fake, "", &upload, 2).await;
@@ -184,12 +176,7 @@ async fn first_url_for_a_part_is_expired_then_a_fresh_one_works() {
 
 #[tokio::test]
 async fn wrong_etag_once() {
-    let fake = FakeFanvue::builder()
-        .min_part_size(1)
-        .start()
-        .await
-        .unwrap();
-    let (_, upload) = create_upload(&fake, "").await;
+    let (fake, _, upload) = fake_with_upload(FakeFanvue::builder()).await;
     fake.wrong_etag(1, 1);
     let url = part_url(&fake, "", &upload, 1).await;
     let data = bytes(50, 9);
@@ -205,13 +192,8 @@ async fn wrong_etag_once() {
 
 #[tokio::test]
 async fn bandwidth_cap_limits_throughput_and_concurrency_is_observed() {
-    let fake = FakeFanvue::builder()
-        .min_part_size(1)
-        .s3_bandwidth(8 * 1024 * 1024)
-        .start()
-        .await
-        .unwrap();
-    let (_, upload) = create_upload(&fake, "").await;
+    let (fake, _, upload) =
+        fake_with_upload(FakeFanvue::builder().s3_bandwidth(8 * 1024 * 1024)).await;
     let data = bytes(2 * 1024 * 1024, 1);
     let url = part_url(&fake, "", &upload, 1).await;
     let t = Instant::now();
@@ -286,13 +268,8 @@ async fn token_route_faults() {
 
 #[tokio::test]
 async fn a_cancelled_part_put_ends_on_the_server() {
-    let fake = FakeFanvue::builder()
-        .min_part_size(1)
-        .s3_bandwidth(16 * 1024 * 1024)
-        .start()
-        .await
-        .unwrap();
-    let (_, upload) = create_upload(&fake, "").await;
+    let (fake, _, upload) =
+        fake_with_upload(FakeFanvue::builder().s3_bandwidth(16 * 1024 * 1024)).await;
     let url = part_url(&fake, "", &upload, 1).await;
     // Far more than loopback socket buffers hold, so the cancelled body can never arrive whole.
     let task = tokio::spawn(async move { put(&url, bytes(32 * 1024 * 1024, 1)).await });
@@ -311,13 +288,7 @@ async fn a_cancelled_part_put_ends_on_the_server() {
 
 #[tokio::test]
 async fn opaque_etags_are_not_md5_but_complete() {
-    let fake = FakeFanvue::builder()
-        .min_part_size(1)
-        .opaque_etags(true)
-        .start()
-        .await
-        .unwrap();
-    let (media, upload) = create_upload(&fake, "").await;
+    let (fake, media, upload) = fake_with_upload(FakeFanvue::builder().opaque_etags(true)).await;
     let data = bytes(64, 1);
     let etag = put_part(&part_url(&fake, "", &upload, 1).await, data.clone()).await;
     assert_ne!(etag, format!("\"{}\"", md5_hex(&data)));
@@ -328,12 +299,7 @@ async fn opaque_etags_are_not_md5_but_complete() {
 
 #[tokio::test]
 async fn tokens_expire_mid_flow_on_demand() {
-    let fake = FakeFanvue::builder()
-        .min_part_size(1)
-        .start()
-        .await
-        .unwrap();
-    let (_, upload) = create_upload(&fake, "").await;
+    let (fake, _, upload) = fake_with_upload(FakeFanvue::builder()).await;
     fake.inject_after(
         FaultTarget::Api(ApiRoute::PartUrl),
         1,

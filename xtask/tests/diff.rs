@@ -8,7 +8,8 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 use xtask::diff::{
-    BodyLocation, Change, Changelog, DiffError, Format, Subject, diff_specs, read_spec, render,
+    BodyLocation, Change, Changelog, DiffError, Format, OperationSummary, Subject, diff_specs,
+    read_spec, render,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -64,6 +65,31 @@ fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|v| (*v).to_owned()).collect()
 }
 
+/// Method, path and operation id of each summary.
+fn keys(operations: &[OperationSummary]) -> Vec<(&str, &str, Option<&str>)> {
+    operations
+        .iter()
+        .map(|o| {
+            (
+                o.method.as_str(),
+                o.path.as_str(),
+                o.operation_id.as_deref(),
+            )
+        })
+        .collect()
+}
+
+/// Fails, listing `changes`, unless every one of `expected` is among them.
+#[track_caller]
+fn assert_contains_all(changes: &[Change], expected: impl IntoIterator<Item = Change>) {
+    for expected in expected {
+        assert!(
+            changes.contains(&expected),
+            "missing {expected:?} in {changes:#?}"
+        );
+    }
+}
+
 #[test]
 fn markdown_of_the_fixtures_is_the_reviewed_changelog() {
     let (old, new) = fixtures();
@@ -80,32 +106,12 @@ fn version_and_operations_added_and_removed() {
     assert_eq!(version.old.as_deref(), Some("2025-06-26"));
     assert_eq!(version.new.as_deref(), Some("2025-09-01"));
 
-    let added: Vec<_> = changelog
-        .operations_added
-        .iter()
-        .map(|o| {
-            (
-                o.method.as_str(),
-                o.path.as_str(),
-                o.operation_id.as_deref(),
-            )
-        })
-        .collect();
+    let added = keys(&changelog.operations_added);
     assert_eq!(
         added,
         [("POST", "/tracking-links", Some("createTrackingLink"))]
     );
-    let removed: Vec<_> = changelog
-        .operations_removed
-        .iter()
-        .map(|o| {
-            (
-                o.method.as_str(),
-                o.path.as_str(),
-                o.operation_id.as_deref(),
-            )
-        })
-        .collect();
+    let removed = keys(&changelog.operations_removed);
     assert_eq!(removed, [("DELETE", "/media/{uuid}", Some("deleteMedia"))]);
     assert_eq!(changelog.schemas_added, ["TrackingLink"]);
     assert_eq!(changelog.schemas_removed, ["LegacyThing"]);
@@ -117,40 +123,38 @@ fn parameters_added_removed_retyped_required_and_enum_values() {
     let changelog = diff_specs(&old, &new);
     let changes = changes_of(&changelog, "GET", "/media");
 
-    for expected in [
-        Change::Added {
-            subject: query("cursor"),
-            ty: "string".to_owned(),
-            required: false,
-        },
-        Change::Removed {
-            subject: query("legacy"),
-            ty: "string".to_owned(),
-        },
-        Change::Retyped {
-            subject: query("page"),
-            old: "number(double)".to_owned(),
-            new: "integer".to_owned(),
-        },
-        Change::RequiredChanged {
-            subject: query("size"),
-            required: true,
-        },
-        Change::Retyped {
-            subject: query("variants"),
-            old: "array<string>".to_owned(),
-            new: "array<string> (style=form, explode=false)".to_owned(),
-        },
-        Change::EnumValuesAdded {
-            subject: query("variants"),
-            values: strings(&["blurred"]),
-        },
-    ] {
-        assert!(
-            changes.contains(&expected),
-            "missing {expected:?} in {changes:#?}"
-        );
-    }
+    assert_contains_all(
+        changes,
+        [
+            Change::Added {
+                subject: query("cursor"),
+                ty: "string".to_owned(),
+                required: false,
+            },
+            Change::Removed {
+                subject: query("legacy"),
+                ty: "string".to_owned(),
+            },
+            Change::Retyped {
+                subject: query("page"),
+                old: "number(double)".to_owned(),
+                new: "integer".to_owned(),
+            },
+            Change::RequiredChanged {
+                subject: query("size"),
+                required: true,
+            },
+            Change::Retyped {
+                subject: query("variants"),
+                old: "array<string>".to_owned(),
+                new: "array<string> (style=form, explode=false)".to_owned(),
+            },
+            Change::EnumValuesAdded {
+                subject: query("variants"),
+                values: strings(&["blurred"]),
+            },
+        ],
+    );
     // The path-level header parameter is unchanged and not reported.
     assert!(!changes.iter().any(|c| matches!(
         c,
@@ -165,43 +169,41 @@ fn response_fields_follow_refs_into_nested_arrays_and_objects() {
     let changelog = diff_specs(&old, &new);
     let changes = changes_of(&changelog, "GET", "/media");
 
-    for expected in [
-        Change::Retyped {
-            subject: response_field("200", "data[].variants[].width"),
-            old: "number".to_owned(),
-            new: "integer".to_owned(),
-        },
-        Change::Added {
-            subject: response_field("200", "data[].variants[].height"),
-            ty: "integer".to_owned(),
-            required: false,
-        },
-        Change::Retyped {
-            subject: response_field("200", "data[].caption"),
-            old: "string | null".to_owned(),
-            new: "string".to_owned(),
-        },
-        Change::Removed {
-            subject: response_field("200", "pagination.total"),
-            ty: "integer".to_owned(),
-        },
-        Change::EnumValuesAdded {
-            subject: response_field("200", "data[].status"),
-            values: strings(&["failed"]),
-        },
-        Change::EnumValuesRemoved {
-            subject: response_field("200", "data[].status"),
-            values: strings(&["error"]),
-        },
-        Change::ResponseAdded {
-            status: "404".to_owned(),
-        },
-    ] {
-        assert!(
-            changes.contains(&expected),
-            "missing {expected:?} in {changes:#?}"
-        );
-    }
+    assert_contains_all(
+        changes,
+        [
+            Change::Retyped {
+                subject: response_field("200", "data[].variants[].width"),
+                old: "number".to_owned(),
+                new: "integer".to_owned(),
+            },
+            Change::Added {
+                subject: response_field("200", "data[].variants[].height"),
+                ty: "integer".to_owned(),
+                required: false,
+            },
+            Change::Retyped {
+                subject: response_field("200", "data[].caption"),
+                old: "string | null".to_owned(),
+                new: "string".to_owned(),
+            },
+            Change::Removed {
+                subject: response_field("200", "pagination.total"),
+                ty: "integer".to_owned(),
+            },
+            Change::EnumValuesAdded {
+                subject: response_field("200", "data[].status"),
+                values: strings(&["failed"]),
+            },
+            Change::EnumValuesRemoved {
+                subject: response_field("200", "data[].status"),
+                values: strings(&["error"]),
+            },
+            Change::ResponseAdded {
+                status: "404".to_owned(),
+            },
+        ],
+    );
     // A new object is one change; its own fields are not listed again.
     assert!(changes.contains(&Change::Added {
         subject: response_field("200", "data[].thumbnail"),
@@ -227,32 +229,30 @@ fn request_bodies_operation_ids_and_media_types() {
             new: Some("createMediaItem".to_owned()),
         })
     );
-    for expected in [
-        Change::RequiredChanged {
-            subject: request_field("caption"),
-            required: true,
-        },
-        Change::Removed {
-            subject: request_field("legacyFlag"),
-            ty: "boolean".to_owned(),
-        },
-        Change::Added {
-            subject: request_field("tags"),
-            ty: "array<string>".to_owned(),
-            required: false,
-        },
-        Change::BodyAdded {
-            body: BodyLocation::Response {
-                status: "200".to_owned(),
-                media_type: "text/plain".to_owned(),
+    assert_contains_all(
+        changes,
+        [
+            Change::RequiredChanged {
+                subject: request_field("caption"),
+                required: true,
             },
-        },
-    ] {
-        assert!(
-            changes.contains(&expected),
-            "missing {expected:?} in {changes:#?}"
-        );
-    }
+            Change::Removed {
+                subject: request_field("legacyFlag"),
+                ty: "boolean".to_owned(),
+            },
+            Change::Added {
+                subject: request_field("tags"),
+                ty: "array<string>".to_owned(),
+                required: false,
+            },
+            Change::BodyAdded {
+                body: BodyLocation::Response {
+                    status: "200".to_owned(),
+                    media_type: "text/plain".to_owned(),
+                },
+            },
+        ],
+    );
 }
 
 #[test]

@@ -138,3 +138,13 @@ pub async fn exchange<T, E: std::fmt::Debug>(
     mock.assert_async().await;
     value
 }
+
+/// Mocks `GET /users/me` on `server`, answering [`current_user_json`].
+pub async fn mock_current_user(server: &MockServer) -> httpmock::Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.method(httpmock::Method::GET).path("/users/me");
+            then.status(200).json_body(current_user_json());
+        })
+        .await
+}
