@@ -79,7 +79,7 @@ async fn run() -> Result<(), common::BoxError> {
         let bar = bar.clone();
         let last_phase = Mutex::new(None);
         move |progress: &Progress| {
-            bar.set_position(progress.bytes_sent);
+            bar.set_position(progress.bytes_sent + progress.bytes_in_flight);
             let mut last = last_phase.lock().unwrap_or_else(|e| e.into_inner());
             if *last != Some(progress.phase) {
                 *last = Some(progress.phase);

@@ -167,7 +167,7 @@ fn progress_bar() -> (ProgressBar, watch::Sender<Progress>, JoinHandle<()>) {
         while rx.changed().await.is_ok() {
             let progress = rx.borrow_and_update().clone();
             drawn.set_length(progress.total_bytes);
-            drawn.set_position(progress.bytes_sent);
+            drawn.set_position(progress.bytes_sent + progress.bytes_in_flight);
             drawn.set_message(common::phase_label(progress.phase));
             if last_phase != Some(progress.phase) {
                 last_phase = Some(progress.phase);

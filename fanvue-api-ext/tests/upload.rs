@@ -108,6 +108,33 @@ async fn two_hundred_mib_file_with_default_settings() {
             .windows(2)
             .all(|w| w[0].bytes_sent <= w[1].bytes_sent)
     );
+    // Byte-level progress: bytes of unfinished parts are reported as the
+    // connection takes them, the shown total never goes back or past the size,
+    // and it moves in far more steps than there are parts.
+    assert_eq!(last.bytes_in_flight, 0);
+    assert!(
+        events
+            .iter()
+            .any(|p| p.bytes_in_flight > 0 && p.parts_done == 0),
+        "bytes were reported before the first part finished"
+    );
+    let shown: Vec<u64> = events
+        .iter()
+        .map(|p| p.bytes_sent + p.bytes_in_flight)
+        .collect();
+    assert!(shown.windows(2).all(|w| w[0] <= w[1]), "never goes back");
+    assert!(
+        shown.iter().all(|&b| b <= len as u64),
+        "never past the size"
+    );
+    let mut steps = shown.clone();
+    steps.dedup();
+    assert!(
+        steps.len() > 4 * last.parts_total as usize,
+        "{} steps for {} parts",
+        steps.len(),
+        last.parts_total
+    );
     assert_s3_clean(&fake);
 }
 

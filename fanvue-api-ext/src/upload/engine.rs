@@ -308,6 +308,7 @@ impl<A: UploadApi> Upload<A> {
             http: self.http.clone(),
             upload_id: state.upload_id.clone(),
             retry: self.config.retry.clone(),
+            progress: progress.clone(),
         });
         let pending: Vec<u32> = (1..=plan.part_count())
             .filter(|n| !state.is_done(*n))
@@ -339,6 +340,8 @@ impl<A: UploadApi> Upload<A> {
                     progress.update(|p| {
                         p.parts_done += 1;
                         p.bytes_sent += len;
+                        // The part's bytes move from "in flight" to "sent".
+                        p.bytes_in_flight = p.bytes_in_flight.saturating_sub(len);
                     });
                     self.checkpoint(state);
                 }

@@ -6,7 +6,7 @@
 //!     .media()
 //!     .upload("clip.mp4")
 //!     .name("Beach day")
-//!     .on_progress(|p| eprintln!("{}/{} bytes", p.bytes_sent, p.total_bytes))
+//!     .on_progress(|p| eprintln!("{}/{} bytes", p.bytes_sent + p.bytes_in_flight, p.total_bytes))
 //!     .send()
 //!     .await?;
 //! # let _ = media;

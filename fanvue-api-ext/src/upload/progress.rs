@@ -35,6 +35,10 @@ pub struct Progress {
     /// Bytes of the parts the storage has acknowledged (including parts
     /// finished before a resume).
     pub bytes_sent: u64,
+    /// Bytes of parts still in flight that have been handed to the
+    /// connection so far (goes back down when an attempt fails and the part is
+    /// resent). `bytes_sent + bytes_in_flight` is what a progress bar shows.
+    pub bytes_in_flight: u64,
     /// The size of the source.
     pub total_bytes: u64,
     /// Parts acknowledged so far.
@@ -87,6 +91,18 @@ impl ProgressSink {
         }
         if let Some(tx) = &self.watch {
             tx.send_replace(snapshot);
+        }
+    }
+
+    /// Counts `n` more bytes of a part handed to the connection.
+    pub(crate) fn add_in_flight(&self, n: u64) {
+        self.update(|p| p.bytes_in_flight = p.bytes_in_flight.saturating_add(n));
+    }
+
+    /// Forgets `n` in-flight bytes of a part attempt that failed.
+    pub(crate) fn drop_in_flight(&self, n: u64) {
+        if n > 0 {
+            self.update(|p| p.bytes_in_flight = p.bytes_in_flight.saturating_sub(n));
         }
     }
 

@@ -7,13 +7,16 @@
 //! storage never sees the Fanvue token or any `X-Fanvue-*` header.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
+use bytes::Bytes;
 use reqwest::header::{CONTENT_LENGTH, ETAG, RETRY_AFTER};
 
 use super::api::UploadApi;
 use super::error::PartUploadError;
+use super::progress::ProgressSink;
 use super::source::PartData;
 use super::state::CompletedPart;
 
@@ -97,6 +100,7 @@ pub(crate) struct PartCtx<A> {
     pub(crate) http: reqwest::Client,
     pub(crate) upload_id: String,
     pub(crate) retry: PartRetryPolicy,
+    pub(crate) progress: ProgressSink,
 }
 
 /// A part that could not be sent.
@@ -176,7 +180,7 @@ pub(crate) async fn upload_part<A: UploadApi>(
             }
         };
         let timeout = ctx.retry.put_timeout(part.bytes.len() as u64);
-        let failed = match put_once(&ctx.http, target, &part, timeout).await {
+        let failed = match put_once(&ctx.http, target, &part, timeout, &ctx.progress).await {
             Ok(etag) => {
                 return Ok(CompletedPart {
                     part_number: part.number,
@@ -218,11 +222,50 @@ async fn put_once(
     url: reqwest::Url,
     part: &PartData,
     timeout: Duration,
+    progress: &ProgressSink,
 ) -> Result<String, Attempt> {
+    let handed = Arc::new(AtomicU64::new(0));
     let request = http
         .put(url)
         .header(CONTENT_LENGTH, part.bytes.len())
-        .body(part.bytes.clone());
+        .body(counted_body(
+            part.bytes.clone(),
+            progress.clone(),
+            handed.clone(),
+        ));
+    let result = put_and_read_etag(request, part, timeout).await;
+    if result.is_err() {
+        // What this attempt handed over is not sent: the part goes again.
+        progress.drop_in_flight(handed.load(Ordering::Relaxed));
+    }
+    result
+}
+
+/// Size of the slices a part body is handed to the connection in (progress
+/// granularity; the slices share the part's buffer, nothing is copied).
+const PROGRESS_CHUNK: usize = 256 * 1024;
+
+/// The part's bytes as a streamed body that reports each slice to `progress`
+/// as the connection takes it. The caller sets `Content-Length`, so the PUT
+/// is not chunked (presigned S3 URLs require the length).
+fn counted_body(bytes: Bytes, progress: ProgressSink, handed: Arc<AtomicU64>) -> reqwest::Body {
+    let len = bytes.len();
+    let slices = (0..len).step_by(PROGRESS_CHUNK).map(move |start| {
+        let slice = bytes.slice(start..(start + PROGRESS_CHUNK).min(len));
+        let n = slice.len() as u64;
+        handed.fetch_add(n, Ordering::Relaxed);
+        progress.add_in_flight(n);
+        Ok::<Bytes, std::convert::Infallible>(slice)
+    });
+    reqwest::Body::wrap_stream(futures::stream::iter(slices))
+}
+
+/// Sends the PUT and turns its response into the part's `ETag` or a failed attempt.
+async fn put_and_read_etag(
+    request: reqwest::RequestBuilder,
+    part: &PartData,
+    timeout: Duration,
+) -> Result<String, Attempt> {
     let response = match tokio::time::timeout(timeout, request.send()).await {
         Err(_) => return Err(retry_with(PartUploadError::TimedOut(timeout))),
         Ok(Err(e)) => return Err(retry_with(PartUploadError::Transport(e.without_url()))),
