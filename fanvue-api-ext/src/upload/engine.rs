@@ -317,6 +317,18 @@ impl<A: UploadApi> Upload<A> {
         let mut tasks = JoinSet::new();
         loop {
             while tasks.len() < self.config.concurrency {
+                // A cancellation seen here (e.g. from a checkpoint callback)
+                // starts no new part and never lets the upload go on.
+                if self
+                    .config
+                    .cancel
+                    .as_ref()
+                    .is_some_and(|c| c.is_cancelled())
+                {
+                    return Err(UploadError::Cancelled {
+                        state: Some(Box::new(state.clone())),
+                    });
+                }
                 let Some(n) = todo.next() else { break };
                 let data = match first.take() {
                     Some(part) if part.number == n => part,
