@@ -9,7 +9,9 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::auth::session::{Authenticator, OAuthSession};
-use crate::auth::{DEFAULT_TOKEN_URL, OAuthClient, OAuthCredentials, RefreshTokenCallback};
+use crate::auth::{
+    DEFAULT_TOKEN_TIMEOUT, DEFAULT_TOKEN_URL, OAuthClient, OAuthCredentials, RefreshTokenCallback,
+};
 use crate::error::{BuildError, Error};
 use crate::executor::Executor;
 use crate::retry::RetryPolicy;
@@ -102,6 +104,7 @@ pub struct FanvueBuilder {
     user_agent: String,
     timeout: Option<Duration>,
     connect_timeout: Duration,
+    token_timeout: Duration,
     retry_policy: RetryPolicy,
     http_client: Option<reqwest::Client>,
 }
@@ -119,6 +122,7 @@ impl Default for FanvueBuilder {
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            token_timeout: DEFAULT_TOKEN_TIMEOUT,
             retry_policy: RetryPolicy::default(),
             http_client: None,
         }
@@ -140,6 +144,7 @@ impl fmt::Debug for FanvueBuilder {
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("token_timeout", &self.token_timeout)
             .field("retry_policy", &self.retry_policy)
             .finish_non_exhaustive()
     }
@@ -209,6 +214,14 @@ impl FanvueBuilder {
         self
     }
 
+    /// Total timeout of a token refresh request (default 30 s). The token
+    /// endpoint has its own HTTP client (this builder's connect timeout, no
+    /// redirects), never the one given with [`http_client`](Self::http_client).
+    pub fn token_timeout(mut self, timeout: Duration) -> Self {
+        self.token_timeout = timeout;
+        self
+    }
+
     /// The retry policy (default [`RetryPolicy::default`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry_policy = policy;
@@ -258,14 +271,15 @@ impl FanvueBuilder {
                     credentials.client_secret.clone(),
                 )
                 .with_token_url(&self.token_url, self.allow_insecure_http)?
-                .with_http_client(http.clone());
+                // never the API client: a user-given one may follow redirects
+                .with_timeouts(self.token_timeout, self.connect_timeout)?;
                 let session =
                     OAuthSession::new(oauth, credentials, self.on_rotated).map_err(|_| {
                         BuildError::InvalidHeader {
                             what: "access token",
                         }
                     })?;
-                Authenticator::OAuth(Box::new(session))
+                Authenticator::OAuth(Arc::new(session))
             }
         };
         let executor = Executor {

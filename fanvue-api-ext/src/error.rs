@@ -128,6 +128,16 @@ pub enum Error {
         /// Why it was rejected.
         reason: String,
     },
+    /// A pagination stream stopped because the server's pages would make it
+    /// run forever: a page reported another number than the one requested, or
+    /// a cursor came back that the stream had already followed.
+    #[error("pagination of {operation} stopped: {reason}")]
+    Pagination {
+        /// The list operation's id (e.g. `list-followers`).
+        operation: &'static str,
+        /// What the server did (the page numbers or the repeated cursor).
+        reason: String,
+    },
     /// The token endpoint failed (refresh or code exchange).
     #[error(transparent)]
     Auth(#[from] AuthError),

@@ -55,6 +55,8 @@ pub struct Reply {
     pub body: String,
     /// Wait this long before answering.
     pub delay: Duration,
+    /// Answer only once this is notified (never, if it never is).
+    pub gate: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl Reply {
@@ -64,6 +66,7 @@ impl Reply {
             headers: vec![("content-type".into(), "application/json".into())],
             body: body.to_string(),
             delay: Duration::ZERO,
+            gate: None,
         }
     }
 
@@ -73,6 +76,7 @@ impl Reply {
             headers: vec![("content-type".into(), "text/plain".into())],
             body: body.to_owned(),
             delay: Duration::ZERO,
+            gate: None,
         }
     }
 
@@ -83,6 +87,12 @@ impl Reply {
 
     pub fn delayed(mut self, delay: Duration) -> Self {
         self.delay = delay;
+        self
+    }
+
+    /// Holds the answer until `gate` is notified.
+    pub fn gated(mut self, gate: Arc<tokio::sync::Notify>) -> Self {
+        self.gate = Some(gate);
         self
     }
 }
@@ -136,6 +146,9 @@ async fn serve(mut stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<Recor
         let reply = handler(&request);
         if !reply.delay.is_zero() {
             tokio::time::sleep(reply.delay).await;
+        }
+        if let Some(gate) = &reply.gate {
+            gate.notified().await;
         }
         let mut head = format!(
             "HTTP/1.1 {} X\r\ncontent-length: {}\r\n",
