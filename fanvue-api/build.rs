@@ -73,6 +73,9 @@ fn run() -> Result<(), String> {
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor output does not parse: {e}"))?;
     reexport_in_types(&mut file, has_variant_list);
+    if ops::hide_send(&mut file) == 0 {
+        return Err("progenitor output has no builder `send` method to rename".into());
+    }
     let operations = spec::operations(&spec);
     let extra = ops::generate(&file, &operations, &spec.info.version).map_err(|e| e.to_string())?;
     let extra: syn::File =
