@@ -310,8 +310,8 @@ async fn opaque_error(cause: NotSent) -> reqwest::Error {
     }
 }
 
-async fn map_error<E>(error: progenitor_client::Error<E>, outcome: Outcome) -> Error {
-    use progenitor_client::Error as P;
+async fn map_error<E>(error: fanvue_api::Error<E>, outcome: Outcome) -> Error {
+    use fanvue_api::Error as P;
     if let Some(error) = outcome.error {
         return error;
     }
