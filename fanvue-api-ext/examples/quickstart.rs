@@ -29,10 +29,10 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), common::BoxError> {
     let (fanvue, backend) = common::connect(|fake| fake.media_count(23)).await?;
 
-    // 1. Who am I? Every generated operation is a builder; `.call()` sends it
+    // 1. Who am I? Every generated operation is a builder; `.send()` sends it
     //    with auth, the pinned API version and retries, and returns a typed
     //    value or a `fanvue_api_ext::Error`.
-    let me = fanvue.api().get_current_user().call().await?;
+    let me = fanvue.api().get_current_user().send().await?;
     println!(
         "Signed in as {} (@{}), creator: {}",
         me.display_name, me.handle, me.is_creator

@@ -23,7 +23,7 @@ const SOON: Duration = Duration::from_secs(10);
 
 /// The one API call these tests make (the call site to adapt if the call path changes).
 async fn me(fanvue: &Fanvue) -> Result<(), Error> {
-    fanvue.api().get_current_user().call().await.map(drop)
+    fanvue.api().get_current_user().send().await.map(drop)
 }
 
 /// An API accepting only `Bearer <valid>`.

@@ -143,7 +143,8 @@ impl OAuthClient {
     /// # Ok::<(), fanvue_api_ext::BuildError>(())
     /// ```
     pub fn with_timeouts(mut self, total: Duration, connect: Duration) -> Result<Self, BuildError> {
-        self.http = token_http_client(connect).map_err(BuildError::HttpClient)?;
+        self.http = token_http_client(connect)
+            .map_err(|e| BuildError::HttpClient(crate::error::TransportError::from_reqwest(e)))?;
         self.timeout = total;
         Ok(self)
     }
@@ -207,7 +208,7 @@ impl OAuthClient {
             if e.is_timeout() {
                 AuthError::Timeout { after: timeout }
             } else {
-                AuthError::Transport(e.without_url())
+                AuthError::Transport(crate::error::TransportError::from_reqwest(e))
             }
         };
         let mut response = self

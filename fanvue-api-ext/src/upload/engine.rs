@@ -16,12 +16,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::api::{SessionRequest, UploadApi};
 use super::error::{SourceError, UploadError, ValidationError};
-use super::media_type::MediaType;
+use super::media_type::{self, MediaType};
 use super::plan::PartPlan;
 use super::progress::{Phase, Progress, ProgressCallback, ProgressSink};
 use super::source::{OpenedSource, PartData, UploadSource};
 use super::state::UploadState;
 use super::transfer::{PartCtx, PartFailure, PartRetryPolicy, upload_part};
+use crate::retry::RetryQuota;
 use fanvue_api::types::MediaStatus;
 
 /// The default number of parts in flight.
@@ -53,6 +54,8 @@ pub(crate) struct Config {
     pub(crate) on_checkpoint: Option<CheckpointCallback>,
     pub(crate) cancel: Option<CancellationToken>,
     pub(crate) resume: Option<UploadState>,
+    /// The client-wide retry quota part retries draw from (`None`: unlimited).
+    pub(crate) quota: Option<Arc<RetryQuota>>,
 }
 
 impl Default for Config {
@@ -71,6 +74,7 @@ impl Default for Config {
             on_checkpoint: None,
             cancel: None,
             resume: None,
+            quota: None,
         }
     }
 }
@@ -206,8 +210,9 @@ impl<A: UploadApi> Upload<A> {
         let media_type = self
             .config
             .media_type
-            .or_else(|| MediaType::from_filename(&filename))
-            .or_else(|| MediaType::sniff(&first.bytes[..first.bytes.len().min(64)]))
+            .clone()
+            .or_else(|| media_type::from_filename(&filename))
+            .or_else(|| media_type::sniff(&first.bytes[..first.bytes.len().min(64)]))
             .ok_or_else(|| ValidationError::UnknownMediaType {
                 filename: filename.clone(),
             })?;
@@ -309,6 +314,7 @@ impl<A: UploadApi> Upload<A> {
             upload_id: state.upload_id.clone(),
             retry: self.config.retry.clone(),
             progress: progress.clone(),
+            quota: self.config.quota.clone(),
         });
         let pending: Vec<u32> = (1..=plan.part_count())
             .filter(|n| !state.is_done(*n))

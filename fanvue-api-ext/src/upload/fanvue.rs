@@ -9,9 +9,9 @@ use futures::StreamExt;
 use uuid::Uuid;
 
 use super::api::{Session, SessionRequest, UploadApi};
-use super::media_type::MediaType;
 use super::state::CompletedPart;
-use crate::call::{CallOptions, OperationExt};
+use crate::call::OperationExt;
+use crate::error::TransportError;
 use crate::{Error, Fanvue};
 
 /// The media an upload returns once Fanvue has processed it (the
@@ -34,11 +34,11 @@ impl FanvueUploadApi {
     }
 }
 
-/// Creating a session or completing one twice is harmless next to failing a
-/// whole upload: retry them on transient failures like idempotent calls.
-fn retry_anyway() -> CallOptions {
-    CallOptions::new().retry_non_idempotent(true)
-}
+// Creating a session or completing one twice is harmless next to failing a
+// whole upload: they are retried on transient failures like idempotent calls
+// (`.retry_non_idempotent(true)`). A part's URL request is sent without the
+// executor's retries: the part loop retries the part as a unit (one retry
+// layer per request).
 
 fn variants() -> types::VariantList {
     types::VariantList::from([
@@ -46,17 +46,6 @@ fn variants() -> types::VariantList {
         types::MediaVariantType::Thumbnail,
         types::MediaVariantType::Blurred,
     ])
-}
-
-impl From<MediaType> for types::MediaType {
-    fn from(value: MediaType) -> Self {
-        match value {
-            MediaType::Image => types::MediaType::Image,
-            MediaType::Video => types::MediaType::Video,
-            MediaType::Audio => types::MediaType::Audio,
-            MediaType::Document => types::MediaType::Document,
-        }
-    }
 }
 
 fn part_number(n: u32) -> std::num::NonZeroU64 {
@@ -73,19 +62,21 @@ impl UploadApi for FanvueUploadApi {
     async fn create_session(&self, request: &SessionRequest) -> Result<Session, Error> {
         let api = self.fanvue.api();
         let (name, filename) = (request.name.clone(), request.filename.clone());
-        let media_type = types::MediaType::from(request.media_type);
+        let media_type = request.media_type.clone();
         let session = match self.creator {
             None => {
                 api.create_upload_session()
                     .body_map(|b| b.name(name).filename(filename).media_type(media_type))
-                    .call_with(retry_anyway())
+                    .send()
+                    .retry_non_idempotent(true)
                     .await?
             }
             Some(creator) => {
                 api.create_creator_upload_session()
                     .creator_user_uuid(creator)
                     .body_map(|b| b.name(name).filename(filename).media_type(media_type))
-                    .call_with(retry_anyway())
+                    .send()
+                    .retry_non_idempotent(true)
                     .await?
             }
         };
@@ -102,7 +93,8 @@ impl UploadApi for FanvueUploadApi {
                 api.get_upload_part_url()
                     .upload_id(upload_id)
                     .part_number(i64::from(n))
-                    .call()
+                    .send()
+                    .without_retries()
                     .await?
             }
             Some(creator) => {
@@ -110,14 +102,15 @@ impl UploadApi for FanvueUploadApi {
                     .creator_user_uuid(creator)
                     .upload_id(upload_id)
                     .part_number(i64::from(n))
-                    .call()
+                    .send()
+                    .without_retries()
                     .await?
             }
         };
         let mut body = BytesMut::new();
         let mut stream = stream.into_inner();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(Error::Transport)?;
+            let chunk = chunk.map_err(|e| Error::Transport(TransportError::from_reqwest(e)))?;
             if body.len() + chunk.len() > MAX_URL_BODY {
                 return Err(Error::invalid_input(
                     "presigned URL",
@@ -147,7 +140,8 @@ impl UploadApi for FanvueUploadApi {
                 api.complete_upload_session()
                     .upload_id(upload_id)
                     .body_map(|b| b.parts(parts))
-                    .call_with(retry_anyway())
+                    .send()
+                    .retry_non_idempotent(true)
                     .await?
             }
             Some(creator) => {
@@ -155,7 +149,8 @@ impl UploadApi for FanvueUploadApi {
                     .creator_user_uuid(creator)
                     .upload_id(upload_id)
                     .body_map(|b| b.parts(parts))
-                    .call_with(retry_anyway())
+                    .send()
+                    .retry_non_idempotent(true)
                     .await?
             }
         };
@@ -169,7 +164,7 @@ impl UploadApi for FanvueUploadApi {
                 api.get_user_media_by_uuid()
                     .uuid(media_uuid)
                     .variants(variants())
-                    .call()
+                    .send()
                     .await?
             }
             Some(creator) => {
@@ -177,7 +172,7 @@ impl UploadApi for FanvueUploadApi {
                     .creator_user_uuid(creator)
                     .uuid(media_uuid)
                     .variants(variants())
-                    .call()
+                    .send()
                     .await?
             }
         };

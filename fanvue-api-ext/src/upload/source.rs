@@ -14,9 +14,9 @@ use super::error::SourceError;
 /// The bytes to upload.
 ///
 /// Build one with [`UploadSource::path`], [`UploadSource::bytes`] or
-/// [`UploadSource::reader`], or let `From` do it: a `&Path`, `PathBuf`, `&str`
-/// or `String` is a **file path**; `Bytes`, `Vec<u8>` and `&'static [u8]` are
-/// the content itself.
+/// [`UploadSource::reader`], or let `From` do it: a `&Path` or `PathBuf` is a
+/// **file path**; `Bytes`, `Vec<u8>` and `&'static [u8]` are the content
+/// itself. A string is neither: say which with [`UploadSource::path`].
 pub struct UploadSource {
     kind: SourceKind,
 }
@@ -118,18 +118,6 @@ impl From<&Path> for UploadSource {
 impl From<&PathBuf> for UploadSource {
     fn from(p: &PathBuf) -> Self {
         Self::path(p.clone())
-    }
-}
-impl From<&str> for UploadSource {
-    /// A file path.
-    fn from(p: &str) -> Self {
-        Self::path(p)
-    }
-}
-impl From<String> for UploadSource {
-    /// A file path.
-    fn from(p: String) -> Self {
-        Self::path(p)
     }
 }
 impl From<Bytes> for UploadSource {
