@@ -92,8 +92,8 @@ impl UploadSource {
     pub fn byte_stream<S, B, E>(stream: S) -> Self
     where
         S: Stream<Item = Result<B, E>> + Send + 'static,
-        B: bytes::Buf + Send,
-        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+        B: bytes::Buf + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
     {
         use futures::TryStreamExt;
         let stream = stream.map_err(std::io::Error::other);
@@ -299,12 +299,6 @@ impl OpenedSource {
     /// The declared (or measured) length; `None` for a stream.
     pub(crate) fn len(&self) -> Option<u64> {
         self.len
-    }
-
-    /// Whether parts must be read in order by the caller (a reader), rather
-    /// than from their range in a part task.
-    pub(crate) fn is_sequential(&self) -> bool {
-        matches!(self.reader, Reader::Stream(_))
     }
 
     /// Part `start..end` (with `start` at or after the previous part's end):

@@ -66,11 +66,12 @@ impl UploadState {
         }
     }
 
-    /// Whether part `n` is acknowledged.
-    pub(crate) fn is_done(&self, n: u32) -> bool {
+    /// The recorded part `n`, when acknowledged.
+    pub(crate) fn done(&self, n: u32) -> Option<&CompletedPart> {
         self.completed_parts
             .binary_search_by_key(&n, |p| p.part_number)
-            .is_ok()
+            .ok()
+            .and_then(|i| self.completed_parts.get(i))
     }
 
     /// Forgets part `n` (its bytes changed since it was sent).
@@ -169,7 +170,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![1, 3]
         );
-        assert!(state.is_done(1) && !state.is_done(2) && state.is_done(3));
+        assert!(state.done(1).is_some() && state.done(2).is_none() && state.done(3).is_some());
         let json = serde_json::to_string(&state).unwrap();
         assert!(json.contains("\"uploadId\":\"up-1\""), "{json}");
         assert!(!json.contains("creatorUuid"), "{json}");
