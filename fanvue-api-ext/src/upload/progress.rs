@@ -223,10 +223,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn throughput_and_eta_follow_the_recent_rate() {
         let sink = ProgressSink::new(Some(1_000_000), None, None);
-        let seen = Arc::new(Mutex::new(Progress::default()));
         let (tx, rx) = watch::channel(Progress::default());
-        let sink = ProgressSink { watch: Some(tx), ..sink };
-        let _ = &seen;
+        let sink = ProgressSink {
+            watch: Some(tx),
+            ..sink
+        };
         // 100 KB already done before a resume: not throughput.
         sink.update_excluding(100_000, |p| p.bytes_sent = 100_000);
         assert_eq!(rx.borrow().bytes_per_sec, 0);

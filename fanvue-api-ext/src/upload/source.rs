@@ -392,8 +392,8 @@ mod tests {
         (0..n).map(|i| (i * 7 % 251) as u8).collect()
     }
 
-    fn md5_hex(b: &[u8]) -> String {
-        hex::encode(Md5::digest(b))
+    async fn load(opened: &mut OpenedSource, n: u32, start: u64, end: u64) -> Result<PartData, SourceError> {
+        opened.part(start, end).await?.load(n).await
     }
 
     #[tokio::test]
@@ -402,20 +402,45 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(&data).unwrap();
         let sources = vec![
-            UploadSource::path(file.path()),
-            UploadSource::bytes(data.clone()),
-            UploadSource::reader(std::io::Cursor::new(data.clone()), data.len() as u64),
+            (UploadSource::path(file.path()), Some(100_000)),
+            (UploadSource::bytes(data.clone()), Some(100_000)),
+            (
+                UploadSource::reader(std::io::Cursor::new(data.clone()), data.len() as u64),
+                Some(100_000),
+            ),
+            (UploadSource::stream(std::io::Cursor::new(data.clone())), None),
         ];
-        for source in sources {
+        for (source, len) in sources {
             let mut opened = source.open().await.unwrap();
-            assert_eq!(opened.len(), 100_000);
+            assert_eq!(opened.len(), len);
             // skip part 1 (a resume), read parts 2 and 3
-            let p2 = opened.read_part(2, 40_000, 80_000).await.unwrap();
+            let p2 = load(&mut opened, 2, 40_000, 80_000).await.unwrap();
             assert_eq!(&p2.bytes[..], &data[40_000..80_000]);
-            assert_eq!(p2.md5_hex, md5_hex(&data[40_000..80_000]));
-            let p3 = opened.read_part(3, 80_000, 100_000).await.unwrap();
+            assert_eq!(p2.md5, <[u8; 16]>::from(Md5::digest(&data[40_000..80_000])));
+            let p3 = load(&mut opened, 3, 80_000, 100_000).await.unwrap();
             assert_eq!(&p3.bytes[..], &data[80_000..]);
         }
+    }
+
+    #[tokio::test]
+    async fn a_stream_ends_with_a_short_then_an_empty_part() {
+        let data = pattern(25_000);
+        let chunks: Vec<Result<Bytes, std::io::Error>> = data
+            .chunks(999)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let mut opened = UploadSource::byte_stream(futures::stream::iter(chunks))
+            .open()
+            .await
+            .unwrap();
+        let p1 = load(&mut opened, 1, 0, 10_000).await.unwrap();
+        assert_eq!(&p1.bytes[..], &data[..10_000]);
+        let p2 = load(&mut opened, 2, 10_000, 20_000).await.unwrap();
+        assert_eq!(&p2.bytes[..], &data[10_000..20_000]);
+        let p3 = load(&mut opened, 3, 20_000, 30_000).await.unwrap();
+        assert_eq!(&p3.bytes[..], &data[20_000..]);
+        let p4 = load(&mut opened, 4, 30_000, 40_000).await.unwrap();
+        assert!(p4.bytes.is_empty());
     }
 
     #[tokio::test]
@@ -426,7 +451,7 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(
-            short.read_part(1, 0, 2000).await,
+            load(&mut short, 1, 0, 2000).await,
             Err(SourceError::TooShort {
                 expected: 2000,
                 actual: 1000
@@ -437,8 +462,23 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(
-            long.read_part(1, 0, 500).await,
+            load(&mut long, 1, 0, 500).await,
             Err(SourceError::TooLong { expected: 500 })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_file_that_shrinks_is_an_error() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&pattern(1000)).unwrap();
+        let mut opened = UploadSource::path(file.path()).open().await.unwrap();
+        file.as_file().set_len(600).unwrap();
+        assert!(matches!(
+            load(&mut opened, 1, 0, 1000).await,
+            Err(SourceError::Changed {
+                expected: 1000,
+                actual: 600
+            })
         ));
     }
 
