@@ -11,6 +11,7 @@
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::api::{SessionRequest, UploadApi};
-use super::error::{PartUploadError, SourceError, UploadError, ValidationError};
+use super::error::{SourceError, UploadError, ValidationError};
 use super::media_type::MediaType;
 use super::plan::{DEFAULT_PART_SIZE, MAX_PARTS, PartPlan};
 use super::progress::{Phase, Progress, ProgressCallback, ProgressSink};
@@ -194,6 +195,8 @@ enum Done {
 enum TaskError {
     Part(PartFailure),
     Source { part: u32, source: SourceError },
+    /// Not started: another part had failed.
+    Stopped,
 }
 
 /// Aborts the URL prefetcher when the upload stops.
@@ -469,6 +472,7 @@ impl<A: UploadApi> Upload<A> {
             upload_id: state.upload_id.clone(),
             retry: self.config.retry.clone(),
             progress: progress.clone(),
+            failed: AtomicBool::new(false),
         });
         let limits = self
             .config
@@ -650,6 +654,7 @@ impl<A: UploadApi> Upload<A> {
                     state: Box::new(state.clone()),
                 })
             }
+            Ok(Err(TaskError::Stopped)) => Ok(()),
             Ok(Err(TaskError::Source { part, source })) => {
                 tracing::debug!(part, "reading the part failed: {source}");
                 Err(self.io(source, Some(state)))
@@ -780,14 +785,20 @@ async fn run_part<A: UploadApi>(
         }
         tracing::info!(part = n, "the part's bytes changed since it was sent: sending it again");
     }
-    let Ok(_connection) = connections.acquire_owned().await else {
-        return Err(TaskError::Part(PartFailure::Put {
-            part: n,
-            source: PartUploadError::TimedOut(Duration::ZERO),
-        }));
+    let connection = connections.acquire_owned().await;
+    if ctx.failed.load(Ordering::SeqCst) {
+        // Another part failed for good: the upload is stopping.
+        return Err(TaskError::Stopped);
+    }
+    let Ok(connection) = connection else {
+        return Err(TaskError::Stopped);
     };
-    upload_part(ctx, data, prefetched)
-        .await
+    let result = upload_part(ctx.clone(), data, prefetched).await;
+    if result.is_err() {
+        ctx.failed.store(true, Ordering::SeqCst);
+    }
+    drop(connection);
+    result
         .map(|part| Done::Sent { part, len })
         .map_err(TaskError::Part)
 }

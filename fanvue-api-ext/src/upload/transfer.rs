@@ -102,6 +102,9 @@ pub(crate) struct PartCtx<A> {
     pub(crate) upload_id: String,
     pub(crate) retry: PartRetryPolicy,
     pub(crate) progress: ProgressSink,
+    /// Set by a part that failed for good, before it frees its connection:
+    /// parts waiting for a connection then stop instead of starting.
+    pub(crate) failed: std::sync::atomic::AtomicBool,
 }
 
 /// A part that could not be sent.
