@@ -48,6 +48,11 @@ impl std::fmt::Debug for MediaUploads {
 }
 
 impl MediaUploads {
+    /// The client the uploads go through.
+    pub(crate) fn fanvue(&self) -> &Fanvue {
+        &self.fanvue
+    }
+
     /// Starts an upload of `source`: a file path (`&str`, `&Path`, `PathBuf`),
     /// bytes (`Bytes`, `Vec<u8>`), or [`UploadSource::reader`].
     ///

@@ -214,6 +214,7 @@ struct Upload<A> {
     config: Config,
     shared: SharedState,
     path: Option<PathBuf>,
+    own_limits: Mutex<Option<Limits>>,
 }
 
 impl<A: UploadApi> Upload<A> {
@@ -224,6 +225,7 @@ impl<A: UploadApi> Upload<A> {
             config,
             shared,
             path: None,
+            own_limits: Mutex::new(None),
         }
     }
 
@@ -250,6 +252,7 @@ impl<A: UploadApi> Upload<A> {
             }
             None => self.start(&mut opened, &progress).await?,
         };
+        let limits = self.limits(layout.part_size());
         progress.update(|p| {
             p.media_uuid = Some(state.media_uuid);
             if let Layout::Known(plan) = layout {
@@ -260,7 +263,7 @@ impl<A: UploadApi> Upload<A> {
 
         if !state.session_completed {
             progress.phase(Phase::Uploading);
-            self.send_parts(&mut state, layout, &mut opened, first, &progress)
+            self.send_parts(&mut state, layout, &mut opened, first, &progress, limits)
                 .await?;
             drop(opened);
             progress.phase(Phase::Completing);
@@ -291,7 +294,7 @@ impl<A: UploadApi> Upload<A> {
         &self,
         opened: &mut OpenedSource,
         progress: &ProgressSink,
-    ) -> Result<(UploadState, Layout, Option<PartData>), UploadError> {
+    ) -> Result<(UploadState, Layout, Option<(PartData, OwnedSemaphorePermit)>), UploadError> {
         let layout = match opened.len() {
             Some(len) => Layout::Known(PartPlan::new(len, self.config.part_size)?),
             None => {
@@ -316,6 +319,10 @@ impl<A: UploadApi> Upload<A> {
         // sources and empty streams, and gives the bytes to sniff the media
         // type from.
         let range = layout.range(1).unwrap_or(0..0);
+        // Part 1 is held in memory like any other part: under a buffer permit.
+        let Ok(permit) = self.limits(layout.part_size()).buffers.acquire_owned().await else {
+            return Err(UploadError::Cancelled { state: None });
+        };
         let first = opened
             .part(range.start, range.end)
             .await
@@ -362,7 +369,24 @@ impl<A: UploadApi> Upload<A> {
             completed_parts: Vec::new(),
             session_completed: false,
         };
-        Ok((state, layout, Some(first)))
+        Ok((state, layout, Some((first, permit))))
+    }
+
+    /// The bounds of this upload: the batch's, or its own (made once).
+    fn limits(&self, part_size: u64) -> Limits {
+        let mut own = match self.own_limits.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        match (&self.config.limits, &*own) {
+            (Some(shared), _) => shared.clone(),
+            (None, Some(made)) => made.clone(),
+            (None, None) => {
+                let made = Limits::new(self.config.concurrency, part_size);
+                *own = Some(made.clone());
+                made
+            }
+        }
     }
 
     /// Completes the session. When that fails, the media is checked once:
@@ -463,8 +487,9 @@ impl<A: UploadApi> Upload<A> {
         state: &mut UploadState,
         layout: Layout,
         opened: &mut OpenedSource,
-        mut first: Option<PartData>,
+        mut first: Option<(PartData, OwnedSemaphorePermit)>,
         progress: &ProgressSink,
+        limits: Limits,
     ) -> Result<(), UploadError> {
         let ctx = Arc::new(PartCtx {
             api: self.api.clone(),
@@ -474,11 +499,6 @@ impl<A: UploadApi> Upload<A> {
             progress: progress.clone(),
             failed: AtomicBool::new(false),
         });
-        let limits = self
-            .config
-            .limits
-            .clone()
-            .unwrap_or_else(|| Limits::new(self.config.concurrency, layout.part_size()));
         // Parts acknowledged before a resume: checked against their MD5 (and
         // sent again when it differs); without an MD5 they cannot be
         // checked, so they are sent again.
@@ -531,13 +551,17 @@ impl<A: UploadApi> Upload<A> {
                 });
             }
             let more = if stream { !ended } else { !jobs.is_empty() };
+            // Part 1, read before the session was created, already holds its permit.
+            let held = first.as_ref().is_some_and(|(d, _)| {
+                jobs.front().map_or(stream && next_stream_part == 1, |j| j.number == d.number)
+            });
             tokio::select! {
                 biased;
                 Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
                     self.finished(joined, state, progress)?;
                 }
-                permit = limits.buffers.clone().acquire_owned(), if more => {
-                    let Ok(permit) = permit else {
+                permit = acquire(&limits.buffers, held), if more => {
+                    let Some(mut permit) = permit else {
                         return Err(UploadError::Cancelled { state: Some(Box::new(state.clone())) });
                     };
                     let job = if stream {
@@ -552,7 +576,10 @@ impl<A: UploadApi> Upload<A> {
                     };
                     let n = job.number;
                     let input = match first.take() {
-                        Some(data) if data.number == n => Ok(data),
+                        Some((data, held)) if data.number == n => {
+                            permit = held;
+                            Ok(data)
+                        }
                         other => {
                             first = other;
                             let range = layout.range(n).unwrap_or(0..0);
@@ -739,6 +766,15 @@ impl<A: UploadApi> Upload<A> {
             state: state.map(|s| Box::new(s.clone())),
         }
     }
+}
+
+/// A buffer permit, or (`held`) one that is already there: a permit of a
+/// zero-permit semaphore stands in, replaced by the held one.
+async fn acquire(buffers: &Arc<Semaphore>, held: bool) -> Option<OwnedSemaphorePermit> {
+    if held {
+        return Arc::new(Semaphore::new(0)).try_acquire_many_owned(0).ok();
+    }
+    buffers.clone().acquire_owned().await.ok()
 }
 
 /// The prefetched URL of part `n` (the prefetcher yields them in the order
