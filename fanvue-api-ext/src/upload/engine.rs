@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -537,6 +537,9 @@ impl<A: UploadApi> Upload<A> {
         let mut ended = false;
         let mut streamed_bytes: u64 = 0;
         let mut tasks: JoinSet<Result<Done, TaskError>> = JoinSet::new();
+        // Parts take connections in the order they were started, though
+        // they are read and hashed in parallel: each waits for its turn.
+        let mut turn: Option<oneshot::Receiver<()>> = None;
         loop {
             // A cancellation seen here (e.g. from a checkpoint callback)
             // starts no new part and never lets the upload go on.
@@ -628,10 +631,15 @@ impl<A: UploadApi> Upload<A> {
                     } else {
                         None
                     };
+                    let (next_turn, my_turn_done) = oneshot::channel();
                     tasks.spawn(run_part(
                         ctx.clone(),
                         limits.connections.clone(),
                         permit,
+                        Turn {
+                            wait: turn.replace(my_turn_done),
+                            done: next_turn,
+                        },
                         n,
                         input,
                         job.verify,
@@ -794,6 +802,25 @@ async fn next_url(
     }
 }
 
+/// A part's place in the queue for connections.
+struct Turn {
+    /// Resolves (or fails, when that task ended) once the part before has
+    /// its connection.
+    wait: Option<oneshot::Receiver<()>>,
+    /// Tells the part after that this one has its connection.
+    done: oneshot::Sender<()>,
+}
+
+impl Turn {
+    /// Gives the turn on without taking a connection (keeps the order).
+    async fn pass(self) {
+        if let Some(wait) = self.wait {
+            let _ = wait.await;
+        }
+        let _ = self.done.send(());
+    }
+}
+
 /// One part's task: read and hash its bytes (in memory under a buffer
 /// permit), check them against a recorded MD5 when resuming, and otherwise
 /// send them on a connection permit.
@@ -801,6 +828,7 @@ async fn run_part<A: UploadApi>(
     ctx: Arc<PartCtx<A>>,
     connections: Arc<Semaphore>,
     buffer: OwnedSemaphorePermit,
+    turn: Turn,
     n: u32,
     input: Result<PartData, PartBytes>,
     verify: Option<String>,
@@ -809,19 +837,28 @@ async fn run_part<A: UploadApi>(
     let _buffer = buffer;
     let data = match input {
         Ok(data) => data,
-        Err(bytes) => bytes
-            .load(n)
-            .await
-            .map_err(|source| TaskError::Source { part: n, source })?,
+        Err(bytes) => match bytes.load(n).await {
+            Ok(data) => data,
+            Err(source) => {
+                turn.pass().await;
+                return Err(TaskError::Source { part: n, source });
+            }
+        },
     };
     let len = data.bytes.len() as u64;
     if let Some(md5) = verify {
         if data.md5_hex().eq_ignore_ascii_case(&md5) {
+            turn.pass().await;
             return Ok(Done::Verified { len });
         }
         tracing::info!(part = n, "the part's bytes changed since it was sent: sending it again");
     }
+    if let Some(wait) = turn.wait {
+        // An error only means the part before ended without a connection.
+        let _ = wait.await;
+    }
     let connection = connections.acquire_owned().await;
+    let _ = turn.done.send(());
     if ctx.failed.load(Ordering::SeqCst) {
         // Another part failed for good: the upload is stopping.
         return Err(TaskError::Stopped);
