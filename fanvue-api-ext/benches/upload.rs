@@ -321,7 +321,7 @@ async fn sequential_loop(
                 .filename("bench.mp4")
                 .media_type(types::MediaType::Video)
         })
-        .call()
+        .send()
         .await?;
     let http = reqwest::Client::new();
     let mut file = tokio::fs::File::open(path).await?;
@@ -337,7 +337,7 @@ async fn sequential_loop(
             .get_upload_part_url()
             .upload_id(session.upload_id.as_str())
             .part_number(number)
-            .call()
+            .send()
             .await?
             .into_inner();
         let mut url = Vec::new();
@@ -365,12 +365,12 @@ async fn sequential_loop(
     api.complete_upload_session()
         .upload_id(session.upload_id.as_str())
         .body_map(|b| b.parts(parts))
-        .call()
+        .send()
         .await?;
     let media = api
         .get_user_media_by_uuid()
         .uuid(session.media_uuid)
-        .call()
+        .send()
         .await?;
     Ok(media.uuid)
 }

@@ -10,9 +10,9 @@ use url::Url;
 
 use crate::auth::session::{Authenticator, OAuthSession};
 use crate::auth::{DEFAULT_TOKEN_URL, OAuthClient, OAuthCredentials, RefreshTokenCallback};
-use crate::error::{BuildError, Error};
+use crate::error::{BuildError, Error, TransportError};
 use crate::executor::Executor;
-use crate::retry::RetryPolicy;
+use crate::retry::{RetryPolicy, RetryQuota};
 
 /// The default `User-Agent`: `fanvue-rust/<crate version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("fanvue-rust/", env!("CARGO_PKG_VERSION"));
@@ -30,7 +30,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// use fanvue_api_ext::Fanvue;
 ///
 /// let fanvue = Fanvue::builder().access_token("my-token".to_string()).build()?;
-/// let me = fanvue.api().get_current_user().call().await?;
+/// let me = fanvue.api().get_current_user().send().await?;
 /// # let _ = me; Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -42,6 +42,7 @@ struct Shared {
     api: fanvue_api::Client,
     transfer: reqwest::Client,
     policy: RetryPolicy,
+    quota: Arc<RetryQuota>,
     api_version: String,
     base_url: Url,
 }
@@ -82,10 +83,15 @@ impl Fanvue {
         &self.shared.base_url
     }
 
-    /// An HTTP client with no default headers and no credentials, for
-    /// presigned URLs (S3 part uploads), which carry their own authorization.
+    /// The HTTP client for presigned URLs (S3 part uploads), which carry
+    /// their own authorization: no credential or Fanvue header is added.
     pub(crate) fn transfer_client(&self) -> &reqwest::Client {
         &self.shared.transfer
+    }
+
+    /// The client-wide retry quota, shared by API requests and upload parts.
+    pub(crate) fn retry_quota(&self) -> &Arc<RetryQuota> {
+        &self.shared.quota
     }
 }
 
@@ -104,6 +110,7 @@ pub struct FanvueBuilder {
     connect_timeout: Duration,
     retry_policy: RetryPolicy,
     http_client: Option<reqwest::Client>,
+    transfer_client: Option<reqwest::Client>,
 }
 
 impl Default for FanvueBuilder {
@@ -121,6 +128,7 @@ impl Default for FanvueBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             retry_policy: RetryPolicy::default(),
             http_client: None,
+            transfer_client: None,
         }
     }
 }
@@ -216,9 +224,19 @@ impl FanvueBuilder {
     }
 
     /// Sends API requests with this client (proxies, TLS settings, ...).
-    /// Credentials and the version header are still added per request.
+    /// Credentials and the version header are still added per request. Upload
+    /// parts go through it too (unless [`transfer_client`](Self::transfer_client)
+    /// is set), so give it no default headers that must not reach the storage.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
+        self
+    }
+
+    /// Sends upload parts to their presigned storage URLs with this client
+    /// (default: the [`http_client`](Self::http_client), or the one this
+    /// builder creates). No credential or Fanvue header is added to them.
+    pub fn transfer_client(mut self, client: reqwest::Client) -> Self {
+        self.transfer_client = Some(client);
         self
     }
 
@@ -237,13 +255,10 @@ impl FanvueBuilder {
                 .connect_timeout(self.connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
-                .map_err(BuildError::HttpClient)?,
+                .map_err(|e| BuildError::HttpClient(TransportError::from_reqwest(e)))?,
         };
-        let transfer = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(BuildError::HttpClient)?;
+        let transfer = self.transfer_client.unwrap_or_else(|| http.clone());
+        let quota = Arc::new(RetryQuota::new(self.retry_policy.retry_quota()));
         let auth = match (self.access_token, self.oauth) {
             (Some(_), Some(_)) => return Err(BuildError::ConflictingCredentials),
             (None, None) => return Err(BuildError::MissingCredentials),
@@ -274,6 +289,7 @@ impl FanvueBuilder {
             api_version,
             user_agent,
             policy: self.retry_policy.clone(),
+            quota: quota.clone(),
             timeout: self.timeout,
         };
         let inner = fanvue_api::executor::Inner::with_executor(Arc::new(executor));
@@ -284,6 +300,7 @@ impl FanvueBuilder {
                 api,
                 transfer,
                 policy: self.retry_policy,
+                quota,
                 api_version: self.api_version,
                 base_url,
             }),

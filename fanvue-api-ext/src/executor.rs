@@ -3,10 +3,10 @@
 //! and `User-Agent` headers, the 401 refresh-and-replay, retries, and one
 //! tracing span per request.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use backon::Retryable as _;
 use fanvue_api::executor::{BoxFuture, OperationMeta, RequestExecutor};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{Response, StatusCode};
@@ -16,8 +16,8 @@ use tracing::field::Empty;
 use crate::auth::AuthError;
 use crate::auth::session::{AuthHeader, Authenticator};
 use crate::call;
-use crate::error::{Error, ErrorResponse};
-use crate::retry::{self, RetryPolicy};
+use crate::error::{Error, ErrorResponse, TransportError, TransportErrorKind};
+use crate::retry::{self, RetryPolicy, RetryQuota};
 use crate::validate;
 
 /// The API version header.
@@ -31,6 +31,8 @@ pub(crate) struct Executor {
     pub(crate) api_version: HeaderValue,
     pub(crate) user_agent: HeaderValue,
     pub(crate) policy: RetryPolicy,
+    /// The client-wide retry token bucket (shared with uploads).
+    pub(crate) quota: Arc<RetryQuota>,
     /// Per-request timeout, applied when the request has none.
     pub(crate) timeout: Option<Duration>,
 }
@@ -63,6 +65,8 @@ struct Failure {
     wait_hint: Option<Duration>,
     reason: &'static str,
     attempt: u32,
+    /// A timeout (a retry costs more of the quota).
+    timeout: bool,
 }
 
 enum Outcome {
@@ -88,16 +92,14 @@ impl Executor {
     ) -> reqwest::Result<Response> {
         let started = Instant::now();
         if let Err(error) = validate::check_request(request.url(), operation) {
-            return Err(call::fail(client, error));
+            return Err(call::fail(error).await);
         }
         if request.url().origin() != self.origin {
-            return Err(call::fail(
-                client,
-                Error::invalid_input(
-                    "request URL",
-                    "not on the configured API origin; credentials are only sent there",
-                ),
-            ));
+            return Err(call::fail(Error::invalid_input(
+                "request URL",
+                "not on the configured API origin; credentials are only sent there",
+            ))
+            .await);
         }
         let headers = request.headers_mut();
         headers.insert(API_VERSION_HEADER, self.api_version.clone());
@@ -110,29 +112,19 @@ impl Executor {
         let idempotent = operation.is_idempotent()
             || options
                 .retry_non_idempotent
-                .unwrap_or(self.policy.retry_non_idempotent);
+                .unwrap_or(self.policy.retry_non_idempotent());
         let replayable = request.body().is_none_or(|body| body.as_bytes().is_some());
         let attempts = Attempts::default();
 
-        let result = if replayable {
-            (|| self.attempt(client, &request, &attempts, idempotent))
-                .retry(self.policy.backoff())
-                .when(|failure: &Failure| failure.retryable)
-                .adjust(|failure: &Failure, scheduled| {
-                    self.policy
-                        .next_delay(scheduled, failure.wait_hint, started.elapsed())
-                })
-                .notify(|failure: &Failure, delay: Duration| {
-                    tracing::info!(
-                        attempt = failure.attempt,
-                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                        reason = failure.reason,
-                        "retrying",
-                    );
-                })
+        let result = if replayable && options.retries {
+            self.with_retries(client, &request, &attempts, idempotent, started)
                 .await
+        } else if replayable {
+            // The caller retries at its own level: one attempt (with the 401
+            // refresh-and-replay, which is not a retry).
+            self.attempt(client, &request, &attempts, idempotent).await
         } else {
-            // A streaming body cannot be sent twice: one attempt, no replay.
+            // A streaming body cannot be sent twice: no replay.
             attempts.count.store(1, Ordering::Relaxed);
             match self.auth.header().await {
                 Ok(auth) => classify(self.send(client, request, &auth).await, false, 1),
@@ -154,12 +146,59 @@ impl Executor {
                     tracing::debug!(error = %error, "request failed");
                     return Err(error);
                 }
-                Outcome::Auth(error) => return Err(call::fail(client, Error::Auth(error))),
+                Outcome::Auth(error) => return Err(call::fail(Error::Auth(error)).await),
             },
         };
         span.record("status", response.status().as_u16());
         tracing::debug!("response received");
         finish(response).await
+    }
+
+    /// Attempts until one succeeds, fails for good, the policy's attempts or
+    /// time run out, or the client-wide quota cannot pay for another retry.
+    async fn with_retries(
+        &self,
+        client: &reqwest::Client,
+        request: &reqwest::Request,
+        attempts: &Attempts,
+        idempotent: bool,
+        started: Instant,
+    ) -> Result<Response, Failure> {
+        let mut backoff = self.policy.backoff();
+        let mut taken = 0u32;
+        loop {
+            let failure = match self.attempt(client, request, attempts, idempotent).await {
+                Ok(response) => {
+                    self.quota.succeeded(taken);
+                    return Ok(response);
+                }
+                Err(failure) if !failure.retryable => return Err(failure),
+                Err(failure) => failure,
+            };
+            let Some(delay) =
+                self.policy
+                    .next_delay(backoff.next(), failure.wait_hint, started.elapsed())
+            else {
+                return Err(failure);
+            };
+            let Some(cost) = self.quota.acquire(failure.timeout) else {
+                tracing::info!(
+                    attempt = failure.attempt,
+                    reason = failure.reason,
+                    "retry quota exhausted: not retrying",
+                );
+                return Err(failure);
+            };
+            taken = taken.saturating_add(cost);
+            tracing::info!(
+                attempt = failure.attempt,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                reason = failure.reason,
+                "retrying",
+            );
+            drop(failure);
+            tokio::time::sleep(delay).await;
+        }
     }
 
     /// One attempt: send with the current token; on a 401 (OAuth only, once per
@@ -226,6 +265,7 @@ fn auth_failure(error: AuthError, attempt: u32) -> Failure {
         wait_hint: None,
         reason: "token refresh failed",
         attempt,
+        timeout: false,
     }
 }
 
@@ -259,26 +299,33 @@ fn classify(
                 wait_hint,
                 reason,
                 attempt,
+                timeout: false,
             })
         }
         Ok(response) => Ok(response),
         Err(error) => {
-            let transient = retry::is_transient(&error);
-            let reason = if error.is_timeout() {
-                "timeout"
-            } else if error.is_connect() {
-                "connect failed"
-            } else if transient {
-                "connection reset"
-            } else {
-                "transport error"
+            let kind = TransportError::kind_of(&error);
+            let reason = match kind {
+                TransportErrorKind::Timeout => "timeout",
+                TransportErrorKind::Connect => "connect failed",
+                TransportErrorKind::Reset => "connection reset",
+                _ => "transport error",
             };
+            let transient = matches!(
+                kind,
+                TransportErrorKind::Timeout
+                    | TransportErrorKind::Connect
+                    | TransportErrorKind::Reset
+            );
+            // A failed connect never reached the server: safe for any method.
+            let never_sent = kind == TransportErrorKind::Connect;
             Err(Failure {
-                retryable: transient && (idempotent || retry::never_sent(&error)),
+                retryable: transient && (idempotent || never_sent),
                 outcome: Outcome::Transport(error),
                 wait_hint: None,
                 reason,
                 attempt,
+                timeout: kind == TransportErrorKind::Timeout,
             })
         }
     }
@@ -331,6 +378,7 @@ mod tests {
             api_version: HeaderValue::from_static("2025-06-26"),
             user_agent: HeaderValue::from_static("test"),
             policy: RetryPolicy::none(),
+            quota: Arc::new(RetryQuota::new(None)),
             timeout: None,
         };
         let client = reqwest::Client::new();

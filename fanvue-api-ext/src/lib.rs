@@ -15,7 +15,7 @@
 //! let fanvue = Fanvue::builder()
 //!     .access_token(std::env::var("FANVUE_TOKEN").unwrap_or_default())
 //!     .build()?;
-//! let me = fanvue.api().get_current_user().call().await?;
+//! let me = fanvue.api().get_current_user().send().await?;
 //! # let _ = me; Ok(()) }
 //! ```
 //!
@@ -35,11 +35,11 @@ pub mod retry;
 pub mod upload;
 pub mod validate;
 
-pub use call::{CallOptions, OperationExt};
+pub use call::{Call, CallWithResponse, OperationExt, Response};
 pub use client::{Fanvue, FanvueBuilder};
-pub use error::{BuildError, Error, ErrorResponse};
+pub use error::{BuildError, Error, ErrorResponse, TransportError, TransportErrorKind};
 pub use fanvue_api as api;
-pub use retry::RetryPolicy;
+pub use retry::{RetryPolicy, RetryPolicyBuilder};
 /// The `secrecy` crate, re-exported: tokens are [`secrecy::SecretString`]s (read one with
 /// [`secrecy::ExposeSecret`]).
 pub use secrecy;
@@ -47,7 +47,7 @@ pub use secrecy;
 /// Everything needed to call the API: [`OperationExt`], the pagination
 /// extension traits, and the generated client's operation traits.
 pub mod prelude {
-    pub use crate::call::{CallOptions, OperationExt};
+    pub use crate::call::OperationExt;
     pub use crate::pagination::{CursorListExt, PageNumberListExt};
     pub use fanvue_api::prelude::*;
 }

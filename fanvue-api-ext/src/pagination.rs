@@ -237,7 +237,7 @@ impl<O: PageNumberList> PagedList for ByNumber<O> {
     type Item = O::Item;
 
     async fn fetch(self, page: u64) -> Result<Self::Page, Error> {
-        self.0.with_page(page).call().await.map(O::into_page)
+        self.0.with_page(page).send().await.map(O::into_page)
     }
 
     fn items(page: &mut Self::Page) -> &mut Vec<Self::Item> {
@@ -263,7 +263,7 @@ impl<O: CursorList> PagedList for ByCursor<O> {
             Some(cursor) => self.0.with_cursor(cursor),
             None => self.0,
         };
-        request.call().await.map(O::into_page)
+        request.send().await.map(O::into_page)
     }
 
     fn items(page: &mut Self::Page) -> &mut Vec<Self::Item> {

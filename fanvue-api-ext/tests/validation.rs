@@ -32,7 +32,7 @@ async fn bad_path_parameters_make_no_request() {
     // an empty or malformed UUID cannot even be set on the typed builder
     for bad in ["", "not-a-uuid"] {
         assert_invalid(
-            fanvue.api().get_user_media_by_uuid().uuid(bad).call().await,
+            fanvue.api().get_user_media_by_uuid().uuid(bad).send().await,
             "request",
         );
     }
@@ -42,7 +42,7 @@ async fn bad_path_parameters_make_no_request() {
             .api()
             .get_user_media_by_uuid()
             .uuid(uuid::Uuid::nil())
-            .call()
+            .send()
             .await,
         "path parameter uuid",
     );
@@ -53,7 +53,7 @@ async fn bad_path_parameters_make_no_request() {
                 .get_upload_part_url()
                 .upload_id("up-1")
                 .part_number(part)
-                .call()
+                .send()
                 .await,
             "path parameter partNumber",
         );
@@ -64,7 +64,7 @@ async fn bad_path_parameters_make_no_request() {
             .get_upload_part_url()
             .upload_id("")
             .part_number(1)
-            .call()
+            .send()
             .await,
         "path parameter uploadId",
     );
@@ -86,7 +86,7 @@ async fn bad_path_parameters_make_no_request() {
         .get_upload_part_url()
         .upload_id("up-1")
         .part_number(10_000)
-        .call()
+        .send()
         .await
         .unwrap();
     assert_eq!(server.requests().len(), 1);
@@ -104,19 +104,19 @@ async fn bad_page_sizes_make_no_request() {
     .await;
     let fanvue = client(&server);
     assert_invalid(
-        fanvue.api().list_followers().size(0).call().await,
+        fanvue.api().list_followers().size(0).send().await,
         "query parameter size",
     );
     assert_invalid(
-        fanvue.api().list_followers().size(51).call().await,
+        fanvue.api().list_followers().size(51).send().await,
         "query parameter size",
     );
     assert_invalid(
-        fanvue.api().list_followers().page(0).call().await,
+        fanvue.api().list_followers().page(0).send().await,
         "query parameter page",
     );
     assert_invalid(
-        fanvue.api().list_tracking_links().limit(100).call().await,
+        fanvue.api().list_tracking_links().limit(100).send().await,
         "query parameter limit",
     );
     assert!(server.requests().is_empty());
@@ -125,7 +125,7 @@ async fn bad_page_sizes_make_no_request() {
         .list_followers()
         .page(1)
         .size(50)
-        .call()
+        .send()
         .await
         .unwrap();
     assert_eq!(server.requests().len(), 1);
@@ -136,7 +136,7 @@ async fn missing_required_parameter_is_invalid_input() {
     let server = Server::start(|_| Reply::json(200, json!({}))).await;
     let fanvue = client(&server);
     assert_invalid(
-        fanvue.api().get_user_media_by_uuid().call().await,
+        fanvue.api().get_user_media_by_uuid().send().await,
         "request",
     );
     assert!(server.requests().is_empty());

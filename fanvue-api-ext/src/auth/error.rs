@@ -21,7 +21,7 @@ pub enum AuthError {
     },
     /// The token endpoint could not be reached or its response not read.
     #[error("token endpoint unreachable: {0}")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] crate::error::TransportError),
     /// The token endpoint answered success with a body that is not a token response.
     #[error("token endpoint sent an invalid token response ({status}): {reason}")]
     InvalidResponse {

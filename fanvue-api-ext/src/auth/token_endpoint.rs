@@ -171,12 +171,12 @@ impl OAuthClient {
             .body(body)
             .send()
             .await
-            .map_err(|e| AuthError::Transport(e.without_url()))?;
+            .map_err(|e| AuthError::Transport(crate::error::TransportError::from_reqwest(e)))?;
         let status = response.status();
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| AuthError::Transport(e.without_url()))?;
+            .map_err(|e| AuthError::Transport(crate::error::TransportError::from_reqwest(e)))?;
         if !status.is_success() {
             let body: OAuthErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
             return Err(AuthError::Rejected {

@@ -6,9 +6,9 @@ use std::future::Future;
 
 use uuid::Uuid;
 
-use super::media_type::MediaType;
 use super::state::CompletedPart;
 use fanvue_api::types::MediaStatus;
+use fanvue_api::types::MediaType;
 
 /// The body of "create upload session".
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,7 +22,7 @@ use super::transfer::PartRetryPolicy;
 /// One file (or other source) of a batch, with its own name, filename and
 /// media type when the defaults (from the file's name) do not fit.
 ///
-/// `From` a path (`&str`, `String`, `&Path`, `PathBuf`) or an [`UploadSource`].
+/// `From` a file path (`&Path`, `PathBuf`) or an [`UploadSource`].
 #[derive(Debug)]
 pub struct BatchItem {
     source: UploadSource,
@@ -74,16 +74,6 @@ impl BatchItem {
 impl From<UploadSource> for BatchItem {
     fn from(source: UploadSource) -> Self {
         Self::new(source)
-    }
-}
-impl From<&str> for BatchItem {
-    fn from(p: &str) -> Self {
-        Self::new(p)
-    }
-}
-impl From<String> for BatchItem {
-    fn from(p: String) -> Self {
-        Self::new(p)
     }
 }
 impl From<&std::path::Path> for BatchItem {
@@ -192,9 +182,11 @@ impl MediaUploads {
     ///
     /// ```no_run
     /// # async fn demo(fanvue: fanvue_api_ext::Fanvue) {
+    /// use std::path::Path;
+    ///
     /// let results = fanvue
     ///     .media()
-    ///     .upload_many(["a.mp4", "b.jpg", "c.mp4"])
+    ///     .upload_many([Path::new("a.mp4"), Path::new("b.jpg"), Path::new("c.mp4")])
     ///     .on_progress(|p| eprintln!("{}/{} files, {} B/s", p.files_done, p.files_total, p.bytes_per_sec))
     ///     .send()
     ///     .await;
@@ -364,6 +356,7 @@ impl BatchUpload {
                 cancel: Some(batch_cancel.child_token()),
                 resume: None,
                 limits: Some(limits.clone()),
+                quota: Some(self.uploads.fanvue().retry_quota().clone()),
             };
             let (api, http, meter, batch_cancel) =
                 (api.clone(), http.clone(), meter.clone(), batch_cancel.clone());

@@ -24,7 +24,14 @@ impl Fanvue {
     ///
     /// ```no_run
     /// # async fn demo(fanvue: fanvue_api_ext::Fanvue) -> Result<(), fanvue_api_ext::upload::UploadError> {
-    /// let media = fanvue.media().upload("clip.mp4").name("Beach day").send().await?;
+    /// use fanvue_api_ext::upload::UploadSource;
+    ///
+    /// let media = fanvue
+    ///     .media()
+    ///     .upload(UploadSource::path("clip.mp4"))
+    ///     .name("Beach day")
+    ///     .send()
+    ///     .await?;
     /// # let _ = media;
     /// # Ok(()) }
     /// ```
@@ -53,8 +60,8 @@ impl MediaUploads {
         &self.fanvue
     }
 
-    /// Starts an upload of `source`: a file path (`&str`, `&Path`, `PathBuf`),
-    /// bytes (`Bytes`, `Vec<u8>`), or [`UploadSource::reader`].
+    /// Starts an upload of `source`: a file ([`UploadSource::path`], or a
+    /// `&Path` / `PathBuf`), bytes (`Bytes`, `Vec<u8>`), or [`UploadSource::reader`].
     ///
     /// Set options on the returned builder, then `.send().await` (or just
     /// `.await`) it for the ready media.
@@ -207,8 +214,10 @@ impl UploadBuilder {
     /// Runs the upload: the ready media, or the phase that failed.
     pub async fn send(self) -> Result<Media, UploadError> {
         let http = self.fanvue.transfer_client().clone();
+        let mut config = self.config;
+        config.quota = Some(self.fanvue.retry_quota().clone());
         let api = Arc::new(FanvueUploadApi::new(self.fanvue, self.creator));
-        engine::run(api, http, self.source, self.config).await
+        engine::run(api, http, self.source, config).await
     }
 }
 

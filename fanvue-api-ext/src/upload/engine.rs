@@ -23,12 +23,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::api::{SessionRequest, UploadApi};
 use super::error::{SourceError, UploadError, ValidationError};
-use super::media_type::MediaType;
+use super::media_type::{self, MediaType};
 use super::plan::{DEFAULT_PART_SIZE, MAX_PARTS, PartPlan};
 use super::progress::{Phase, Progress, ProgressCallback, ProgressSink};
 use super::source::{OpenedSource, PartBytes, PartData, UploadSource};
 use super::state::{CompletedPart, UploadState};
 use super::transfer::{PartCtx, PartFailure, PartRetryPolicy, Prefetched, fetch_url, upload_part};
+use crate::retry::RetryQuota;
 use fanvue_api::types::MediaStatus;
 
 /// The default number of parts in flight.
@@ -92,6 +93,8 @@ pub(crate) struct Config {
     pub(crate) resume: Option<UploadState>,
     /// Shared bounds (a batch); `None` makes the upload's own.
     pub(crate) limits: Option<Limits>,
+    /// The client-wide retry quota part retries draw from (`None`: unlimited).
+    pub(crate) quota: Option<Arc<RetryQuota>>,
 }
 
 impl Default for Config {
@@ -111,6 +114,7 @@ impl Default for Config {
             cancel: None,
             resume: None,
             limits: None,
+            quota: None,
         }
     }
 }
@@ -336,8 +340,9 @@ impl<A: UploadApi> Upload<A> {
         let media_type = self
             .config
             .media_type
-            .or_else(|| MediaType::from_filename(&filename))
-            .or_else(|| MediaType::sniff(first.bytes.get(..64).unwrap_or(&first.bytes)))
+            .clone()
+            .or_else(|| media_type::from_filename(&filename))
+            .or_else(|| media_type::sniff(first.bytes.get(..64).unwrap_or(&first.bytes)))
             .ok_or_else(|| ValidationError::UnknownMediaType {
                 filename: filename.clone(),
             })?;
@@ -498,6 +503,7 @@ impl<A: UploadApi> Upload<A> {
             retry: self.config.retry.clone(),
             progress: progress.clone(),
             failed: AtomicBool::new(false),
+            quota: self.config.quota.clone(),
         });
         // Parts acknowledged before a resume: checked against their MD5 (and
         // sent again when it differs); without an MD5 they cannot be

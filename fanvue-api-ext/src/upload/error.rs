@@ -316,7 +316,7 @@ pub enum PartUploadError {
     },
     /// The connection failed (refused, reset, broken mid-body, ...).
     #[error("transport error: {0}")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] crate::error::TransportError),
     /// The PUT took longer than the part timeout.
     #[error("no answer within {0:?}")]
     TimedOut(Duration),

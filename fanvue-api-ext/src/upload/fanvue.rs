@@ -10,9 +10,9 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::api::{Session, SessionRequest, UploadApi};
-use super::media_type::MediaType;
 use super::state::CompletedPart;
-use crate::call::{CallOptions, OperationExt};
+use crate::call::OperationExt;
+use crate::error::TransportError;
 use crate::{Error, Fanvue};
 
 /// The media an upload returns once Fanvue has processed it (the
@@ -44,19 +44,19 @@ impl FanvueUploadApi {
     async fn create_session_once(&self, request: &SessionRequest) -> Result<Session, Error> {
         let api = self.fanvue.api();
         let (name, filename) = (request.name.clone(), request.filename.clone());
-        let media_type = types::MediaType::from(request.media_type);
+        let media_type = request.media_type.clone();
         let session = match self.creator {
             None => {
                 api.create_upload_session()
                     .body_map(|b| b.name(name).filename(filename).media_type(media_type))
-                    .call()
+                    .send()
                     .await?
             }
             Some(creator) => {
                 api.create_creator_upload_session()
                     .creator_user_uuid(creator)
                     .body_map(|b| b.name(name).filename(filename).media_type(media_type))
-                    .call()
+                    .send()
                     .await?
             }
         };
@@ -68,13 +68,13 @@ impl FanvueUploadApi {
 
 }
 
-/// Completing a session twice is harmless next to failing a whole upload:
-/// retry it on transient failures like idempotent calls. Creating a session
-/// is NOT retried this way (a second one would be a duplicate media): the
-/// client then retries it only when the request never left (connect failure).
-fn retry_anyway() -> CallOptions {
-    CallOptions::new().retry_non_idempotent(true)
-}
+// Completing a session twice is harmless next to failing a whole upload: it
+// is retried on transient failures like idempotent calls
+// (`.retry_non_idempotent(true)`). Creating a session is NOT (a second one
+// would be a duplicate media): the executor then retries it only when the
+// request provably never left (connect failure). A part's URL request is sent
+// without the executor's retries: the part loop retries the part as a unit
+// (one retry layer per request).
 
 fn variants() -> types::VariantList {
     types::VariantList::from([
@@ -82,17 +82,6 @@ fn variants() -> types::VariantList {
         types::MediaVariantType::Thumbnail,
         types::MediaVariantType::Blurred,
     ])
-}
-
-impl From<MediaType> for types::MediaType {
-    fn from(value: MediaType) -> Self {
-        match value {
-            MediaType::Image => types::MediaType::Image,
-            MediaType::Video => types::MediaType::Video,
-            MediaType::Audio => types::MediaType::Audio,
-            MediaType::Document => types::MediaType::Document,
-        }
-    }
 }
 
 fn part_number(n: u32) -> std::num::NonZeroU64 {
@@ -131,7 +120,8 @@ impl UploadApi for FanvueUploadApi {
                 api.get_upload_part_url()
                     .upload_id(upload_id)
                     .part_number(i64::from(n))
-                    .call()
+                    .send()
+                    .without_retries()
                     .await?
             }
             Some(creator) => {
@@ -139,14 +129,15 @@ impl UploadApi for FanvueUploadApi {
                     .creator_user_uuid(creator)
                     .upload_id(upload_id)
                     .part_number(i64::from(n))
-                    .call()
+                    .send()
+                    .without_retries()
                     .await?
             }
         };
         let mut body = BytesMut::new();
         let mut stream = stream.into_inner();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(Error::Transport)?;
+            let chunk = chunk.map_err(|e| Error::Transport(TransportError::from_reqwest(e)))?;
             if body.len() + chunk.len() > MAX_URL_BODY {
                 return Err(Error::invalid_input(
                     "presigned URL",
@@ -176,7 +167,8 @@ impl UploadApi for FanvueUploadApi {
                 api.complete_upload_session()
                     .upload_id(upload_id)
                     .body_map(|b| b.parts(parts))
-                    .call_with(retry_anyway())
+                    .send()
+                    .retry_non_idempotent(true)
                     .await?
             }
             Some(creator) => {
@@ -184,7 +176,8 @@ impl UploadApi for FanvueUploadApi {
                     .creator_user_uuid(creator)
                     .upload_id(upload_id)
                     .body_map(|b| b.parts(parts))
-                    .call_with(retry_anyway())
+                    .send()
+                    .retry_non_idempotent(true)
                     .await?
             }
         };
@@ -198,7 +191,7 @@ impl UploadApi for FanvueUploadApi {
                 api.get_user_media_by_uuid()
                     .uuid(media_uuid)
                     .variants(variants())
-                    .call()
+                    .send()
                     .await?
             }
             Some(creator) => {
@@ -206,7 +199,7 @@ impl UploadApi for FanvueUploadApi {
                     .creator_user_uuid(creator)
                     .uuid(media_uuid)
                     .variants(variants())
-                    .call()
+                    .send()
                     .await?
             }
         };
@@ -216,7 +209,7 @@ impl UploadApi for FanvueUploadApi {
     fn maybe_reached_server(&self, error: &Error) -> bool {
         match error {
             // Timeout, reset or closed after the request went out.
-            Error::Transport(e) => !e.is_connect(),
+            Error::Transport(e) => e.kind() != crate::error::TransportErrorKind::Connect,
             // A 5xx (a gateway timeout, a crash) says nothing of what was done.
             Error::Server { .. } => true,
             _ => false,

@@ -2,9 +2,11 @@
 //!
 //! ```no_run
 //! # async fn demo(fanvue: fanvue_api_ext::Fanvue) -> Result<(), fanvue_api_ext::upload::UploadError> {
+//! use fanvue_api_ext::upload::UploadSource;
+//!
 //! let media = fanvue
 //!     .media()
-//!     .upload("clip.mp4")
+//!     .upload(UploadSource::path("clip.mp4"))
 //!     .name("Beach day")
 //!     .on_progress(|p| eprintln!("{}/{} bytes", p.bytes_sent + p.bytes_in_flight, p.total_bytes))
 //!     .send()
@@ -64,7 +66,9 @@ pub use engine::{
 pub use error::{PartUploadError, SourceError, UploadError, ValidationError};
 pub use fanvue::Media;
 pub use fanvue_api::types::MediaStatus;
-pub use media_type::MediaType;
+/// The media type sent when creating the upload session (the generated
+/// [`fanvue_api::types::MediaType`], re-exported).
+pub use fanvue_api::types::MediaType;
 pub use plan::PartPlan;
 pub use progress::{Phase, Progress, ProgressCallback};
 pub use source::UploadSource;

@@ -20,8 +20,9 @@ use super::error::SourceError;
 /// Build one with [`UploadSource::path`], [`UploadSource::bytes`],
 /// [`UploadSource::reader`] (known length), [`UploadSource::stream`] or
 /// [`UploadSource::byte_stream`] (unknown length), or let `From` do it: a
-/// `&Path`, `PathBuf`, `&str` or `String` is a **file path**; `Bytes`,
-/// `Vec<u8>` and `&'static [u8]` are the content itself.
+/// `&Path` or `PathBuf` is a **file path**; `Bytes`, `Vec<u8>` and
+/// `&'static [u8]` are the content itself. A string is neither: say which
+/// with [`UploadSource::path`].
 pub struct UploadSource {
     kind: SourceKind,
 }
@@ -177,18 +178,6 @@ impl From<&Path> for UploadSource {
 impl From<&PathBuf> for UploadSource {
     fn from(p: &PathBuf) -> Self {
         Self::path(p.clone())
-    }
-}
-impl From<&str> for UploadSource {
-    /// A file path.
-    fn from(p: &str) -> Self {
-        Self::path(p)
-    }
-}
-impl From<String> for UploadSource {
-    /// A file path.
-    fn from(p: String) -> Self {
-        Self::path(p)
     }
 }
 impl From<Bytes> for UploadSource {

@@ -4,6 +4,11 @@
 //! the storage refuses the bytes as corrupted (`Content-MD5` mismatch, 400
 //! `BadDigest`). Every PUT carries `Content-MD5`; any `ETag` is accepted.
 //!
+//! The part is retried as a unit (URL request and `PUT`): the URL request is
+//! sent with the executor's retries off, so each request has one retry layer.
+//! Backoff, jitter and `Retry-After` parsing are the [`crate::retry`] module's,
+//! and every retry draws from the client-wide retry quota.
+//!
 //! The PUT goes through the transfer client, which has no default headers: the
 //! storage never sees the Fanvue token or any `X-Fanvue-*` header.
 
@@ -11,15 +16,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use bytes::Bytes;
-use reqwest::header::{CONTENT_LENGTH, ETAG, RETRY_AFTER};
+use reqwest::header::{CONTENT_LENGTH, ETAG};
 
 use super::api::UploadApi;
 use super::error::PartUploadError;
 use super::progress::ProgressSink;
 use super::source::PartData;
 use super::state::CompletedPart;
+use crate::error::TransportError;
+use crate::retry::{self, Backoff, RetryQuota};
 
 /// How a failing part is retried. Each part has its own budget; the other
 /// parts carry on meanwhile.
@@ -85,13 +91,8 @@ impl PartRetryPolicy {
         }
     }
 
-    fn backoff(&self) -> impl Iterator<Item = Duration> + Send + use<> {
-        ExponentialBuilder::default()
-            .with_min_delay(self.min_delay)
-            .with_max_delay(self.max_delay)
-            .with_max_times(self.max_attempts.saturating_sub(1) as usize)
-            .with_jitter()
-            .build()
+    fn backoff(&self) -> Backoff {
+        Backoff::new(self.min_delay, self.max_delay, self.max_attempts)
     }
 }
 
@@ -105,6 +106,35 @@ pub(crate) struct PartCtx<A> {
     /// Set by a part that failed for good, before it frees its connection:
     /// parts waiting for a connection then stop instead of starting.
     pub(crate) failed: std::sync::atomic::AtomicBool,
+    /// The client-wide retry quota (`None`: unlimited).
+    pub(crate) quota: Option<Arc<RetryQuota>>,
+}
+
+impl<A> PartCtx<A> {
+    /// The next delay of `backoff` if the quota pays for the retry; `None`: give up.
+    fn next_retry(
+        &self,
+        backoff: &mut Backoff,
+        timeout: bool,
+        taken: &mut u32,
+    ) -> Option<Duration> {
+        let delay = backoff.next()?;
+        if let Some(quota) = &self.quota {
+            let Some(cost) = quota.acquire(timeout) else {
+                tracing::info!("retry quota exhausted: not retrying the part");
+                return None;
+            };
+            *taken = taken.saturating_add(cost);
+        }
+        Some(delay)
+    }
+
+    /// The part is done: the quota gets back what its retries took.
+    fn succeeded(&self, taken: u32) {
+        if let Some(quota) = &self.quota {
+            quota.succeeded(taken);
+        }
+    }
 }
 
 /// A part that could not be sent.
@@ -121,6 +151,8 @@ struct Attempt {
     retryable: bool,
     refresh_url: bool,
     retry_after: Option<Duration>,
+    /// The attempt timed out (a retry costs more of the quota).
+    timeout: bool,
 }
 
 /// The longest `Retry-After` from the storage that is honoured.
@@ -165,6 +197,7 @@ pub(crate) async fn upload_part<A: UploadApi>(
     prefetched: Option<Prefetched>,
 ) -> Result<CompletedPart, PartFailure> {
     let mut backoff = ctx.retry.backoff();
+    let mut taken = 0u32;
     let mut url: Option<reqwest::Url> = None;
     let mut prefetched = prefetched;
     loop {
@@ -190,8 +223,9 @@ pub(crate) async fn upload_part<A: UploadApi>(
                         u
                     }
                     Ok(Err(e)) => {
+                        let timeout = matches!(&e, crate::Error::Transport(t) if t.kind() == crate::error::TransportErrorKind::Timeout);
                         if ctx.api.is_transient(&e)
-                            && let Some(delay) = backoff.next()
+                            && let Some(delay) = ctx.next_retry(&mut backoff, timeout, &mut taken)
                         {
                             tracing::debug!(part = part.number, ?delay, "retrying part URL: {e}");
                             tokio::time::sleep(delay).await;
@@ -205,7 +239,7 @@ pub(crate) async fn upload_part<A: UploadApi>(
                     Err(PartFailure::Put {
                         source: PartUploadError::TimedOut(t),
                         ..
-                    }) => match backoff.next() {
+                    }) => match ctx.next_retry(&mut backoff, true, &mut taken) {
                         Some(delay) => {
                             tokio::time::sleep(delay).await;
                             continue;
@@ -224,6 +258,7 @@ pub(crate) async fn upload_part<A: UploadApi>(
         let timeout = ctx.retry.put_timeout(part.bytes.len() as u64);
         let failed = match put_once(&ctx.http, target, &part, timeout, &ctx.progress).await {
             Ok(etag) => {
+                ctx.succeeded(taken);
                 return Ok(CompletedPart {
                     part_number: part.number,
                     etag,
@@ -236,7 +271,7 @@ pub(crate) async fn upload_part<A: UploadApi>(
             url = None;
         }
         let delay = if failed.retryable {
-            backoff.next()
+            ctx.next_retry(&mut backoff, failed.timeout, &mut taken)
         } else {
             None
         };
@@ -310,8 +345,8 @@ async fn put_and_read_etag(
     timeout: Duration,
 ) -> Result<String, Attempt> {
     let response = match tokio::time::timeout(timeout, request.send()).await {
-        Err(_) => return Err(retry_with(PartUploadError::TimedOut(timeout))),
-        Ok(Err(e)) => return Err(retry_with(PartUploadError::Transport(e.without_url()))),
+        Err(_) => return Err(timed_out(timeout)),
+        Ok(Err(e)) => return Err(transport(e)),
         Ok(Ok(r)) => r,
     };
     let status = response.status();
@@ -320,17 +355,12 @@ async fn put_and_read_etag(
         .get(ETAG)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after = retry::retry_after(response.headers(), std::time::SystemTime::now());
     // Read the (small) body so the connection can be reused; a broken body is
     // a transport failure of this attempt.
     let body = match tokio::time::timeout(timeout, response.bytes()).await {
-        Err(_) => return Err(retry_with(PartUploadError::TimedOut(timeout))),
-        Ok(Err(e)) => return Err(retry_with(PartUploadError::Transport(e.without_url()))),
+        Err(_) => return Err(timed_out(timeout)),
+        Ok(Err(e)) => return Err(transport(e)),
         Ok(Ok(b)) => b,
     };
     if status.is_success() {
@@ -367,10 +397,8 @@ async fn put_and_read_etag(
             ..retry_with(error)
         },
         _ => Attempt {
-            error,
             retryable: false,
-            refresh_url: false,
-            retry_after: None,
+            ..retry_with(error)
         },
     })
 }
@@ -381,6 +409,22 @@ fn retry_with(error: PartUploadError) -> Attempt {
         retryable: true,
         refresh_url: false,
         retry_after: None,
+        timeout: false,
+    }
+}
+
+fn timed_out(after: Duration) -> Attempt {
+    Attempt {
+        timeout: true,
+        ..retry_with(PartUploadError::TimedOut(after))
+    }
+}
+
+fn transport(error: reqwest::Error) -> Attempt {
+    let error = TransportError::from_reqwest(error);
+    Attempt {
+        timeout: error.kind() == crate::error::TransportErrorKind::Timeout,
+        ..retry_with(PartUploadError::Transport(error))
     }
 }
 
