@@ -51,7 +51,8 @@ fn parse_args() -> Result<Args, String> {
             "--stream" => args.stream = true,
             "-h" | "--help" => {
                 return Err(
-                    "usage: upload [FILE | DIRECTORY] [--name NAME] [--interrupt] [--stream]".into(),
+                    "usage: upload [FILE | DIRECTORY] [--name NAME] [--interrupt] [--stream]"
+                        .into(),
                 );
             }
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
@@ -103,10 +104,7 @@ async fn run() -> Result<(), common::BoxError> {
         UploadSource::path(&path)
     };
     let cancel = CancellationToken::new();
-    let mut upload = fanvue
-        .media()
-        .upload(source)
-        .part_size(5 * 1024 * 1024);
+    let mut upload = fanvue.media().upload(source).part_size(5 * 1024 * 1024);
     if args.stream {
         let filename = path.file_name().map(|f| f.to_string_lossy().into_owned());
         upload = upload.filename(filename.unwrap_or_else(|| "upload.bin".into()));
@@ -275,7 +273,13 @@ impl Display {
 
     fn upload(&self, p: &Progress) {
         let label = common::phase_label(p.phase);
-        self.show(label, p.shown_bytes(), p.total_bytes, p.bytes_per_sec, p.eta);
+        self.show(
+            label,
+            p.shown_bytes(),
+            p.total_bytes,
+            p.bytes_per_sec,
+            p.eta,
+        );
     }
 
     fn batch(&self, p: &BatchProgress) {

@@ -115,7 +115,10 @@ async fn a_part_corrupted_in_transit_is_refused_by_s3_and_sent_again() {
     let puts = fake.s3_requests();
     assert!(!puts.is_empty());
     for put in &puts {
-        let digest = put.headers.get("content-md5").expect("every PUT carries Content-MD5");
+        let digest = put
+            .headers
+            .get("content-md5")
+            .expect("every PUT carries Content-MD5");
         assert_eq!(digest.to_str().unwrap().len(), 24, "base64 of 16 bytes");
     }
 }
@@ -137,7 +140,11 @@ async fn etags_that_are_not_md5s_are_accepted() {
 async fn creating_the_session_is_not_sent_twice_when_its_answer_is_lost() {
     let fake = fake().await;
     // The fake creates the session and its media, then drops the connection.
-    fake.inject(FaultTarget::Api(ApiRoute::CreateUpload), Fault::ActThenReset, 1);
+    fake.inject(
+        FaultTarget::Api(ApiRoute::CreateUpload),
+        Fault::ActThenReset,
+        1,
+    );
     let err = quick(fake_upload(&fake))
         .send()
         .await

@@ -54,7 +54,11 @@ async fn a_batch_uploads_every_file_within_one_global_bound() {
     // Files, plus one source that is not a file.
     let memory = pseudo_random(6 * MIB, 49);
     let mut items: Vec<BatchItem> = f.files.iter().map(|t| BatchItem::from(t.path())).collect();
-    items.push(BatchItem::new(UploadSource::bytes(memory.clone())).filename("memory.mp4").name("From memory"));
+    items.push(
+        BatchItem::new(UploadSource::bytes(memory.clone()))
+            .filename("memory.mp4")
+            .name("From memory"),
+    );
     let results = quick_batch(fanvue.media().upload_many(items))
         .concurrency(3)
         .files_at_once(4)
@@ -64,27 +68,44 @@ async fn a_batch_uploads_every_file_within_one_global_bound() {
     assert_eq!(results.len(), 7);
     for (i, r) in results.iter().enumerate() {
         assert_eq!(r.index, i);
-        let media = r.result.as_ref().unwrap_or_else(|e| panic!("{}: {e}", r.label));
+        let media = r
+            .result
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{}: {e}", r.label));
         if i < SIZES.len() {
             assert_eq!(r.label, f.files[i].path().display().to_string());
             assert_assembled(&fake, media.uuid, &f.shas[i], SIZES[i]);
         } else {
             assert_assembled(&fake, media.uuid, &sha256_hex(&memory), memory.len());
-            assert_eq!(fake.upload_for_media(media.uuid).unwrap().name, "From memory");
+            assert_eq!(
+                fake.upload_for_media(media.uuid).unwrap().name,
+                "From memory"
+            );
         }
     }
     let peak = fake.max_concurrent_part_puts();
-    assert!(peak <= 3, "at most 3 parts in flight over the batch, saw {peak}");
+    assert!(
+        peak <= 3,
+        "at most 3 parts in flight over the batch, saw {peak}"
+    );
     assert!(peak > 1, "parts went out concurrently");
     let events = events.lock().unwrap();
     let total = (SIZES.iter().sum::<usize>() + memory.len()) as u64;
     let last = events.last().unwrap();
-    assert_eq!((last.files_total, last.files_done, last.files_failed), (7, 7, 0));
+    assert_eq!(
+        (last.files_total, last.files_done, last.files_failed),
+        (7, 7, 0)
+    );
     assert_eq!((last.bytes_sent, last.total_bytes), (total, Some(total)));
     assert_eq!(last.eta, Some(Duration::ZERO));
-    assert!(events.iter().any(|p| p.bytes_per_sec > 0), "throughput measured");
     assert!(
-        events.windows(2).all(|w| w[0].files_done <= w[1].files_done),
+        events.iter().any(|p| p.bytes_per_sec > 0),
+        "throughput measured"
+    );
+    assert!(
+        events
+            .windows(2)
+            .all(|w| w[0].files_done <= w[1].files_done),
         "files done never goes back"
     );
     assert_s3_clean(&fake);
@@ -110,7 +131,12 @@ async fn faults_mid_batch_hit_only_their_file() {
     };
     // The others are intact.
     for r in results.iter().filter(|r| r.result.is_ok()) {
-        assert_assembled(&fake, r.media_uuid().unwrap(), &f.shas[r.index], SIZES[r.index]);
+        assert_assembled(
+            &fake,
+            r.media_uuid().unwrap(),
+            &f.shas[r.index],
+            SIZES[r.index],
+        );
     }
     assert_eq!(fake.pending_faults(), 0);
     // The failed file resumes to a correct object.
@@ -133,7 +159,10 @@ async fn fail_fast_stops_the_batch_at_the_first_failure() {
         .fail_fast(true)
         .send()
         .await;
-    assert!(matches!(results[0].result, Err(UploadError::PartUpload { part: 1, .. })));
+    assert!(matches!(
+        results[0].result,
+        Err(UploadError::PartUpload { part: 1, .. })
+    ));
     for r in &results[1..] {
         assert!(
             matches!(r.result, Err(UploadError::Cancelled { state: None })),
@@ -173,11 +202,20 @@ async fn cancelling_the_batch_stops_every_file() {
         })
         .collect();
     assert!(!cancelled.is_empty());
-    assert!(cancelled.iter().any(|with_state| *with_state), "a file in progress carries its state");
-    tokio::time::timeout(Duration::from_secs(5), fake.wait_until(|f| f.part_puts_in_flight() == 0))
-        .await
-        .expect("every part upload stopped");
+    assert!(
+        cancelled.iter().any(|with_state| *with_state),
+        "a file in progress carries its state"
+    );
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        fake.wait_until(|f| f.part_puts_in_flight() == 0),
+    )
+    .await
+    .expect("every part upload stopped");
     let started = fake.uploads().len();
-    assert!(started < SIZES.len(), "files not started yet were not started ({started})");
+    assert!(
+        started < SIZES.len(),
+        "files not started yet were not started ({started})"
+    );
     let _: &FakeFanvue = &fake;
 }

@@ -267,7 +267,11 @@ async fn resume_after_the_file_changed_at_the_same_size_resends_the_changed_part
         .await
         .expect_err("part 4 fails");
     let state = err.resume_state().expect("resumable").clone();
-    let done: Vec<u32> = state.completed_parts.iter().map(|p| p.part_number).collect();
+    let done: Vec<u32> = state
+        .completed_parts
+        .iter()
+        .map(|p| p.part_number)
+        .collect();
     assert_eq!(done, vec![1, 2, 3]);
     assert!(state.completed_parts.iter().all(|p| p.md5.is_some()));
     // Edit part 2's range in place: same size, other bytes.
@@ -307,15 +311,25 @@ async fn an_invalid_resume_state_is_rejected_before_any_request() {
         .expect_err("part 3 fails");
     let good = err.resume_state().unwrap().clone();
     let requests = fake.requests().len();
-    let cases: Vec<(&str, Box<dyn Fn(&mut UploadState)>)> = vec![
-        ("listed twice", Box::new(|s| {
+    type Edit = Box<dyn Fn(&mut UploadState)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "listed twice",
+            Box::new(|s| {
                 let first = s.completed_parts[0].clone();
                 s.completed_parts.insert(1, first)
-            })),
+            }),
+        ),
         ("not sorted", Box::new(|s| s.completed_parts.reverse())),
-        ("outside 1..=5", Box::new(|s| s.completed_parts[1].part_number = 9)),
+        (
+            "outside 1..=5",
+            Box::new(|s| s.completed_parts[1].part_number = 9),
+        ),
         ("part size 1000", Box::new(|s| s.part_size = 1000)),
-        ("malformed MD5", Box::new(|s| s.completed_parts[0].md5 = Some("zz".into()))),
+        (
+            "malformed MD5",
+            Box::new(|s| s.completed_parts[0].md5 = Some("zz".into())),
+        ),
     ];
     for (expected, edit) in cases {
         let mut state = good.clone();
@@ -338,7 +352,10 @@ async fn an_invalid_resume_state_is_rejected_before_any_request() {
     // A stream of unknown length cannot be checked against the state.
     let err = fanvue
         .media()
-        .resume(good.clone(), UploadSource::stream(std::io::Cursor::new(data.clone())))
+        .resume(
+            good.clone(),
+            UploadSource::stream(std::io::Cursor::new(data.clone())),
+        )
         .send()
         .await
         .expect_err("stream");

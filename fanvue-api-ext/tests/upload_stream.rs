@@ -20,7 +20,9 @@ fn chunked(data: Vec<u8>) -> UploadSource {
     let mut size = 1;
     while at < data.len() {
         let end = (at + size).min(data.len());
-        chunks.push(Ok::<_, std::io::Error>(Bytes::copy_from_slice(&data[at..end])));
+        chunks.push(Ok::<_, std::io::Error>(Bytes::copy_from_slice(
+            &data[at..end],
+        )));
         at = end;
         size = size * 7 % 300_007 + 1;
     }
@@ -47,7 +49,11 @@ async fn a_stream_of_unknown_length_uploads_until_its_end() {
     assert_assembled(&fake, uuid, &sha256_hex(&data), len);
     assert_eq!(fake.part_put_counts(uuid).len(), 5);
     let events = events.lock().unwrap();
-    assert_eq!(events.first().unwrap().total_bytes, None, "unknown at first");
+    assert_eq!(
+        events.first().unwrap().total_bytes,
+        None,
+        "unknown at first"
+    );
     let last = events.last().unwrap();
     assert_eq!(last.total_bytes, Some(len as u64));
     assert_eq!((last.parts_done, last.parts_total), (5, 5));
@@ -86,7 +92,10 @@ async fn an_empty_stream_is_rejected_before_any_request() {
         .send()
         .await
         .expect_err("empty");
-    assert!(matches!(err, UploadError::Validation(ValidationError::EmptySource)), "{err:?}");
+    assert!(
+        matches!(err, UploadError::Validation(ValidationError::EmptySource)),
+        "{err:?}"
+    );
     assert!(fake.requests().is_empty());
 }
 
@@ -99,13 +108,22 @@ async fn a_stream_failing_mid_way_is_an_io_error_with_the_state() {
         Ok(Bytes::from(good)),
         Err(std::io::Error::other("the download broke")),
     ];
-    let err = quick(fanvue.media().upload(UploadSource::byte_stream(futures::stream::iter(chunks))))
-        .filename("a.mp4")
-        .part_size(5 * MIB as u64)
-        .send()
-        .await
-        .expect_err("the stream fails");
-    let UploadError::Io { source: SourceError::Io(io), state: Some(state), .. } = &err else {
+    let err = quick(
+        fanvue
+            .media()
+            .upload(UploadSource::byte_stream(futures::stream::iter(chunks))),
+    )
+    .filename("a.mp4")
+    .part_size(5 * MIB as u64)
+    .send()
+    .await
+    .expect_err("the stream fails");
+    let UploadError::Io {
+        source: SourceError::Io(io),
+        state: Some(state),
+        ..
+    } = &err
+    else {
         panic!("expected an I/O error with state, got {err:?}");
     };
     assert!(io.to_string().contains("the download broke"), "{io}");
@@ -142,13 +160,21 @@ async fn memory_stays_bounded_by_the_parts_in_flight() {
     let fake = fake().await;
     let fanvue = client(&fake);
     // S3 holds every part for a long time.
-    fake.inject(FaultTarget::S3Part(None), Fault::Delay(Duration::from_secs(600)), 1000);
+    fake.inject(
+        FaultTarget::S3Part(None),
+        Fault::Delay(Duration::from_secs(600)),
+        1000,
+    );
     let read = Arc::new(AtomicU64::new(0));
-    let upload = quick(fanvue.media().upload(UploadSource::stream(Endless(read.clone()))))
-        .filename("endless.mp4")
-        .part_size(5 * MIB as u64)
-        .concurrency(2)
-        .send();
+    let upload = quick(
+        fanvue
+            .media()
+            .upload(UploadSource::stream(Endless(read.clone()))),
+    )
+    .filename("endless.mp4")
+    .part_size(5 * MIB as u64)
+    .concurrency(2)
+    .send();
     let running = tokio::spawn(upload);
     fake.wait_until(|f| f.part_puts_in_flight() == 2).await;
     // 2 parts in flight + at most 2 read ahead (32 MiB budget / 5 MiB parts, capped at 2).
@@ -163,7 +189,10 @@ async fn memory_stays_bounded_by_the_parts_in_flight() {
     .await;
     let seen = read.load(Ordering::SeqCst);
     assert!(sooner.is_err(), "read {seen} bytes, bound {bound}");
-    assert!(seen > 2 * 5 * MIB as u64, "the parts in flight were read ({seen})");
+    assert!(
+        seen > 2 * 5 * MIB as u64,
+        "the parts in flight were read ({seen})"
+    );
     assert!(!running.is_finished());
     running.abort();
 }

@@ -265,7 +265,9 @@ async fn early_fault(
             tokio::time::sleep(*d).await;
             None
         }
-        Fault::WrongEtag | Fault::ExpireAccessTokens | Fault::ActThenReset | Fault::CorruptBody => None,
+        Fault::WrongEtag | Fault::ExpireAccessTokens | Fault::ActThenReset | Fault::CorruptBody => {
+            None
+        }
     }
 }
 
@@ -363,7 +365,11 @@ async fn part_put(
             let decoded = v
                 .to_str()
                 .ok()
-                .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok())
+                .and_then(|v| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(v.trim())
+                        .ok()
+                })
                 .and_then(|d| <[u8; 16]>::try_from(d).ok());
             match decoded {
                 Some(d) => Some(d),

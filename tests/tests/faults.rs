@@ -294,7 +294,10 @@ async fn opaque_etags_are_not_md5_but_complete() {
     assert_ne!(etag, format!("\"{}\"", md5_hex(&data)));
     // Looks like an MD5 (as under SSE-KMS / SSE-C) but is not one.
     let inner = etag.trim_matches('"');
-    assert!(inner.len() == 32 && inner.bytes().all(|b| b.is_ascii_hexdigit()), "{etag}");
+    assert!(
+        inner.len() == 32 && inner.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{etag}"
+    );
     assert_eq!(complete(&fake, "", &upload, &[(1, etag)]).await.0, 200);
     assert_eq!(fake.assembled_sha256(media), Some(sha256_hex(&data)));
 }
@@ -334,7 +337,12 @@ async fn content_md5_is_checked_like_s3() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 400);
-    assert!(resp.text().await.unwrap().contains("<Code>BadDigest</Code>"));
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("<Code>BadDigest</Code>")
+    );
     assert!(fake.upload(&upload).unwrap().stored_parts.is_empty());
     // A malformed one: 400 InvalidDigest.
     let resp = client()
@@ -373,7 +381,11 @@ async fn content_md5_is_checked_like_s3() {
 #[tokio::test]
 async fn act_then_reset_creates_the_session_but_drops_the_answer() {
     let fake = FakeFanvue::builder().start().await.unwrap();
-    fake.inject(FaultTarget::Api(ApiRoute::CreateUpload), Fault::ActThenReset, 1);
+    fake.inject(
+        FaultTarget::Api(ApiRoute::CreateUpload),
+        Fault::ActThenReset,
+        1,
+    );
     let resp = authed(
         &fake,
         client().post(format!("{}/media/uploads", fake.api_url())),

@@ -276,7 +276,10 @@ impl BatchUpload {
 
     /// Calls `callback` with the batch's progress as it moves (from the
     /// upload tasks: keep it quick).
-    pub fn on_progress(mut self, callback: impl Fn(&BatchProgress) + Send + Sync + 'static) -> Self {
+    pub fn on_progress(
+        mut self,
+        callback: impl Fn(&BatchProgress) + Send + Sync + 'static,
+    ) -> Self {
         self.on_progress = Some(Arc::new(callback));
         self
     }
@@ -306,7 +309,12 @@ impl BatchUpload {
         let known: Vec<(Option<std::path::PathBuf>, Option<u64>)> = self
             .items
             .iter()
-            .map(|i| (i.source.file_path().map(ToOwned::to_owned), i.source.known_len()))
+            .map(|i| {
+                (
+                    i.source.file_path().map(ToOwned::to_owned),
+                    i.source.known_len(),
+                )
+            })
             .collect();
         let mut sizes = Vec::with_capacity(count);
         for (path, len) in known {
@@ -338,7 +346,10 @@ impl BatchUpload {
             callback: self.on_progress.clone(),
         }));
         let http = self.uploads.fanvue().transfer_client().clone();
-        let api = Arc::new(FanvueUploadApi::new(self.uploads.fanvue().clone(), self.creator));
+        let api = Arc::new(FanvueUploadApi::new(
+            self.uploads.fanvue().clone(),
+            self.creator,
+        ));
         let runs = self.items.into_iter().enumerate().map(|(index, item)| {
             let label = item.label(index);
             let config = Config {
@@ -358,8 +369,12 @@ impl BatchUpload {
                 limits: Some(limits.clone()),
                 quota: Some(self.uploads.fanvue().retry_quota().clone()),
             };
-            let (api, http, meter, batch_cancel) =
-                (api.clone(), http.clone(), meter.clone(), batch_cancel.clone());
+            let (api, http, meter, batch_cancel) = (
+                api.clone(),
+                http.clone(),
+                meter.clone(),
+                batch_cancel.clone(),
+            );
             let fail_fast = self.fail_fast;
             async move {
                 let result = engine::run(api, http, item.source, config).await;
@@ -443,7 +458,9 @@ fn finish_file(meter: &Mutex<Aggregate>, index: usize, ok: bool) {
     if ok {
         agg.progress.files_done += 1;
         // A finished file counts whole.
-        if let (Some(Some(total)), Some(slot)) = (agg.totals.get(index).copied(), agg.shown.get_mut(index)) {
+        if let (Some(Some(total)), Some(slot)) =
+            (agg.totals.get(index).copied(), agg.shown.get_mut(index))
+        {
             *slot = total;
         }
     } else {

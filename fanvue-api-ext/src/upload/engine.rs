@@ -198,7 +198,10 @@ enum Done {
 /// Why a part task failed.
 enum TaskError {
     Part(PartFailure),
-    Source { part: u32, source: SourceError },
+    Source {
+        part: u32,
+        source: SourceError,
+    },
     /// Not started: another part had failed.
     Stopped,
 }
@@ -298,7 +301,14 @@ impl<A: UploadApi> Upload<A> {
         &self,
         opened: &mut OpenedSource,
         progress: &ProgressSink,
-    ) -> Result<(UploadState, Layout, Option<(PartData, OwnedSemaphorePermit)>), UploadError> {
+    ) -> Result<
+        (
+            UploadState,
+            Layout,
+            Option<(PartData, OwnedSemaphorePermit)>,
+        ),
+        UploadError,
+    > {
         let layout = match opened.len() {
             Some(len) => Layout::Known(PartPlan::new(len, self.config.part_size)?),
             None => {
@@ -324,7 +334,12 @@ impl<A: UploadApi> Upload<A> {
         // type from.
         let range = layout.range(1).unwrap_or(0..0);
         // Part 1 is held in memory like any other part: under a buffer permit.
-        let Ok(permit) = self.limits(layout.part_size()).buffers.acquire_owned().await else {
+        let Ok(permit) = self
+            .limits(layout.part_size())
+            .buffers
+            .acquire_owned()
+            .await
+        else {
             return Err(UploadError::Cancelled { state: None });
         };
         let first = opened
@@ -522,11 +537,17 @@ impl<A: UploadApi> Upload<A> {
                         Some(None) => {
                             state.forget(n);
                             to_send.push(n);
-                            jobs.push_back(Job { number: n, verify: None });
+                            jobs.push_back(Job {
+                                number: n,
+                                verify: None,
+                            });
                         }
                         None => {
                             to_send.push(n);
-                            jobs.push_back(Job { number: n, verify: None });
+                            jobs.push_back(Job {
+                                number: n,
+                                verify: None,
+                            });
                         }
                     }
                 }
@@ -534,11 +555,7 @@ impl<A: UploadApi> Upload<A> {
             }
             Layout::Stream { .. } => true,
         };
-        let (mut urls, _prefetcher) = self.prefetch(
-            &state.upload_id,
-            to_send,
-            stream.then_some(1),
-        );
+        let (mut urls, _prefetcher) = self.prefetch(&state.upload_id, to_send, stream.then_some(1));
         let mut next_stream_part: u32 = 1;
         let mut ended = false;
         let mut streamed_bytes: u64 = 0;
@@ -562,7 +579,8 @@ impl<A: UploadApi> Upload<A> {
             let more = if stream { !ended } else { !jobs.is_empty() };
             // Part 1, read before the session was created, already holds its permit.
             let held = first.as_ref().is_some_and(|(d, _)| {
-                jobs.front().map_or(stream && next_stream_part == 1, |j| j.number == d.number)
+                jobs.front()
+                    .map_or(stream && next_stream_part == 1, |j| j.number == d.number)
             });
             tokio::select! {
                 biased;
@@ -641,15 +659,17 @@ impl<A: UploadApi> Upload<A> {
                     tasks.spawn(run_part(
                         ctx.clone(),
                         limits.connections.clone(),
-                        permit,
-                        Turn {
-                            wait: turn.replace(my_turn_done),
-                            done: next_turn,
+                        PartTask {
+                            n,
+                            input,
+                            verify: job.verify,
+                            prefetched,
+                            buffer: permit,
+                            turn: Turn {
+                                wait: turn.replace(my_turn_done),
+                                done: next_turn,
+                            },
                         },
-                        n,
-                        input,
-                        job.verify,
-                        prefetched,
                     ));
                 }
                 else => return Ok(()),
@@ -683,11 +703,13 @@ impl<A: UploadApi> Upload<A> {
                 });
                 Ok(())
             }
-            Ok(Err(TaskError::Part(PartFailure::Url { part, source }))) => Err(UploadError::PartUrl {
-                part,
-                source,
-                state: Box::new(state.clone()),
-            }),
+            Ok(Err(TaskError::Part(PartFailure::Url { part, source }))) => {
+                Err(UploadError::PartUrl {
+                    part,
+                    source,
+                    state: Box::new(state.clone()),
+                })
+            }
             Ok(Err(TaskError::Part(PartFailure::Put { part, source }))) => {
                 Err(UploadError::PartUpload {
                     part,
@@ -827,19 +849,38 @@ impl Turn {
     }
 }
 
+/// What a part task is given.
+struct PartTask {
+    /// The part number.
+    n: u32,
+    /// Its bytes (read and hashed already), or where to read them.
+    input: Result<PartData, PartBytes>,
+    /// The MD5 recorded for it before a resume: only check it.
+    verify: Option<String>,
+    /// Its URL, fetched ahead of need.
+    prefetched: Option<Prefetched>,
+    /// Its place in memory.
+    buffer: OwnedSemaphorePermit,
+    /// Its place in the queue for connections.
+    turn: Turn,
+}
+
 /// One part's task: read and hash its bytes (in memory under a buffer
 /// permit), check them against a recorded MD5 when resuming, and otherwise
 /// send them on a connection permit.
 async fn run_part<A: UploadApi>(
     ctx: Arc<PartCtx<A>>,
     connections: Arc<Semaphore>,
-    buffer: OwnedSemaphorePermit,
-    turn: Turn,
-    n: u32,
-    input: Result<PartData, PartBytes>,
-    verify: Option<String>,
-    prefetched: Option<Prefetched>,
+    task: PartTask,
 ) -> Result<Done, TaskError> {
+    let PartTask {
+        n,
+        input,
+        verify,
+        prefetched,
+        buffer,
+        turn,
+    } = task;
     let _buffer = buffer;
     let data = match input {
         Ok(data) => data,
@@ -857,7 +898,10 @@ async fn run_part<A: UploadApi>(
             turn.pass().await;
             return Ok(Done::Verified { len });
         }
-        tracing::info!(part = n, "the part's bytes changed since it was sent: sending it again");
+        tracing::info!(
+            part = n,
+            "the part's bytes changed since it was sent: sending it again"
+        );
     }
     if let Some(wait) = turn.wait {
         // An error only means the part before ended without a connection.

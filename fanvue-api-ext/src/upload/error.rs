@@ -251,7 +251,9 @@ pub enum ValidationError {
     BadResumeState(String),
     /// A source of unknown length ([`UploadSource::stream`](super::UploadSource::stream))
     /// cannot resume: the bytes it already gave cannot be read again to check them.
-    #[error("a source of unknown length cannot resume an upload; resume with the same file, bytes or a reader of known length")]
+    #[error(
+        "a source of unknown length cannot resume an upload; resume with the same file, bytes or a reader of known length"
+    )]
     ResumeNeedsKnownLength,
     /// `for_creator` names another creator than the upload being resumed.
     #[error("the upload being resumed belongs to creator {state:?}, not {requested:?}")]
@@ -285,7 +287,9 @@ pub enum SourceError {
         expected: u64,
     },
     /// The file got shorter while it was being uploaded.
-    #[error("the file changed during the upload: it ends at byte {actual}, expected at least {expected}")]
+    #[error(
+        "the file changed during the upload: it ends at byte {actual}, expected at least {expected}"
+    )]
     Changed {
         /// The length the part needed.
         expected: u64,
@@ -293,7 +297,9 @@ pub enum SourceError {
         actual: u64,
     },
     /// A stream of unknown length is longer than 10,000 parts of the part size.
-    #[error("the stream is longer than {max} bytes (10,000 parts of {part_size}); set a bigger part size")]
+    #[error(
+        "the stream is longer than {max} bytes (10,000 parts of {part_size}); set a bigger part size"
+    )]
     StreamTooLong {
         /// The most bytes the part size allows.
         max: u64,

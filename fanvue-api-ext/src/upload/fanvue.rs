@@ -65,7 +65,6 @@ impl FanvueUploadApi {
             upload_id: session.upload_id,
         })
     }
-
 }
 
 // Completing a session twice is harmless next to failing a whole upload: it
@@ -99,13 +98,18 @@ impl UploadApi for FanvueUploadApi {
         let mut refused = 0;
         loop {
             match self.create_session_once(request).await {
-                Err(Error::RateLimited { retry_after, .. }) if refused < MAX_CREATE_RATE_LIMITED => {
+                Err(Error::RateLimited { retry_after, .. })
+                    if refused < MAX_CREATE_RATE_LIMITED =>
+                {
                     // A 429 is a refusal: nothing was created, sending again is safe.
                     refused += 1;
                     let wait = retry_after
                         .unwrap_or(Duration::from_secs(1))
                         .min(MAX_CREATE_WAIT);
-                    tracing::info!(?wait, "creating the upload session was rate limited: waiting");
+                    tracing::info!(
+                        ?wait,
+                        "creating the upload session was rate limited: waiting"
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 other => return other,

@@ -56,7 +56,8 @@ mod state;
 mod transfer;
 
 pub use batch::{
-    BatchItem, BatchProgress, BatchProgressCallback, BatchResult, BatchUpload, DEFAULT_FILES_AT_ONCE,
+    BatchItem, BatchProgress, BatchProgressCallback, BatchResult, BatchUpload,
+    DEFAULT_FILES_AT_ONCE,
 };
 pub use builder::{MediaUploads, UploadBuilder};
 pub use engine::{

@@ -221,8 +221,14 @@ mod tests {
         assert_eq!((plan.part_count(), plan.len_of(1)), (1, 5 * MIB));
         assert_valid(&plan);
         // Defaults: 8 MiB parts below 512 MiB, 16 MiB from there.
-        assert_eq!(PartPlan::new(LARGE_SOURCE - 1, None).unwrap().part_size(), 8 * MIB);
-        assert_eq!(PartPlan::new(LARGE_SOURCE, None).unwrap().part_size(), 16 * MIB);
+        assert_eq!(
+            PartPlan::new(LARGE_SOURCE - 1, None).unwrap().part_size(),
+            8 * MIB
+        );
+        assert_eq!(
+            PartPlan::new(LARGE_SOURCE, None).unwrap().part_size(),
+            16 * MIB
+        );
         assert_eq!(PartPlan::new(GIB, None).unwrap().part_count(), 64);
         // 80 GiB + 1 byte with 8 MiB parts would need 10,241 parts: grown to 9 MiB.
         let plan = PartPlan::new(80 * GIB + 1, Some(8 * MIB)).unwrap();
@@ -232,7 +238,10 @@ mod tests {
         assert_valid(&plan);
         // With the defaults 16 MiB parts still fit: 5121 parts, the last 1 byte.
         let plan = PartPlan::new(80 * GIB + 1, None).unwrap();
-        assert_eq!((plan.part_size(), plan.part_count(), plan.len_of(5121)), (16 * MIB, 5121, 1));
+        assert_eq!(
+            (plan.part_size(), plan.part_count(), plan.len_of(5121)),
+            (16 * MIB, 5121, 1)
+        );
         assert_valid(&plan);
         // The largest accepted size: 5 TiB, 10,000 parts of 525 MiB at most.
         let plan = PartPlan::new(MAX_UPLOAD_SIZE, None).unwrap();
@@ -253,7 +262,16 @@ mod tests {
 
     #[test]
     fn default_part_size_covers_every_accepted_size() {
-        let sizes = [1, 5 * MIB, 512 * MIB - 1, 512 * MIB, 156 * GIB, 157 * GIB, 1024 * GIB, MAX_UPLOAD_SIZE];
+        let sizes = [
+            1,
+            5 * MIB,
+            512 * MIB - 1,
+            512 * MIB,
+            156 * GIB,
+            157 * GIB,
+            1024 * GIB,
+            MAX_UPLOAD_SIZE,
+        ];
         for size in sizes {
             let part = default_part_size(size);
             assert!((MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part), "{size}");

@@ -235,7 +235,11 @@ pub(crate) enum PartBytes {
     /// Already read (streams) or in memory; hashed in the task.
     Ready(Bytes),
     /// To be read from a file range in the task.
-    File { path: Arc<Path>, start: u64, len: u64 },
+    File {
+        path: Arc<Path>,
+        start: u64,
+        len: u64,
+    },
 }
 
 impl PartBytes {
@@ -343,7 +347,8 @@ impl OpenedSource {
 }
 
 fn to_usize(n: u64) -> Result<usize, SourceError> {
-    usize::try_from(n).map_err(|_| SourceError::Io(std::io::Error::other("offset does not fit in memory")))
+    usize::try_from(n)
+        .map_err(|_| SourceError::Io(std::io::Error::other("offset does not fit in memory")))
 }
 
 /// Size of the scratch buffer used to skip over a reader.
@@ -359,7 +364,9 @@ async fn skip(
     let mut scratch = vec![0u8; SKIP_CHUNK];
     let mut pos = from;
     while pos < to {
-        let want = usize::try_from(to - pos).unwrap_or(SKIP_CHUNK).min(SKIP_CHUNK);
+        let want = usize::try_from(to - pos)
+            .unwrap_or(SKIP_CHUNK)
+            .min(SKIP_CHUNK);
         let n = r.read(scratch.get_mut(..want).unwrap_or_default()).await?;
         if n == 0 {
             return Err(SourceError::TooShort {
@@ -381,7 +388,12 @@ mod tests {
         (0..n).map(|i| (i * 7 % 251) as u8).collect()
     }
 
-    async fn load(opened: &mut OpenedSource, n: u32, start: u64, end: u64) -> Result<PartData, SourceError> {
+    async fn load(
+        opened: &mut OpenedSource,
+        n: u32,
+        start: u64,
+        end: u64,
+    ) -> Result<PartData, SourceError> {
         opened.part(start, end).await?.load(n).await
     }
 
@@ -397,7 +409,10 @@ mod tests {
                 UploadSource::reader(std::io::Cursor::new(data.clone()), data.len() as u64),
                 Some(100_000),
             ),
-            (UploadSource::stream(std::io::Cursor::new(data.clone())), None),
+            (
+                UploadSource::stream(std::io::Cursor::new(data.clone())),
+                None,
+            ),
         ];
         for (source, len) in sources {
             let mut opened = source.open().await.unwrap();

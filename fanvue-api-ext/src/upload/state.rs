@@ -121,7 +121,9 @@ impl UploadState {
                 return bad(format!("part {n} has a malformed MD5 {md5:?}"));
             }
         }
-        if self.session_completed && (self.completed_parts.len() as u64) != u64::from(plan.part_count()) {
+        if self.session_completed
+            && (self.completed_parts.len() as u64) != u64::from(plan.part_count())
+        {
             return bad(format!(
                 "the session is marked completed but {} of {} parts are listed",
                 self.completed_parts.len(),
