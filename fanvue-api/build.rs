@@ -8,10 +8,14 @@
 //!
 //! `FANVUE_API_SPEC` may point at another spec file (development only).
 
+#[path = "build/bounds.rs"]
+mod bounds;
 #[path = "build/docs.rs"]
 mod docs;
 #[path = "build/enums.rs"]
 mod enums;
+#[path = "build/fixes.rs"]
+mod fixes;
 #[path = "build/mockfix.rs"]
 mod mockfix;
 #[path = "build/names.rs"]
@@ -55,6 +59,10 @@ fn run() -> Result<(), String> {
     let mut raw: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| format!("{} is not JSON: {e}", spec_path.display()))?;
     spec::enrich(&mut raw);
+    for place in fixes::drop_nonconforming_defaults(&mut raw) {
+        println!("cargo:warning=spec: dropped a `default` its own schema rejects at {place}");
+    }
+    let bounds = bounds::collect(&raw);
     let spec: openapiv3::OpenAPI = serde_json::from_value(raw)
         .map_err(|e| format!("{} is not OpenAPI 3.0: {e}", spec_path.display()))?;
 
@@ -78,6 +86,9 @@ fn run() -> Result<(), String> {
     let extra: syn::File =
         syn::parse2(extra).map_err(|e| format!("generated operation code does not parse: {e}"))?;
     file.items.extend(extra.items);
+    let bounds: syn::File = syn::parse2(bounds::generate(&bounds))
+        .map_err(|e| format!("generated bounds table does not parse: {e}"))?;
+    file.items.extend(bounds.items);
     let client_text = write(&out_dir.join("client.rs"), &file)?;
     // Tolerance guards: unknown fields must stay ignored, and every string
     // enum must be a named schema (inline ones would be strict).

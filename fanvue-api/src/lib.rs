@@ -30,6 +30,7 @@
 //! With the `mock` feature, `mock::MockServerExt` adds a typed method per
 //! operation to `httpmock::MockServer`.
 
+pub mod bounds;
 pub mod executor;
 pub mod operation;
 mod paging;
