@@ -16,6 +16,8 @@ mod docs;
 mod enums;
 #[path = "build/fixes.rs"]
 mod fixes;
+#[path = "build/ints.rs"]
+mod ints;
 #[path = "build/mockfix.rs"]
 mod mockfix;
 #[path = "build/names.rs"]
@@ -81,6 +83,8 @@ fn run() -> Result<(), String> {
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor output does not parse: {e}"))?;
     reexport_in_types(&mut file, has_variant_list);
+    let int_fields = ints::make_lenient(&mut file);
+    file.items.push(int_fields);
     let operations = spec::operations(&spec);
     let extra = ops::generate(&file, &operations, &spec.info.version).map_err(|e| e.to_string())?;
     let extra: syn::File =

@@ -32,6 +32,7 @@
 
 pub mod bounds;
 pub mod executor;
+pub mod int;
 pub mod operation;
 mod paging;
 mod query;
