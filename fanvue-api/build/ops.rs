@@ -68,6 +68,11 @@ pub fn generate(
         .filter(|op| matches!(op.list, Some(ListKind::PageNumber)))
         .map(|op| op.id.as_str())
         .collect();
+    let single_page_lists: Vec<&str> = ops
+        .iter()
+        .filter(|op| matches!(op.list, Some(ListKind::SinglePage)))
+        .map(|op| op.id.as_str())
+        .collect();
     let cursor_lists: Vec<&str> = ops
         .iter()
         .filter(|op| matches!(op.list, Some(ListKind::Cursor { .. })))
@@ -103,6 +108,11 @@ pub fn generate(
         /// The operation ids of the lists paginated by page number (implementing
         /// [`PageNumberList`](crate::operation::PageNumberList)).
         pub static PAGE_NUMBER_LISTS: &[&str] = &[#(#page_lists),*];
+
+        /// The operation ids of the lists answering `{data, pagination}` without
+        /// `page`/`size` parameters (implementing
+        /// [`SinglePageList`](crate::operation::SinglePageList): one page only).
+        pub static SINGLE_PAGE_LISTS: &[&str] = &[#(#single_page_lists),*];
 
         /// The operation ids of the lists paginated by cursor (implementing
         /// [`CursorList`](crate::operation::CursorList)).
@@ -173,7 +183,7 @@ fn list_impl(
     let max = op.max_page_size;
 
     Ok(match kind {
-        ListKind::PageNumber => {
+        ListKind::PageNumber | ListKind::SinglePage => {
             let pagination = field(response_struct, "pagination")
                 .ok_or_else(|| fail("no `pagination` field"))?;
             let pagination_ident = pagination
@@ -195,19 +205,7 @@ fn list_impl(
             } else {
                 quote! { Some(&response.#pagination_ident) }
             };
-            quote! {
-                impl<'a> crate::operation::PageNumberList for builder::#ident<'a> {
-                    type Item = #item;
-                    const MAX_PAGE_SIZE: u64 = #max;
-
-                    fn with_page(self, page: u64) -> Self {
-                        self.page(page)
-                    }
-
-                    fn with_page_size(self, size: u64) -> Self {
-                        self.size(size)
-                    }
-
+            let into_page = quote! {
                     fn into_page(response: Self::Response) -> crate::operation::NumberedPage<Self::Item> {
                         let pagination = #pagination_ref;
                         let page = pagination
@@ -221,6 +219,30 @@ fn list_impl(
                             page,
                             has_more,
                         }
+                    }
+            };
+            if matches!(kind, ListKind::SinglePage) {
+                quote! {
+                    impl<'a> crate::operation::SinglePageList for builder::#ident<'a> {
+                        type Item = #item;
+                        #into_page
+                    }
+                }
+            } else {
+                quote! {
+                    impl<'a> crate::operation::PageNumberList for builder::#ident<'a> {
+                        type Item = #item;
+                        const MAX_PAGE_SIZE: u64 = #max;
+
+                        fn with_page(self, page: u64) -> Self {
+                            self.page(page)
+                        }
+
+                        fn with_page_size(self, size: u64) -> Self {
+                            self.size(size)
+                        }
+
+                        #into_page
                     }
                 }
             }

@@ -72,3 +72,18 @@ pub trait CursorList: Operation + Clone {
     /// Splits a decoded response into its items and the next cursor.
     fn into_page(response: Self::Response) -> CursorPage<Self::Item>;
 }
+
+/// A list answering `{data, pagination: {page, size, hasMore}}` whose
+/// operation has **no** `page`/`size` parameters (the official document's
+/// `GET /vault/folders`, its creator variant and `GET /collections`).
+///
+/// The server is not known to honour `page`/`size` on these, so the client
+/// does not offer them: a stream over such a list fetches its one page
+/// (`fanvue-api-ext`'s `SinglePageListExt::items`), and
+/// [`NumberedPage::has_more`] reports whether the server held more back.
+pub trait SinglePageList: Operation + Clone {
+    /// One element of `data`.
+    type Item: Send;
+    /// Splits a decoded response into its items and pagination facts.
+    fn into_page(response: Self::Response) -> NumberedPage<Self::Item>;
+}
