@@ -24,6 +24,8 @@ mod mockfix;
 mod names;
 #[path = "build/ops.rs"]
 mod ops;
+#[path = "build/schema.rs"]
+mod schema;
 #[path = "build/spec.rs"]
 mod spec;
 
@@ -85,6 +87,7 @@ fn run() -> Result<(), String> {
     reexport_in_types(&mut file, has_variant_list);
     let int_fields = ints::make_lenient(&mut file);
     file.items.push(int_fields);
+    schema::derive_json_schema(&mut file);
     let operations = spec::operations(&spec);
     for op in &operations {
         let paged = matches!(

@@ -59,6 +59,11 @@ pub fn make_lenient(file: &mut syn::File) -> syn::Item {
                             field.attrs[at] = s.attrs.into_iter().next().expect("one attribute");
                         }
                     }
+                    // serde treats an absent `Option` field as `None` only
+                    // without `deserialize_with`: keep that with `default`.
+                    None if is_option(&field.ty) && !has_default(&field.attrs) => field
+                        .attrs
+                        .push(syn::parse_quote!(#[serde(default, deserialize_with = #path)])),
                     None => field
                         .attrs
                         .push(syn::parse_quote!(#[serde(deserialize_with = #path)])),
@@ -85,6 +90,19 @@ fn has_custom_serde(attrs: &[syn::Attribute]) -> bool {
             && (text.contains("deserialize_with")
                 || text.contains("with =")
                 || text.contains("flatten"))
+    })
+}
+
+fn is_option(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Option"))
+}
+
+fn has_default(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("serde") && {
+            let text = a.to_token_stream().to_string();
+            text.contains("default")
+        }
     })
 }
 

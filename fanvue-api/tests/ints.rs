@@ -82,3 +82,14 @@ fn generated_types_decode_floats_directly() {
         serde_json::json!(2)
     );
 }
+
+#[test]
+fn absent_optional_integers_stay_optional() {
+    // `price` is optional: absent must still decode (serde only defaults an
+    // absent `Option` itself when no `deserialize_with` is set).
+    let body: types::SendMessageBody = serde_json::from_value(serde_json::json!({})).unwrap();
+    assert_eq!(body.price, None);
+    let body: types::SendMessageBody =
+        serde_json::from_value(serde_json::json!({"price": 500.0})).unwrap();
+    assert_eq!(body.price, Some(500));
+}
