@@ -79,6 +79,22 @@ pub fn generate(
         .map(|op| op.id.as_str())
         .collect();
 
+    let mut decode_arms = Vec::new();
+    for op in ops {
+        let Some(builder) = builders.get(&loose(&op.fn_name)) else {
+            continue;
+        };
+        let response = &builder.response;
+        let skip = matches!(response, Type::Tuple(t) if t.elems.is_empty())
+            || last_ident(response).as_deref() == Some("ByteStream");
+        if !skip {
+            let id = &op.id;
+            decode_arms.push(quote! {
+                #id => Some(serde_json::from_slice::<#response>(body).map(|_| ())),
+            });
+        }
+    }
+
     let mut impls = Vec::new();
     for (index, op) in ops.iter().enumerate() {
         let builder = builders.get(&loose(&op.fn_name)).ok_or_else(|| {
@@ -132,6 +148,20 @@ pub fn generate(
             match name {
                 #(#comma_arms)*
                 _ => &[],
+            }
+        }
+
+        /// Decodes `body` as the success response of `operation_id` (`None`
+        /// when the operation has no JSON response). For the spec-driven tests.
+        #[cfg(feature = "mock")]
+        #[doc(hidden)]
+        pub fn __decode_response(
+            operation_id: &str,
+            body: &[u8],
+        ) -> Option<Result<(), serde_json::Error>> {
+            match operation_id {
+                #(#decode_arms)*
+                _ => None,
             }
         }
 
