@@ -2,6 +2,7 @@
 
 mod support;
 
+use fanvue_api_ext::api::types;
 use fanvue_api_ext::prelude::*;
 use fanvue_api_ext::{Error, Fanvue};
 use serde_json::json;
@@ -140,4 +141,85 @@ async fn missing_required_parameter_is_invalid_input() {
         "request",
     );
     assert!(server.requests().is_empty());
+}
+
+/// Bounds from the spec on JSON bodies: checked before sending, the error
+/// names the field (JSON pointer) and the bound.
+#[tokio::test]
+async fn out_of_bounds_bodies_make_no_request() {
+    let server =
+        Server::start(|_| Reply::json(200, json!({"messageUuid": fixtures::uuid(9)}))).await;
+    let fanvue = client(&server);
+    let fan = fixtures::uuid(1);
+
+    let too_long = "x".repeat(6_000);
+    let result = fanvue
+        .api()
+        .send_message()
+        .user_uuid(fan.as_str())
+        .body(json_body::<types::SendMessageBody>(
+            json!({"text": too_long}),
+        ))
+        .call()
+        .await;
+    assert_bound(result, "text", "5000");
+
+    let result = fanvue
+        .api()
+        .send_message()
+        .user_uuid(fan.as_str())
+        .body(json_body::<types::SendMessageBody>(
+            json!({"text": "hi", "price": 299}),
+        ))
+        .call()
+        .await;
+    assert_bound(
+        result,
+        "body field /price",
+        "at least 300 (minimum), got 299",
+    );
+
+    let result = fanvue
+        .api()
+        .get_batch_statuses()
+        .body(json_body::<types::GetBatchStatusesBody>(
+            json!({"userUuids": []}),
+        ))
+        .call()
+        .await;
+    assert_bound(
+        result,
+        "body field /userUuids",
+        "at least 1 elements (minItems), got 0",
+    );
+    assert!(server.requests().is_empty(), "nothing may reach the server");
+
+    // in bounds: sent
+    fanvue
+        .api()
+        .send_message()
+        .user_uuid(fan.as_str())
+        .body(json_body::<types::SendMessageBody>(
+            json!({"text": "hi", "price": 300}),
+        ))
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// A typed body from JSON (the builders accept anything convertible).
+fn json_body<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+    serde_json::from_value(value).expect("typed body")
+}
+
+/// The error names the field and the bound, whichever layer caught it (the
+/// typed builder for length-constrained strings, the spec-bounds check for
+/// numbers and arrays).
+#[track_caller]
+fn assert_bound<T: std::fmt::Debug>(result: Result<T, Error>, field: &str, bound: &str) {
+    let err = result.expect_err("out of bounds");
+    let text = err.to_string();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    assert!(text.contains(field) && text.contains(bound), "{text}");
 }

@@ -42,23 +42,23 @@ fn conforms(default: &Value, schema: &serde_json::Map<String, Value>) -> bool {
     if !(schema.contains_key("type") || schema.contains_key("enum")) {
         return true;
     }
-    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        if !values.contains(default) {
-            return false;
-        }
+    if let Some(values) = schema.get("enum").and_then(Value::as_array)
+        && !values.contains(default)
+    {
+        return false;
     }
     if let Some(n) = default.as_f64() {
         let exclusive_min = schema.get("exclusiveMinimum").and_then(Value::as_bool) == Some(true);
         let exclusive_max = schema.get("exclusiveMaximum").and_then(Value::as_bool) == Some(true);
-        if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
-            if n < min || (exclusive_min && n == min) {
-                return false;
-            }
+        if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
+            && (n < min || (exclusive_min && n == min))
+        {
+            return false;
         }
-        if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
-            if n > max || (exclusive_max && n == max) {
-                return false;
-            }
+        if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
+            && (n > max || (exclusive_max && n == max))
+        {
+            return false;
         }
         if schema.get("type").and_then(Value::as_str) == Some("integer") && n.fract() != 0.0 {
             return false;

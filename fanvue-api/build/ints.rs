@@ -113,10 +113,10 @@ fn wire_name(field: &syn::Field) -> String {
             continue;
         }
         let text = attr.to_token_stream().to_string();
-        if let Some(rest) = text.split("rename = \"").nth(1) {
-            if let Some(name) = rest.split('"').next() {
-                return name.to_string();
-            }
+        if let Some(rest) = text.split("rename = \"").nth(1)
+            && let Some(name) = rest.split('"').next()
+        {
+            return name.to_string();
         }
     }
     field

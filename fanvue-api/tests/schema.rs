@@ -38,10 +38,10 @@ fn check(root: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), St
             return fail(&format!("{actual} is not {allowed:?}"));
         }
     }
-    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        if !values.contains(value) {
-            return fail(&format!("{value} is not one of {values:?}"));
-        }
+    if let Some(values) = schema.get("enum").and_then(Value::as_array)
+        && !values.contains(value)
+    {
+        return fail(&format!("{value} is not one of {values:?}"));
     }
     for key in ["anyOf", "oneOf"] {
         if let Some(branches) = schema.get(key).and_then(Value::as_array) {
