@@ -21,59 +21,77 @@ pub fn make_lenient(file: &mut syn::File) -> syn::Item {
             continue;
         };
         for item in items.iter_mut() {
-            let Item::Struct(s) = item else { continue };
-            if !derives_deserialize(&s.attrs) {
-                continue;
-            }
-            let struct_name = s.ident.to_string();
-            let Fields::Named(fields) = &mut s.fields else {
-                continue;
-            };
-            for field in fields.named.iter_mut() {
-                if !holds_int(&field.ty) {
-                    continue;
+            match item {
+                Item::Struct(s) if derives_deserialize(&s.attrs) => {
+                    if let Fields::Named(fields) = &mut s.fields {
+                        lenient_fields(fields, &s.ident.to_string(), &mut names);
+                    }
                 }
-                // typify marks required nullable fields with
-                // `deserialize_with = "::std::option::Option::deserialize"`
-                // (no default: absent is an error); ours keeps that.
-                let option_attr = field
-                    .attrs
-                    .iter()
-                    .position(|a| a.to_token_stream().to_string().contains(OPTION_DESERIALIZE));
-                if option_attr.is_none() && has_custom_serde(&field.attrs) {
-                    continue;
-                }
-                let wire = wire_name(field);
-                let index = names.len();
-                names.push(format!("{struct_name}.{wire}"));
-                let path = format!("crate::int::field::<_, _, {index}>");
-                match option_attr {
-                    Some(at) => {
-                        let text = field.attrs[at]
-                            .to_token_stream()
-                            .to_string()
-                            .replace(OPTION_DESERIALIZE, &path);
-                        let parsed: syn::File = syn::parse_str(&format!("{text} struct X;"))
-                            .expect("rewritten serde attribute parses");
-                        if let Some(Item::Struct(s)) = parsed.items.into_iter().next() {
-                            field.attrs[at] = s.attrs.into_iter().next().expect("one attribute");
+                // Untagged unions with inline object branches (struct variants).
+                Item::Enum(e) if derives_deserialize(&e.attrs) => {
+                    let enum_name = e.ident.to_string();
+                    for variant in e.variants.iter_mut() {
+                        if let Fields::Named(fields) = &mut variant.fields {
+                            let owner = format!("{enum_name}::{}", variant.ident);
+                            lenient_fields(fields, &owner, &mut names);
                         }
                     }
-                    // serde treats an absent `Option` field as `None` only
-                    // without `deserialize_with`: keep that with `default`.
-                    None if is_option(&field.ty) && !has_default(&field.attrs) => field
-                        .attrs
-                        .push(syn::parse_quote!(#[serde(default, deserialize_with = #path)])),
-                    None => field
-                        .attrs
-                        .push(syn::parse_quote!(#[serde(deserialize_with = #path)])),
                 }
+                _ => {}
             }
         }
     }
     syn::parse_quote! {
         /// `Type.field` of every integer field, indexed by `crate::int::field`'s `N`.
         pub(crate) static INT_FIELDS: &[&str] = &[#(#names),*];
+    }
+}
+
+/// Adds the lenient `deserialize_with` to the integer fields of one struct
+/// (or struct variant) named `owner`.
+fn lenient_fields(fields: &mut syn::FieldsNamed, owner: &str, names: &mut Vec<String>) {
+    for field in fields.named.iter_mut() {
+        if !holds_int(&field.ty) {
+            continue;
+        }
+        // typify marks required nullable fields with
+        // `deserialize_with = "::std::option::Option::deserialize"`
+        // (no default: absent is an error); ours keeps that.
+        let option_attr = field
+            .attrs
+            .iter()
+            .position(|a| a.to_token_stream().to_string().contains(OPTION_DESERIALIZE));
+        if option_attr.is_none() && has_custom_serde(&field.attrs) {
+            continue;
+        }
+        let wire = wire_name(field);
+        let index = names.len();
+        let path = format!("crate::int::field::<_, _, {index}>");
+        let attr: syn::Attribute = match option_attr {
+            Some(at) => {
+                let text = field.attrs[at]
+                    .to_token_stream()
+                    .to_string()
+                    .replace(OPTION_DESERIALIZE, &path);
+                let Ok(syn::Item::Struct(parsed)) = syn::parse_str(&format!("{text} struct X;"))
+                else {
+                    continue;
+                };
+                let Some(attr) = parsed.attrs.into_iter().next() else {
+                    continue;
+                };
+                field.attrs.remove(at);
+                attr
+            }
+            // serde treats an absent `Option` field as `None` only without
+            // `deserialize_with`: keep that with `default`.
+            None if is_option(&field.ty) && !has_default(&field.attrs) => {
+                syn::parse_quote!(#[serde(default, deserialize_with = #path)])
+            }
+            None => syn::parse_quote!(#[serde(deserialize_with = #path)]),
+        };
+        field.attrs.push(attr);
+        names.push(format!("{owner}.{wire}"));
     }
 }
 
