@@ -44,15 +44,28 @@ pub enum CheckError {
 /// Runs `cargo xtask check`.
 pub fn run(args: Args) -> Result<(), CheckError> {
     let dir = args.openapi_dir();
-    check(&args.from, &dir)?;
+    check_with(&args.from, args.official.as_deref(), &dir)?;
     eprintln!("{} is up to date", dir.join(OUTPUT_FILE).display());
     Ok(())
 }
 
 /// Compares `openapi_dir/fanvue.json` with the normalization of the pages in `from`.
 pub fn check(from: &Path, openapi_dir: &Path) -> Result<(), CheckError> {
+    check_with(from, None, openapi_dir)
+}
+
+/// Compares `openapi_dir/fanvue.json` with the normalization of the pages in `from` and, when given, the official
+/// document `official`.
+pub fn check_with(
+    from: &Path,
+    official: Option<&Path>,
+    openapi_dir: &Path,
+) -> Result<(), CheckError> {
     let inputs = Inputs::load(openapi_dir)?;
-    let expected = normalize::normalize_dir(from, &inputs)?;
+    let expected = match official {
+        Some(o) => normalize::normalize_with_official(from, o, &inputs)?,
+        None => normalize::normalize_dir(from, &inputs)?,
+    };
     let path = openapi_dir.join(OUTPUT_FILE);
     let actual = std::fs::read_to_string(&path).map_err(|source| CheckError::Io {
         path: path.clone(),
