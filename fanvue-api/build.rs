@@ -89,18 +89,6 @@ fn run() -> Result<(), String> {
     file.items.push(int_fields);
     schema::derive_json_schema(&mut file);
     let operations = spec::operations(&spec);
-    for op in &operations {
-        let paged = matches!(
-            op.list,
-            Some(spec::ListKind::PageNumber | spec::ListKind::Cursor { .. })
-        );
-        if paged && op.max_page_size == u64::MAX {
-            println!(
-                "cargo:warning=list `{}` declares no `maximum` page size; none is enforced",
-                op.id
-            );
-        }
-    }
     let extra = ops::generate(&file, &operations, &spec.info.version).map_err(|e| e.to_string())?;
     let extra: syn::File =
         syn::parse2(extra).map_err(|e| format!("generated operation code does not parse: {e}"))?;

@@ -49,7 +49,8 @@ pub struct CursorPage<T> {
 pub trait PageNumberList: Operation + Clone {
     /// One element of `data`.
     type Item: Send;
-    /// Largest page size the API accepts for this operation.
+    /// Largest page size the API accepts for this operation: the spec's
+    /// `maximum` of the size parameter (`u64::MAX` when it declares none).
     const MAX_PAGE_SIZE: u64;
     /// Sets the `page` query parameter (1-based).
     fn with_page(self, page: u64) -> Self;
@@ -63,7 +64,9 @@ pub trait PageNumberList: Operation + Clone {
 pub trait CursorList: Operation + Clone {
     /// One element of `data`.
     type Item: Send;
-    /// Largest page size the API accepts for this operation.
+    /// Largest page size the API accepts for this operation: the spec's
+    /// `maximum` of the size parameter (`u64::MAX` when it declares none, as
+    /// for the tracking-link lists' `limit`).
     const MAX_PAGE_SIZE: u64;
     /// Sets the `cursor` query parameter.
     fn with_cursor(self, cursor: String) -> Self;

@@ -138,9 +138,12 @@ async fn chat_messages_send_message() {
             .send_message()
             .user_uuid(uuid(FAN))
             .body_map(|body| {
-                body.text(Some("hi".to_string()))
-                    .media_uuids(vec![uuid(MEDIA)])
-                    .price(Some(500))
+                body.text(Some(
+                    "hi".parse::<fanvue_api::types::SendMessageBodyText>()
+                        .unwrap(),
+                ))
+                .media_uuids(vec![uuid(MEDIA)])
+                .price(Some(500))
             })
             .send(),
     )
@@ -299,7 +302,7 @@ async fn creators_list_followers() {
 }
 
 #[tokio::test]
-async fn insights_get_earnings_repeats_exploded_arrays() {
+async fn insights_get_earnings_sends_source_comma_separated() {
     let server = MockServer::start_async().await;
     let (client, recorder) = recording_client(&server);
     let earnings = exchange(
@@ -313,6 +316,8 @@ async fn insights_get_earnings_repeats_exploded_arrays() {
                     "net": 800,
                     "currency": "USD",
                     "source": "tip",
+                    "transactionOrderId": "order-1",
+                    "transactionOrderStatus": "availableForPayout",
                     "user": null
                 }],
                 "nextCursor": "next-1"
@@ -328,7 +333,7 @@ async fn insights_get_earnings_repeats_exploded_arrays() {
     .await;
     assert_eq!(
         query_of(&recorder.seen()[0].url),
-        "cursor=c-0&size=20&source=tip&source=message"
+        "cursor=c-0&size=20&source=tip,message"
     );
     assert_eq!(earnings.data[0].gross, 1000);
     assert_eq!(earnings.data[0].source, EarningSource::Tip);
@@ -352,14 +357,25 @@ async fn posts_create_post() {
                 "price": 999,
                 "publishAt": null,
                 "publishedAt": "2025-03-01T00:00:00Z",
-                "text": "New set"
+                "text": "New set",
+                "mediaPreviewUuid": null,
+                "mediaUuids": [],
+                "isPinned": false,
+                "likesCount": 0,
+                "commentsCount": 0,
+                "tips": {"count": 0, "totalGross": 0, "totalNet": 0},
+                "collections": []
             }));
         },
         client(&server)
             .create_post()
             .body_map(|body| {
                 body.audience(PostAudience::FollowersAndSubscribers)
-                    .text(Some("New set".to_string()))
+                    .text(Some(
+                        "New set"
+                            .parse::<fanvue_api::types::CreatePostBodyText>()
+                            .unwrap(),
+                    ))
                     .price(Some(999))
             })
             .send(),
@@ -384,7 +400,9 @@ async fn tracking_links_create_tracking_link() {
                 "linkUrl": "https://fanvue.com/ada?t=spring",
                 "externalSocialPlatform": "reddit",
                 "clicks": 0,
-                "createdAt": "2025-03-01T00:00:00Z"
+                "createdAt": "2025-03-01T00:00:00Z",
+                "engagement": {"acquiredFollowers": 0, "acquiredSubscribers": 0, "totalFollowers": 0, "totalSubscribers": 0},
+                "earnings": null
             }));
         },
         client(&server)

@@ -215,6 +215,10 @@ fn every_operation_decodes_responses_built_from_its_schema() {
     assert!(decoded >= 3 * fanvue_api::PAGE_NUMBER_LISTS.len());
 }
 
+/// Required fields (per the official schema) that the document's own
+/// examples leave out: `ChatMessage.isRead` in the two list-messages examples.
+const EXAMPLE_OMITS_REQUIRED: &[&str] = &["missing field `isRead`"];
+
 #[test]
 fn official_response_examples_decode() {
     let official = manifest_dir().join("../../shared/fanvue-openapi/openapi.json");
@@ -255,6 +259,16 @@ fn official_response_examples_decode() {
         let body = serde_json::to_vec(&example).unwrap();
         match fanvue_api::__decode_response(meta.operation_id, &body) {
             Some(Ok(())) => checked += 1,
+            // The document's example contradicts its own schema (which
+            // requires the field): printed, not failed; the schema is the
+            // authority for shapes.
+            Some(Err(e))
+                if EXAMPLE_OMITS_REQUIRED
+                    .iter()
+                    .any(|f| e.to_string().contains(f)) =>
+            {
+                eprintln!("{method} {path}: example omits a required field: {e}");
+            }
             Some(Err(e)) => failures.push(format!("{method} {path}: {e}")),
             None => {}
         }

@@ -466,7 +466,6 @@ fn assemble(
     inputs: &Inputs,
     warnings: Vec<String>,
 ) -> Result<Normalized, NormalizeError> {
-
     // The pinned API version: every page that states one must agree.
     let mut version: Option<(String, String)> = None;
     for p in &processed {

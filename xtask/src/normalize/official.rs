@@ -474,7 +474,10 @@ pub fn fix_schema(schema: &mut Value) {
             }
         }
         if let Some(Value::Array(req)) = obj.get_mut("required") {
-            req.retain(|r| !r.as_str().is_some_and(|r| deprecated.iter().any(|d| d == r)));
+            req.retain(|r| {
+                !r.as_str()
+                    .is_some_and(|r| deprecated.iter().any(|d| d == r))
+            });
             if req.is_empty() {
                 obj.remove("required");
             }
@@ -713,7 +716,10 @@ mod tests {
                 tag: "chat-messages".into(),
             },
         ];
-        assert_eq!(tag_by_rule(&rules, "/chats/{x}/message"), Some("chat-messages"));
+        assert_eq!(
+            tag_by_rule(&rules, "/chats/{x}/message"),
+            Some("chat-messages")
+        );
         assert_eq!(tag_by_rule(&rules, "/chats/{x}/media"), Some("chats"));
         assert_eq!(tag_by_rule(&rules, "/posts"), None);
         // A prefix matches whole segments only.

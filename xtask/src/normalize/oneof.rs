@@ -152,7 +152,11 @@ fn richer_first<'a>(node: &'a Value, resolve: &dyn Fn(&str) -> Option<&'a Value>
                 .iter()
                 .enumerate()
                 .filter(|(j, _)| *j != i)
-                .all(|(_, other)| other.and_then(properties).is_none_or(|p| !p.contains_key(r)))
+                .all(|(_, other)| {
+                    other
+                        .and_then(properties)
+                        .is_none_or(|p| !p.contains_key(r))
+                })
         })
     };
     let mut order: Vec<usize> = (0..branches.len()).collect();
