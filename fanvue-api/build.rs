@@ -67,6 +67,7 @@ fn run() -> Result<(), String> {
         println!("cargo:warning=spec: dropped a `default` its own schema rejects at {place}");
     }
     let bounds = bounds::collect(&raw);
+    fixes::strip_string_lengths(&mut raw);
     let spec: openapiv3::OpenAPI = serde_json::from_value(raw)
         .map_err(|e| format!("{} is not OpenAPI 3.0: {e}", spec_path.display()))?;
 

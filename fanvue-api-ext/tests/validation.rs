@@ -104,22 +104,41 @@ async fn bad_page_sizes_make_no_request() {
     })
     .await;
     let fanvue = client(&server);
-    assert_invalid(
+    // `size` and `page` have `minimum: 1`: the typed builder takes a
+    // `NonZeroU64`, so 0 is refused while building the request
+    for result in [
         fanvue.api().list_followers().size(0).call().await,
-        "query parameter size",
-    );
-    assert_invalid(
-        fanvue.api().list_followers().size(51).call().await,
-        "query parameter size",
-    );
-    assert_invalid(
         fanvue.api().list_followers().page(0).call().await,
-        "query parameter page",
+    ] {
+        match result {
+            Err(Error::InvalidInput { what, reason }) => {
+                assert_eq!(what, "request");
+                assert!(
+                    reason.contains("size") || reason.contains("page"),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected InvalidInput, got {other:?}"),
+        }
+    }
+    // `maximum: 50` comes from the spec's bounds table
+    let err = fanvue
+        .api()
+        .list_followers()
+        .size(51)
+        .call()
+        .await
+        .expect_err("size 51");
+    assert_eq!(
+        err.to_string(),
+        "invalid query parameter size: must be at most 50 (maximum), got 51"
     );
-    assert_invalid(
-        fanvue.api().list_tracking_links().limit(100).call().await,
-        "query parameter limit",
-    );
+    // `limit` of the tracking links: `minimum: 0, exclusiveMinimum: true`
+    // (a `NonZeroU64` in the builder) and no maximum in the official document
+    match fanvue.api().list_tracking_links().limit(0).call().await {
+        Err(Error::InvalidInput { reason, .. }) => assert!(reason.contains("limit"), "{reason}"),
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
     assert!(server.requests().is_empty());
     fanvue
         .api()
@@ -148,7 +167,7 @@ async fn missing_required_parameter_is_invalid_input() {
 #[tokio::test]
 async fn out_of_bounds_bodies_make_no_request() {
     let server =
-        Server::start(|_| Reply::json(200, json!({"messageUuid": fixtures::uuid(9)}))).await;
+        Server::start(|_| Reply::json(201, json!({"messageUuid": fixtures::uuid(9)}))).await;
     let fanvue = client(&server);
     let fan = fixtures::uuid(1);
 
@@ -162,7 +181,11 @@ async fn out_of_bounds_bodies_make_no_request() {
         ))
         .call()
         .await;
-    assert_bound(result, "text", "5000");
+    assert_bound(
+        result,
+        "body field /text",
+        "at most 5000 characters (maxLength), got 6000 characters",
+    );
 
     let result = fanvue
         .api()

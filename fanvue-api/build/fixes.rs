@@ -80,3 +80,33 @@ fn conforms(default: &Value, schema: &serde_json::Map<String, Value>) -> bool {
     }
     true
 }
+
+/// Removes `minLength`/`maxLength` from every string schema (after the
+/// bounds table has read them). typify would otherwise make each bounded
+/// string a newtype (`SendMessageBodyText`) whose conversion error ("longer
+/// than 5000 characters") names neither the field nor the operation, and
+/// which callers cannot build from a `String` directly. The bounds are
+/// checked before sending instead (`OperationMeta::bounds`, enforced by
+/// `fanvue-api-ext`), with an error naming the field and the bound.
+/// Returns how many were removed.
+pub fn strip_string_lengths(doc: &mut Value) -> usize {
+    fn walk(value: &mut Value, removed: &mut usize) {
+        match value {
+            Value::Object(map) => {
+                if map.get("type").and_then(Value::as_str) == Some("string") {
+                    for key in ["minLength", "maxLength"] {
+                        if map.remove(key).is_some() {
+                            *removed += 1;
+                        }
+                    }
+                }
+                map.values_mut().for_each(|v| walk(v, removed));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, removed)),
+            _ => {}
+        }
+    }
+    let mut removed = 0;
+    walk(doc, &mut removed);
+    removed
+}

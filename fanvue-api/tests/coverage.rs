@@ -361,7 +361,7 @@ async fn posts_update_pin_and_comment() {
             .update_post()
             .uuid(uuid(ITEM))
             .body_map(|body| {
-                body.text(Some("Hello".parse().unwrap()))
+                body.text(Some("Hello".to_string()))
                     .collection_uuids(vec![uuid(OTHER)])
             })
             .send(),

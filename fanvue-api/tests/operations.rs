@@ -138,12 +138,9 @@ async fn chat_messages_send_message() {
             .send_message()
             .user_uuid(uuid(FAN))
             .body_map(|body| {
-                body.text(Some(
-                    "hi".parse::<fanvue_api::types::SendMessageBodyText>()
-                        .unwrap(),
-                ))
-                .media_uuids(vec![uuid(MEDIA)])
-                .price(Some(500))
+                body.text(Some("hi".to_string()))
+                    .media_uuids(vec![uuid(MEDIA)])
+                    .price(Some(500))
             })
             .send(),
     )
@@ -371,11 +368,7 @@ async fn posts_create_post() {
             .create_post()
             .body_map(|body| {
                 body.audience(PostAudience::FollowersAndSubscribers)
-                    .text(Some(
-                        "New set"
-                            .parse::<fanvue_api::types::CreatePostBodyText>()
-                            .unwrap(),
-                    ))
+                    .text(Some("New set".to_string()))
                     .price(Some(999))
             })
             .send(),
