@@ -94,6 +94,11 @@ impl Executor {
         if let Err(error) = validate::check_request(request.url(), operation) {
             return Err(call::fail(error).await);
         }
+        if let Some(body) = request.body().and_then(|b| b.as_bytes())
+            && let Err(error) = validate::check_body(body, operation)
+        {
+            return Err(call::fail(client, error));
+        }
         if request.url().origin() != self.origin {
             return Err(call::fail(Error::invalid_input(
                 "request URL",

@@ -48,6 +48,6 @@ pub use secrecy;
 /// extension traits, and the generated client's operation traits.
 pub mod prelude {
     pub use crate::call::OperationExt;
-    pub use crate::pagination::{CursorListExt, PageNumberListExt};
+    pub use crate::pagination::{CursorListExt, PageNumberListExt, SinglePageListExt};
     pub use fanvue_api::prelude::*;
 }

@@ -32,7 +32,9 @@ use std::collections::HashSet;
 
 use futures::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};
 
-pub use fanvue_api::operation::{CursorList, CursorPage, NumberedPage, PageNumberList};
+pub use fanvue_api::operation::{
+    CursorList, CursorPage, NumberedPage, PageNumberList, SinglePageList,
+};
 
 use crate::call::OperationExt as _;
 use crate::error::Error;
@@ -99,6 +101,40 @@ pub trait CursorListExt: CursorList {
 }
 
 impl<O: CursorList> CursorListExt for O {}
+
+/// The stream of a list that has no `page`/`size` parameters
+/// ([`SinglePageList`]: `GET /vault/folders`, its creator variant,
+/// `GET /collections`). The server is not known to honour paging there, so
+/// the stream is the items of the one page it answers; when that page says
+/// `hasMore`, a warning is logged (the rest cannot be requested).
+pub trait SinglePageListExt: SinglePageList {
+    /// The items of the one page.
+    fn items<'o>(self) -> BoxStream<'o, Result<Self::Item, Error>>
+    where
+        Self: 'o,
+    {
+        stream::once(async move {
+            let operation = Self::meta().operation_id;
+            self.send().await.map(Self::into_page).map(|page| {
+                if page.has_more {
+                    tracing::warn!(
+                        operation,
+                        "the server reports more items than this one-page list returns"
+                    );
+                }
+                stream::iter(page.items.into_iter().map(Ok))
+            })
+        })
+        .map(|page| match page {
+            Ok(items) => items.boxed(),
+            Err(error) => stream::iter([Err(error)]).boxed(),
+        })
+        .flatten()
+        .boxed()
+    }
+}
+
+impl<O: SinglePageList> SinglePageListExt for O {}
 
 /// Stream options for a page-number list; see [`PageNumberListExt::paginate`].
 #[derive(Debug, Clone)]

@@ -244,7 +244,9 @@ pub mod fixtures {
     pub fn tracking_link(n: u64) -> Value {
         json!({
             "uuid": uuid(n), "name": format!("link-{n}"), "linkUrl": format!("https://fanvue.test/l/{n}"),
-            "externalSocialPlatform": "instagram", "clicks": n, "createdAt": "2024-05-06T07:08:09Z"
+            "externalSocialPlatform": "instagram", "clicks": n, "createdAt": "2024-05-06T07:08:09Z",
+            "engagement": {"acquiredFollowers": n, "acquiredSubscribers": 0, "totalFollowers": n, "totalSubscribers": 0},
+            "earnings": null
         })
     }
 
