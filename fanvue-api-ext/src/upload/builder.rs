@@ -55,6 +55,11 @@ impl std::fmt::Debug for MediaUploads {
 }
 
 impl MediaUploads {
+    /// The client the uploads go through.
+    pub(crate) fn fanvue(&self) -> &Fanvue {
+        &self.fanvue
+    }
+
     /// Starts an upload of `source`: a file ([`UploadSource::path`], or a
     /// `&Path` / `PathBuf`), bytes (`Bytes`, `Vec<u8>`), or [`UploadSource::reader`].
     ///

@@ -43,6 +43,7 @@
 //! [`MediaUploads::resume`], sending only the missing parts.
 
 mod api;
+mod batch;
 mod builder;
 mod engine;
 mod error;
@@ -54,6 +55,10 @@ mod source;
 mod state;
 mod transfer;
 
+pub use batch::{
+    BatchItem, BatchProgress, BatchProgressCallback, BatchResult, BatchUpload,
+    DEFAULT_FILES_AT_ONCE,
+};
 pub use builder::{MediaUploads, UploadBuilder};
 pub use engine::{
     CheckpointCallback, DEFAULT_CONCURRENCY, DEFAULT_POLL_INTERVAL, DEFAULT_PROCESSING_TIMEOUT,
