@@ -303,7 +303,10 @@ impl Executor {
         attempts: &Attempts,
         idempotent: bool,
     ) -> Result<ReadResponse, Failure> {
-        let attempt = attempts.count.fetch_add(1, Ordering::Relaxed) + 1;
+        let attempt = attempts
+            .count
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
         let auth = self
             .auth
             .header()
