@@ -301,7 +301,6 @@ fn lifetime(value: &serde_json::Value) -> Option<Duration> {
     Duration::try_from_secs_f64(seconds.clamp(0.0, max)).ok()
 }
 
-
 #[derive(Deserialize)]
 struct RawTokenResponse {
     access_token: String,
