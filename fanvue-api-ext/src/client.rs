@@ -20,6 +20,9 @@ use crate::retry::{RetryPolicy, RetryQuota};
 pub const DEFAULT_USER_AGENT: &str = concat!("fanvue-rust/", env!("CARGO_PKG_VERSION"));
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default cap on a success response's body ([`FanvueBuilder::max_response_body`]).
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 16 * 1024 * 1024;
+pub use crate::executor::MAX_ERROR_BODY;
 /// The default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -111,6 +114,7 @@ pub struct FanvueBuilder {
     timeout: Option<Duration>,
     connect_timeout: Duration,
     token_timeout: Duration,
+    max_response_body: usize,
     retry_policy: RetryPolicy,
     http_client: Option<reqwest::Client>,
     transfer_client: Option<reqwest::Client>,
@@ -130,6 +134,7 @@ impl Default for FanvueBuilder {
             timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             token_timeout: DEFAULT_TOKEN_TIMEOUT,
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             retry_policy: RetryPolicy::default(),
             http_client: None,
             transfer_client: None,
@@ -153,6 +158,7 @@ impl fmt::Debug for FanvueBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("token_timeout", &self.token_timeout)
+            .field("max_response_body", &self.max_response_body)
             .field("retry_policy", &self.retry_policy)
             .finish_non_exhaustive()
     }
@@ -227,6 +233,15 @@ impl FanvueBuilder {
     /// redirects), never the one given with [`http_client`](Self::http_client).
     pub fn token_timeout(mut self, timeout: Duration) -> Self {
         self.token_timeout = timeout;
+        self
+    }
+
+    /// The largest success response body read, in bytes (default
+    /// [`DEFAULT_MAX_RESPONSE_BODY`], 16 MiB); a larger one is
+    /// [`Error::ResponseTooLarge`]. Error bodies are always cut to
+    /// [`MAX_ERROR_BODY`] (64 KiB).
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = bytes;
         self
     }
 
@@ -305,6 +320,7 @@ impl FanvueBuilder {
             policy: self.retry_policy.clone(),
             quota: quota.clone(),
             timeout: self.timeout,
+            max_body: self.max_response_body,
         };
         let inner = fanvue_api::executor::Inner::with_executor(Arc::new(executor));
         let base = base_url.as_str().trim_end_matches('/');

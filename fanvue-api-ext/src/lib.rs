@@ -24,6 +24,18 @@
 //! token or a filled-in path).
 
 #![deny(missing_docs)]
+// Library code never panics on what the network or the user sends: no
+// unwrap/expect/panic, no unchecked indexing or arithmetic (tests may).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 pub mod auth;
 mod call;
@@ -32,6 +44,15 @@ pub mod error;
 mod executor;
 pub mod pagination;
 pub mod retry;
+// upload/ is being changed in parallel (issue #10 items 9-11): its last
+// violations are fixed once that work has landed.
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 pub mod upload;
 pub mod validate;
 

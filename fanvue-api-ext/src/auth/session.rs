@@ -98,7 +98,11 @@ impl CachedToken {
         Self {
             header,
             refresh_at: lifetime.and_then(|life| {
-                now.checked_add(life.saturating_sub(REFRESH_MARGIN.min(life / 2)))
+                now.checked_add(
+                    life.saturating_sub(
+                        REFRESH_MARGIN.min(life.checked_div(2).unwrap_or_default()),
+                    ),
+                )
             }),
         }
     }

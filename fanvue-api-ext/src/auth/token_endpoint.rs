@@ -103,8 +103,8 @@ impl OAuthClient {
             timeout: DEFAULT_TOKEN_TIMEOUT,
             client_id: client_id.into(),
             client_secret: client_secret.into(),
-            token_url: parse_static(DEFAULT_TOKEN_URL),
-            authorization_url: parse_static(DEFAULT_AUTHORIZATION_URL),
+            token_url: super::constant_url(DEFAULT_TOKEN_URL),
+            authorization_url: super::constant_url(DEFAULT_AUTHORIZATION_URL),
         }
     }
 
@@ -299,12 +299,6 @@ fn lifetime(value: &serde_json::Value) -> Option<Duration> {
     }
     let max = MAX_TOKEN_LIFETIME.as_secs_f64();
     Duration::try_from_secs_f64(seconds.clamp(0.0, max)).ok()
-}
-
-fn parse_static(url: &str) -> Url {
-    // Only called with the crate's constant URLs.
-    Url::parse(url)
-        .unwrap_or_else(|_| Url::parse("https://auth.fanvue.com/").expect("constant URL"))
 }
 
 #[derive(Deserialize)]

@@ -57,6 +57,19 @@ pub struct Reply {
     pub delay: Duration,
     /// Answer only once this is notified (never, if it never is).
     pub gate: Option<Arc<tokio::sync::Notify>>,
+    /// How the body is delimited.
+    pub framing: Framing,
+}
+
+/// How a reply's body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `content-length` = the body's length.
+    Length,
+    /// `content-length` = this (more than the body: the connection is closed after the body).
+    Declared(usize),
+    /// No `content-length`: the body ends when the connection is closed.
+    CloseDelimited,
 }
 
 impl Reply {
@@ -67,6 +80,7 @@ impl Reply {
             body: body.to_string(),
             delay: Duration::ZERO,
             gate: None,
+            framing: Framing::Length,
         }
     }
 
@@ -77,6 +91,7 @@ impl Reply {
             body: body.to_owned(),
             delay: Duration::ZERO,
             gate: None,
+            framing: Framing::Length,
         }
     }
 
@@ -87,6 +102,18 @@ impl Reply {
 
     pub fn delayed(mut self, delay: Duration) -> Self {
         self.delay = delay;
+        self
+    }
+
+    /// Declares `content-length: declared` but sends only the body, then closes the connection.
+    pub fn cut_short(mut self, declared: usize) -> Self {
+        self.framing = Framing::Declared(declared);
+        self
+    }
+
+    /// Sends no `content-length`; the body ends when the connection is closed.
+    pub fn close_delimited(mut self) -> Self {
+        self.framing = Framing::CloseDelimited;
         self
     }
 
@@ -150,11 +177,20 @@ async fn serve(mut stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<Recor
         if let Some(gate) = &reply.gate {
             gate.notified().await;
         }
-        let mut head = format!(
-            "HTTP/1.1 {} X\r\ncontent-length: {}\r\n",
-            reply.status,
-            reply.body.len()
-        );
+        let mut head = match reply.framing {
+            Framing::Length => format!(
+                "HTTP/1.1 {} X\r\ncontent-length: {}\r\n",
+                reply.status,
+                reply.body.len()
+            ),
+            Framing::Declared(length) => format!(
+                "HTTP/1.1 {} X\r\ncontent-length: {length}\r\n",
+                reply.status
+            ),
+            Framing::CloseDelimited => {
+                format!("HTTP/1.1 {} X\r\nconnection: close\r\n", reply.status)
+            }
+        };
         for (name, value) in &reply.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -162,6 +198,10 @@ async fn serve(mut stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<Recor
         if stream.write_all(head.as_bytes()).await.is_err()
             || stream.write_all(reply.body.as_bytes()).await.is_err()
         {
+            return;
+        }
+        if reply.framing != Framing::Length {
+            let _ = stream.shutdown().await;
             return;
         }
     }
