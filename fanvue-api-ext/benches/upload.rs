@@ -63,6 +63,12 @@ struct Outcome {
     vmhwm_kib: u64,
     /// The media uploaded, in the order of the files.
     media: Vec<uuid::Uuid>,
+    /// CPU seconds (user + system) the client process used.
+    #[serde(default)]
+    client_cpu: f64,
+    /// CPU seconds the fake (the parent process) used meanwhile (set by the parent).
+    #[serde(default)]
+    fake_cpu: f64,
 }
 
 impl Outcome {
@@ -128,12 +134,14 @@ fn parent() -> Result<(), Box<dyn std::error::Error>> {
     let mut rows: Vec<Row> = Vec::new();
     let print = |row: &Row| {
         println!(
-            "  {:<44} {:>6} MiB  {:>7.1} MB/s  {:>7.2} s  peak RSS {:>7.1} MiB{}",
+            "  {:<44} {:>6} MiB  {:>7.1} MB/s  {:>7.2} s  peak RSS {:>7.1} MiB  CPU s client {:.1} fake {:.1}{}",
             row.label,
             row.mib,
             row.outcome.mb_per_s(),
             row.outcome.secs,
             row.outcome.vmhwm_kib as f64 / 1024.0,
+            row.outcome.client_cpu,
+            row.outcome.fake_cpu,
             row.link_mb_s
                 .map(|l| format!("  utilization {:.2}", row.outcome.mb_per_s() / l))
                 .unwrap_or_default()
@@ -225,7 +233,7 @@ fn parent() -> Result<(), Box<dyn std::error::Error>> {
         });
         let rss = r.outcome.vmhwm_kib as f64 / 1024.0;
         println!(
-            "| {} | {} MiB | {:.1} | {:.2} s | {} | {:.1} MiB{} | {} |",
+            "| {} | {} MiB | {:.1} | {:.2} s | {} | {:.1} MiB{} | {:.1} + {:.1} | {} |",
             r.label,
             r.mib,
             r.outcome.mb_per_s(),
@@ -239,6 +247,8 @@ fn parent() -> Result<(), Box<dyn std::error::Error>> {
                 " ({b} MiB{})",
                 if rss <= b as f64 { "" } else { ", OVER" }
             )),
+            r.outcome.client_cpu,
+            r.outcome.fake_cpu,
             ratio
         );
     }
@@ -317,6 +327,17 @@ fn run_child(
     scenario: &str,
     path: &Path,
 ) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let fake_cpu_before = cpu_secs();
+    let mut outcome = run_child_inner(fake, scenario, path)?;
+    outcome.fake_cpu = cpu_secs() - fake_cpu_before;
+    Ok(outcome)
+}
+
+fn run_child_inner(
+    fake: &FakeFanvue,
+    scenario: &str,
+    path: &Path,
+) -> Result<Outcome, Box<dyn std::error::Error>> {
     let output = Command::new(std::env::current_exe()?)
         .arg("--child")
         .arg(scenario)
@@ -380,6 +401,24 @@ fn verify(
         }
     }
     Ok(())
+}
+
+/// CPU seconds (user + system) this process has used so far.
+fn cpu_secs() -> f64 {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which may hold spaces), 1-based
+            // from field 3: utime is field 14, stime field 15.
+            let rest = s.rsplit_once(')')?.1.to_owned();
+            let fields: Vec<u64> = rest
+                .split_whitespace()
+                .map(|f| f.parse().unwrap_or(0))
+                .collect();
+            Some(fields.get(11)? + fields.get(12)?)
+        })
+        .unwrap_or(0);
+    ticks as f64 / 100.0
 }
 
 /// Peak resident set size of this process, in KiB.
@@ -468,6 +507,8 @@ fn child(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         secs,
         vmhwm_kib: vmhwm_kib(),
         media,
+        client_cpu: cpu_secs(),
+        fake_cpu: 0.0,
     };
     println!("RESULT {}", serde_json::to_string(&outcome)?);
     Ok(())

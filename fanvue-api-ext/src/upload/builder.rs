@@ -142,7 +142,9 @@ impl UploadBuilder {
         self
     }
 
-    /// The part size in bytes (default 8 MiB; 5 MiB to 5 GiB). It is grown
+    /// The part size in bytes (5 MiB to 5 GiB; default
+    /// [`default_part_size`](super::plan::default_part_size): 8 MiB, 16 MiB
+    /// from 512 MiB, and 8 MiB for streams of unknown length). It is grown
     /// when the source would otherwise need more than 10,000 parts.
     pub fn part_size(mut self, bytes: u64) -> Self {
         self.config.part_size = Some(bytes);
@@ -150,7 +152,8 @@ impl UploadBuilder {
     }
 
     /// How many parts are in flight at once (default 8). Peak memory is about
-    /// `concurrency × part size`.
+    /// `concurrency × part size`, plus a read-ahead of at most 2 parts and
+    /// 32 MiB.
     pub fn concurrency(mut self, parts: usize) -> Self {
         self.config.concurrency = parts;
         self

@@ -26,7 +26,7 @@ use super::error::{SourceError, UploadError, ValidationError};
 use super::media_type::{self, MediaType};
 use super::plan::{DEFAULT_PART_SIZE, MAX_PARTS, PartPlan};
 use super::progress::{Phase, Progress, ProgressCallback, ProgressSink};
-use super::source::{OpenedSource, PartBytes, PartData, UploadSource};
+use super::source::{BufferPool, OpenedSource, PartBytes, PartData, UploadSource};
 use super::state::{CompletedPart, UploadState};
 use super::transfer::{PartCtx, PartFailure, PartRetryPolicy, Prefetched, fetch_url, upload_part};
 use crate::retry::RetryQuota;
@@ -53,6 +53,8 @@ pub(crate) struct Limits {
     pub(crate) connections: Arc<Semaphore>,
     /// One permit per part held in memory (read, hashed, waiting or sent).
     pub(crate) buffers: Arc<Semaphore>,
+    /// The part buffers, reused from part to part.
+    pub(crate) pool: Arc<BufferPool>,
 }
 
 /// Parts read ahead of a free connection, so that reading and hashing the
@@ -68,9 +70,11 @@ impl Limits {
         let ahead = usize::try_from(READ_AHEAD_BYTES / part_size.max(1))
             .unwrap_or(0)
             .min(MAX_READ_AHEAD_PARTS);
+        let buffers = concurrency.saturating_add(ahead);
         Self {
             connections: Arc::new(Semaphore::new(concurrency)),
-            buffers: Arc::new(Semaphore::new(concurrency.saturating_add(ahead))),
+            buffers: Arc::new(Semaphore::new(buffers)),
+            pool: Arc::new(BufferPool::new(buffers)),
         }
     }
 }
@@ -334,19 +338,15 @@ impl<A: UploadApi> Upload<A> {
         // type from.
         let range = layout.range(1).unwrap_or(0..0);
         // Part 1 is held in memory like any other part: under a buffer permit.
-        let Ok(permit) = self
-            .limits(layout.part_size())
-            .buffers
-            .acquire_owned()
-            .await
-        else {
+        let limits = self.limits(layout.part_size());
+        let Ok(permit) = limits.buffers.clone().acquire_owned().await else {
             return Err(UploadError::Cancelled { state: None });
         };
         let first = opened
-            .part(range.start, range.end)
+            .part(range.start, range.end, &limits.pool)
             .await
             .map_err(|e| self.io(e, None))?
-            .load(1)
+            .load(1, &limits.pool)
             .await
             .map_err(|e| self.io(e, None))?;
         if first.bytes.is_empty() {
@@ -611,7 +611,7 @@ impl<A: UploadApi> Upload<A> {
                             first = other;
                             let range = layout.range(n).unwrap_or(0..0);
                             Err(opened
-                                .part(range.start, range.end)
+                                .part(range.start, range.end, &limits.pool)
                                 .await
                                 .map_err(|e| self.io(e, Some(state)))?)
                         }
@@ -658,7 +658,7 @@ impl<A: UploadApi> Upload<A> {
                     let (next_turn, my_turn_done) = oneshot::channel();
                     tasks.spawn(run_part(
                         ctx.clone(),
-                        limits.connections.clone(),
+                        limits.clone(),
                         PartTask {
                             n,
                             input,
@@ -870,7 +870,7 @@ struct PartTask {
 /// send them on a connection permit.
 async fn run_part<A: UploadApi>(
     ctx: Arc<PartCtx<A>>,
-    connections: Arc<Semaphore>,
+    limits: Limits,
     task: PartTask,
 ) -> Result<Done, TaskError> {
     let PartTask {
@@ -884,7 +884,7 @@ async fn run_part<A: UploadApi>(
     let _buffer = buffer;
     let data = match input {
         Ok(data) => data,
-        Err(bytes) => match bytes.load(n).await {
+        Err(bytes) => match bytes.load(n, &limits.pool).await {
             Ok(data) => data,
             Err(source) => {
                 turn.pass().await;
@@ -895,6 +895,7 @@ async fn run_part<A: UploadApi>(
     let len = data.bytes.len() as u64;
     if let Some(md5) = verify {
         if data.md5_hex().eq_ignore_ascii_case(&md5) {
+            limits.pool.give(data.bytes);
             turn.pass().await;
             return Ok(Done::Verified { len });
         }
@@ -907,7 +908,7 @@ async fn run_part<A: UploadApi>(
         // An error only means the part before ended without a connection.
         let _ = wait.await;
     }
-    let connection = connections.acquire_owned().await;
+    let connection = limits.connections.clone().acquire_owned().await;
     let _ = turn.done.send(());
     if ctx.failed.load(Ordering::SeqCst) {
         // Another part failed for good: the upload is stopping.
@@ -916,11 +917,12 @@ async fn run_part<A: UploadApi>(
     let Ok(connection) = connection else {
         return Err(TaskError::Stopped);
     };
-    let result = upload_part(ctx.clone(), data, prefetched).await;
+    let result = upload_part(ctx.clone(), &data, prefetched).await;
     if result.is_err() {
         ctx.failed.store(true, Ordering::SeqCst);
     }
     drop(connection);
+    limits.pool.give(data.bytes);
     result
         .map(|part| Done::Sent { part, len })
         .map_err(TaskError::Part)

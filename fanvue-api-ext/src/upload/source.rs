@@ -229,6 +229,59 @@ impl PartData {
     }
 }
 
+/// Part buffers kept for reuse: allocating and freeing a part-sized buffer
+/// for every part (on whichever thread) fragments the allocator's arenas and
+/// lets the resident memory grow well past the parts actually held.
+#[derive(Default)]
+pub(crate) struct BufferPool {
+    free: std::sync::Mutex<Vec<BytesMut>>,
+    /// The most buffers kept.
+    max: usize,
+}
+
+impl BufferPool {
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            free: std::sync::Mutex::new(Vec::new()),
+            max,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<BytesMut>> {
+        match self.free.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// A zero-filled buffer of `len` bytes (a reused one when possible).
+    pub(crate) fn take(&self, len: usize) -> BytesMut {
+        let reused = {
+            let mut free = self.lock();
+            let at = free.iter().position(|b| b.capacity() >= len);
+            at.map(|i| free.swap_remove(i))
+        };
+        match reused {
+            Some(mut buf) => {
+                buf.clear();
+                buf.resize(len, 0);
+                buf
+            }
+            None => BytesMut::zeroed(len),
+        }
+    }
+
+    /// Takes back a part's bytes once nothing else holds them.
+    pub(crate) fn give(&self, bytes: Bytes) {
+        if let Ok(buf) = bytes.try_into_mut() {
+            let mut free = self.lock();
+            if free.len() < self.max {
+                free.push(buf);
+            }
+        }
+    }
+}
+
 /// Where a part's bytes come from, resolved in the part's task (so reading
 /// and hashing run in parallel and off the loop that starts parts).
 pub(crate) enum PartBytes {
@@ -244,11 +297,16 @@ pub(crate) enum PartBytes {
 
 impl PartBytes {
     /// Reads (when needed) and hashes the part, off the async threads.
-    pub(crate) async fn load(self, number: u32) -> Result<PartData, SourceError> {
+    pub(crate) async fn load(
+        self,
+        number: u32,
+        pool: &Arc<BufferPool>,
+    ) -> Result<PartData, SourceError> {
+        let pool = pool.clone();
         let joined = tokio::task::spawn_blocking(move || match self {
             PartBytes::Ready(bytes) => Ok(PartData::hashed(number, bytes)),
             PartBytes::File { path, start, len } => {
-                read_file_range(&path, start, len).map(|b| PartData::hashed(number, b))
+                read_file_range(&path, start, len, &pool).map(|b| PartData::hashed(number, b))
             }
         })
         .await;
@@ -261,12 +319,17 @@ impl PartBytes {
     }
 }
 
-fn read_file_range(path: &Path, start: u64, len: u64) -> Result<Bytes, SourceError> {
+fn read_file_range(
+    path: &Path,
+    start: u64,
+    len: u64,
+    pool: &BufferPool,
+) -> Result<Bytes, SourceError> {
     let size = usize::try_from(len)
         .map_err(|_| SourceError::Io(std::io::Error::other("part does not fit in memory")))?;
     let mut file = std::fs::File::open(path)?;
     file.seek(SeekFrom::Start(start))?;
-    let mut buf = BytesMut::zeroed(size);
+    let mut buf = pool.take(size);
     let mut filled = 0;
     while filled < size {
         let n = file.read(buf.get_mut(filled..).unwrap_or_default())?;
@@ -299,7 +362,12 @@ impl OpenedSource {
     /// now from a reader. A reader of declared length is checked to end
     /// exactly there. A reader of unknown length may end early: the part is
     /// then shorter, and empty at the end of the stream.
-    pub(crate) async fn part(&mut self, start: u64, end: u64) -> Result<PartBytes, SourceError> {
+    pub(crate) async fn part(
+        &mut self,
+        start: u64,
+        end: u64,
+        pool: &BufferPool,
+    ) -> Result<PartBytes, SourceError> {
         let want = end.saturating_sub(start);
         let part = match &mut self.reader {
             Reader::Bytes(all) => {
@@ -313,7 +381,7 @@ impl OpenedSource {
             },
             Reader::Stream(r) => {
                 skip(r, self.pos, start, self.len).await?;
-                let mut buf = BytesMut::zeroed(to_usize(want)?);
+                let mut buf = pool.take(to_usize(want)?);
                 let mut filled = 0;
                 while filled < buf.len() {
                     let n = r.read(buf.get_mut(filled..).unwrap_or_default()).await?;
@@ -394,7 +462,28 @@ mod tests {
         start: u64,
         end: u64,
     ) -> Result<PartData, SourceError> {
-        opened.part(start, end).await?.load(n).await
+        let pool = Arc::new(BufferPool::new(2));
+        opened.part(start, end, &pool).await?.load(n, &pool).await
+    }
+
+    #[test]
+    fn the_pool_reuses_buffers_nothing_else_holds() {
+        let pool = BufferPool::new(1);
+        let mut a = pool.take(100);
+        a[0] = 7;
+        let a = a.freeze();
+        let ptr = a.as_ptr();
+        let shared = a.slice(10..20);
+        pool.give(a);
+        // Still shared with a slice: not reused.
+        assert_ne!(pool.take(100).as_ptr(), ptr);
+        drop(shared);
+        let b = pool.take(100).freeze();
+        let ptr = b.as_ptr();
+        pool.give(b);
+        let c = pool.take(50);
+        assert_eq!(c.as_ptr(), ptr, "reused");
+        assert!(c.iter().all(|&x| x == 0), "zero-filled");
     }
 
     #[tokio::test]

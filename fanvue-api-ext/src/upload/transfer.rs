@@ -193,7 +193,7 @@ pub(crate) async fn fetch_url<A: UploadApi>(
 /// `prefetched` is its URL when it was fetched ahead of need.
 pub(crate) async fn upload_part<A: UploadApi>(
     ctx: Arc<PartCtx<A>>,
-    part: PartData,
+    part: &PartData,
     prefetched: Option<Prefetched>,
 ) -> Result<CompletedPart, PartFailure> {
     let mut backoff = ctx.retry.backoff();
@@ -256,7 +256,7 @@ pub(crate) async fn upload_part<A: UploadApi>(
             }
         };
         let timeout = ctx.retry.put_timeout(part.bytes.len() as u64);
-        let failed = match put_once(&ctx.http, target, &part, timeout, &ctx.progress).await {
+        let failed = match put_once(&ctx.http, target, part, timeout, &ctx.progress).await {
             Ok(etag) => {
                 ctx.succeeded(taken);
                 return Ok(CompletedPart {
