@@ -32,6 +32,7 @@ pub mod error;
 mod executor;
 pub mod pagination;
 pub mod retry;
+mod transport;
 pub mod upload;
 pub mod validate;
 

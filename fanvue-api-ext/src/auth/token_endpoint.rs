@@ -80,7 +80,7 @@ impl OAuthClient {
     /// A client for Fanvue's authorization server.
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<SecretString>) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            http: crate::transport::default_client(),
             client_id: client_id.into(),
             client_secret: client_secret.into(),
             token_url: parse_static(DEFAULT_TOKEN_URL),
