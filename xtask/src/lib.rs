@@ -6,6 +6,7 @@ pub mod check;
 pub mod diff;
 pub mod fetch;
 pub mod normalize;
+pub mod public_api;
 
 /// The workspace root (the parent of `xtask/`).
 pub fn workspace_root() -> PathBuf {

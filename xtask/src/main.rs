@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use xtask::{check, diff, fetch, normalize};
+use xtask::{check, diff, fetch, normalize, public_api};
 
 #[derive(Parser)]
 #[command(name = "xtask", about = "Fanvue SDK maintainer tasks")]
@@ -23,6 +23,8 @@ enum Command {
     Check(check::Args),
     /// Print a changelog between two normalized specs.
     Diff(diff::Args),
+    /// Write fanvue-api-ext's public API listing (`--check`: fail when it changed).
+    PublicApi(public_api::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         Command::Normalize(args) => normalize::run(args).map_err(Into::into),
         Command::Check(args) => check::run(args).map_err(Into::into),
         Command::Diff(args) => diff::run(args).map_err(Into::into),
+        Command::PublicApi(args) => public_api::run(args).map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
