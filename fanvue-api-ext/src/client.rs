@@ -279,7 +279,8 @@ impl FanvueBuilder {
         let user_agent = header_value(&self.user_agent, "user agent")?;
         let http = match self.http_client {
             Some(client) => client,
-            None => reqwest::Client::builder()
+            None => crate::transport::client_builder()
+                .map_err(BuildError::HttpClient)?
                 .connect_timeout(self.connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()

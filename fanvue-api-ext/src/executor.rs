@@ -112,7 +112,7 @@ impl Executor {
         if let Some(body) = request.body().and_then(|b| b.as_bytes())
             && let Err(error) = validate::check_body(body, operation)
         {
-            return Err(call::fail(client, error));
+            return Err(call::fail(error).await);
         }
         if request.url().origin() != self.origin {
             return Err(call::fail(Error::invalid_input(

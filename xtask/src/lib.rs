@@ -28,6 +28,7 @@ pub mod fetch;
     clippy::panic
 )]
 pub mod normalize;
+pub mod public_api;
 pub mod update;
 
 /// The workspace root (the parent of `xtask/`).

@@ -12,7 +12,7 @@ use url::Url;
 
 use super::pkce::{AuthorizationRequest, PkceVerifier};
 use super::{AuthError, DEFAULT_AUTHORIZATION_URL, DEFAULT_TOKEN_URL, OAuthCredentials, Scope};
-use crate::error::BuildError;
+use crate::error::{BuildError, TransportError};
 
 /// The default total timeout of one token request.
 pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -99,7 +99,9 @@ impl OAuthClient {
         Self {
             // Building fails only when the TLS backend cannot start, in which
             // case `Client::default` fails the same way.
-            http: token_http_client(DEFAULT_TOKEN_CONNECT_TIMEOUT).unwrap_or_default(),
+            http: crate::transport::default_client_with(|builder| {
+                token_client_settings(builder, DEFAULT_TOKEN_CONNECT_TIMEOUT)
+            }),
             timeout: DEFAULT_TOKEN_TIMEOUT,
             client_id: client_id.into(),
             client_secret: client_secret.into(),
@@ -143,8 +145,7 @@ impl OAuthClient {
     /// # Ok::<(), fanvue_api_ext::BuildError>(())
     /// ```
     pub fn with_timeouts(mut self, total: Duration, connect: Duration) -> Result<Self, BuildError> {
-        self.http = token_http_client(connect)
-            .map_err(|e| BuildError::HttpClient(crate::error::TransportError::from_reqwest(e)))?;
+        self.http = token_http_client(connect).map_err(BuildError::HttpClient)?;
         self.timeout = total;
         Ok(self)
     }
@@ -208,7 +209,7 @@ impl OAuthClient {
             if e.is_timeout() {
                 AuthError::Timeout { after: timeout }
             } else {
-                AuthError::Transport(crate::error::TransportError::from_reqwest(e))
+                AuthError::Transport(TransportError::from_reqwest(e))
             }
         };
         let mut response = self
@@ -279,11 +280,21 @@ impl OAuthClient {
 }
 
 /// The token endpoint's HTTP client: connect timeout, no redirects.
-fn token_http_client(connect_timeout: Duration) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
+fn token_http_client(connect_timeout: Duration) -> Result<reqwest::Client, TransportError> {
+    token_client_settings(crate::transport::client_builder()?, connect_timeout)
+        .build()
+        .map_err(TransportError::from_reqwest)
+}
+
+/// The token endpoint's client settings: a connect timeout, and no redirects
+/// (a redirect would re-send credentials to another host).
+fn token_client_settings(
+    builder: reqwest::ClientBuilder,
+    connect_timeout: Duration,
+) -> reqwest::ClientBuilder {
+    builder
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .build()
 }
 
 /// `expires_in` (seconds, a number or a numeric string) as a lifetime: `None`
