@@ -14,16 +14,24 @@
 //! output is post-processed on the syntax tree (never by searching its text).
 //! `tests/build_output.rs` runs this generator twice and compares the files.
 
+#[path = "build/bounds.rs"]
+mod bounds;
 #[path = "build/docs.rs"]
 mod docs;
 #[path = "build/enums.rs"]
 mod enums;
+#[path = "build/fixes.rs"]
+mod fixes;
+#[path = "build/ints.rs"]
+mod ints;
 #[path = "build/mockfix.rs"]
 mod mockfix;
 #[path = "build/names.rs"]
 mod names;
 #[path = "build/ops.rs"]
 mod ops;
+#[path = "build/schema.rs"]
+mod schema;
 #[path = "build/spec.rs"]
 mod spec;
 
@@ -66,6 +74,11 @@ fn run() -> Result<(), String> {
     let mut raw: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| format!("{} is not JSON: {e}", spec_path.display()))?;
     spec::enrich(&mut raw);
+    for place in fixes::drop_nonconforming_defaults(&mut raw) {
+        println!("cargo:warning=spec: dropped a `default` its own schema rejects at {place}");
+    }
+    let bounds = bounds::collect(&raw);
+    fixes::strip_string_lengths(&mut raw);
     let spec: openapiv3::OpenAPI = serde_json::from_value(raw)
         .map_err(|e| format!("{} is not OpenAPI 3.0: {e}", spec_path.display()))?;
 
@@ -87,11 +100,17 @@ fn run() -> Result<(), String> {
     if ops::hide_send(&mut file) == 0 {
         return Err("progenitor output has no builder `send` method to rename".into());
     }
+    let int_fields = ints::make_lenient(&mut file);
+    file.items.push(int_fields);
+    schema::derive_json_schema(&mut file);
     let operations = spec::operations(&spec);
     let extra = ops::generate(&file, &operations, &spec.info.version).map_err(|e| e.to_string())?;
     let extra: syn::File =
         syn::parse2(extra).map_err(|e| format!("generated operation code does not parse: {e}"))?;
     file.items.extend(extra.items);
+    let bounds: syn::File = syn::parse2(bounds::generate(&bounds))
+        .map_err(|e| format!("generated bounds table does not parse: {e}"))?;
+    file.items.extend(bounds.items);
     let client_text = write(&out_dir.join("client.rs"), &file)?;
     // Tolerance guards: unknown fields must stay ignored, and every string
     // enum must be a named schema (inline ones would be strict).

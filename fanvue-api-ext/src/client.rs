@@ -9,7 +9,9 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::auth::session::{Authenticator, OAuthSession};
-use crate::auth::{DEFAULT_TOKEN_URL, OAuthClient, OAuthCredentials, RefreshTokenCallback};
+use crate::auth::{
+    DEFAULT_TOKEN_TIMEOUT, DEFAULT_TOKEN_URL, OAuthClient, OAuthCredentials, RefreshTokenCallback,
+};
 use crate::error::{BuildError, Error, TransportError};
 use crate::executor::Executor;
 use crate::retry::{RetryPolicy, RetryQuota};
@@ -18,6 +20,9 @@ use crate::retry::{RetryPolicy, RetryQuota};
 pub const DEFAULT_USER_AGENT: &str = concat!("fanvue-rust/", env!("CARGO_PKG_VERSION"));
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default cap on a success response's body ([`FanvueBuilder::max_response_body`]).
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 16 * 1024 * 1024;
+pub use crate::executor::MAX_ERROR_BODY;
 /// The default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -108,6 +113,8 @@ pub struct FanvueBuilder {
     user_agent: String,
     timeout: Option<Duration>,
     connect_timeout: Duration,
+    token_timeout: Duration,
+    max_response_body: usize,
     retry_policy: RetryPolicy,
     http_client: Option<reqwest::Client>,
     transfer_client: Option<reqwest::Client>,
@@ -126,6 +133,8 @@ impl Default for FanvueBuilder {
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            token_timeout: DEFAULT_TOKEN_TIMEOUT,
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             retry_policy: RetryPolicy::default(),
             http_client: None,
             transfer_client: None,
@@ -148,6 +157,8 @@ impl fmt::Debug for FanvueBuilder {
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("token_timeout", &self.token_timeout)
+            .field("max_response_body", &self.max_response_body)
             .field("retry_policy", &self.retry_policy)
             .finish_non_exhaustive()
     }
@@ -217,6 +228,23 @@ impl FanvueBuilder {
         self
     }
 
+    /// Total timeout of a token refresh request (default 30 s). The token
+    /// endpoint has its own HTTP client (this builder's connect timeout, no
+    /// redirects), never the one given with [`http_client`](Self::http_client).
+    pub fn token_timeout(mut self, timeout: Duration) -> Self {
+        self.token_timeout = timeout;
+        self
+    }
+
+    /// The largest success response body read, in bytes (default
+    /// [`DEFAULT_MAX_RESPONSE_BODY`], 16 MiB); a larger one is
+    /// [`Error::ResponseTooLarge`]. Error bodies are always cut to
+    /// [`MAX_ERROR_BODY`] (64 KiB).
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = bytes;
+        self
+    }
+
     /// The retry policy (default [`RetryPolicy::default`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry_policy = policy;
@@ -251,7 +279,8 @@ impl FanvueBuilder {
         let user_agent = header_value(&self.user_agent, "user agent")?;
         let http = match self.http_client {
             Some(client) => client,
-            None => reqwest::Client::builder()
+            None => crate::transport::client_builder()
+                .map_err(BuildError::HttpClient)?
                 .connect_timeout(self.connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -273,14 +302,15 @@ impl FanvueBuilder {
                     credentials.client_secret.clone(),
                 )
                 .with_token_url(&self.token_url, self.allow_insecure_http)?
-                .with_http_client(http.clone());
+                // never the API client: a user-given one may follow redirects
+                .with_timeouts(self.token_timeout, self.connect_timeout)?;
                 let session =
                     OAuthSession::new(oauth, credentials, self.on_rotated).map_err(|_| {
                         BuildError::InvalidHeader {
                             what: "access token",
                         }
                     })?;
-                Authenticator::OAuth(Box::new(session))
+                Authenticator::OAuth(Arc::new(session))
             }
         };
         let executor = Executor {
@@ -291,6 +321,7 @@ impl FanvueBuilder {
             policy: self.retry_policy.clone(),
             quota: quota.clone(),
             timeout: self.timeout,
+            max_body: self.max_response_body,
         };
         let inner = fanvue_api::executor::Inner::with_executor(Arc::new(executor));
         let base = base_url.as_str().trim_end_matches('/');

@@ -129,6 +129,37 @@ pub enum Error {
         /// Why it was rejected.
         reason: String,
     },
+    /// A success response's body is larger than the client's cap
+    /// ([`FanvueBuilder::max_response_body`](crate::FanvueBuilder::max_response_body));
+    /// it was not read further.
+    #[error("response body larger than {limit} bytes ({status})")]
+    ResponseTooLarge {
+        /// The status of the response.
+        status: StatusCode,
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The response came from another origin than the API's: a redirect was
+    /// followed (only a client given with
+    /// [`FanvueBuilder::http_client`](crate::FanvueBuilder::http_client) follows
+    /// redirects). Its answer is not the API's and is not used.
+    #[error("response from {origin} refused ({status}): not the API origin")]
+    OffOrigin {
+        /// The status of the final response.
+        status: StatusCode,
+        /// The origin the response came from (scheme, host, port).
+        origin: String,
+    },
+    /// A pagination stream stopped because the server's pages would make it
+    /// run forever: a page reported another number than the one requested, or
+    /// a cursor came back that the stream had already followed.
+    #[error("pagination of {operation} stopped: {reason}")]
+    Pagination {
+        /// The list operation's id (e.g. `list-followers`).
+        operation: &'static str,
+        /// What the server did (the page numbers or the repeated cursor).
+        reason: String,
+    },
     /// The token endpoint failed (refresh or code exchange).
     #[error(transparent)]
     Auth(#[from] AuthError),
@@ -294,7 +325,9 @@ fn transport_kind(error: &reqwest::Error) -> TransportErrorKind {
     }
 }
 
-/// An HTTP error response as received: status, headers and the raw body.
+/// An HTTP error response as received: status, headers and the raw body
+/// (at most its first [`MAX_ERROR_BODY`](crate::client::MAX_ERROR_BODY) bytes
+/// for responses received by the client: the rest is not read).
 #[derive(Clone)]
 pub struct ErrorResponse(Box<ResponseParts>);
 
@@ -349,7 +382,9 @@ impl Error {
     /// The HTTP status, for errors that come from a response.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Error::Decode { status, .. } => Some(*status),
+            Error::Decode { status, .. }
+            | Error::ResponseTooLarge { status, .. }
+            | Error::OffOrigin { status, .. } => Some(*status),
             other => other.response().map(ErrorResponse::status),
         }
     }

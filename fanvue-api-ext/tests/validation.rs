@@ -2,6 +2,7 @@
 
 mod support;
 
+use fanvue_api_ext::api::types;
 use fanvue_api_ext::prelude::*;
 use fanvue_api_ext::{Error, Fanvue};
 use serde_json::json;
@@ -103,22 +104,41 @@ async fn bad_page_sizes_make_no_request() {
     })
     .await;
     let fanvue = client(&server);
-    assert_invalid(
+    // `size` and `page` have `minimum: 1`: the typed builder takes a
+    // `NonZeroU64`, so 0 is refused while building the request
+    for result in [
         fanvue.api().list_followers().size(0).send().await,
-        "query parameter size",
-    );
-    assert_invalid(
-        fanvue.api().list_followers().size(51).send().await,
-        "query parameter size",
-    );
-    assert_invalid(
         fanvue.api().list_followers().page(0).send().await,
-        "query parameter page",
+    ] {
+        match result {
+            Err(Error::InvalidInput { what, reason }) => {
+                assert_eq!(what, "request");
+                assert!(
+                    reason.contains("size") || reason.contains("page"),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected InvalidInput, got {other:?}"),
+        }
+    }
+    // `maximum: 50` comes from the spec's bounds table
+    let err = fanvue
+        .api()
+        .list_followers()
+        .size(51)
+        .send()
+        .await
+        .expect_err("size 51");
+    assert_eq!(
+        err.to_string(),
+        "invalid query parameter size: must be at most 50 (maximum), got 51"
     );
-    assert_invalid(
-        fanvue.api().list_tracking_links().limit(100).send().await,
-        "query parameter limit",
-    );
+    // `limit` of the tracking links: `minimum: 0, exclusiveMinimum: true`
+    // (a `NonZeroU64` in the builder) and no maximum in the official document
+    match fanvue.api().list_tracking_links().limit(0).send().await {
+        Err(Error::InvalidInput { reason, .. }) => assert!(reason.contains("limit"), "{reason}"),
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
     assert!(server.requests().is_empty());
     fanvue
         .api()
@@ -140,4 +160,89 @@ async fn missing_required_parameter_is_invalid_input() {
         "request",
     );
     assert!(server.requests().is_empty());
+}
+
+/// Bounds from the spec on JSON bodies: checked before sending, the error
+/// names the field (JSON pointer) and the bound.
+#[tokio::test]
+async fn out_of_bounds_bodies_make_no_request() {
+    let server =
+        Server::start(|_| Reply::json(201, json!({"messageUuid": fixtures::uuid(9)}))).await;
+    let fanvue = client(&server);
+    let fan = fixtures::uuid(1);
+
+    let too_long = "x".repeat(6_000);
+    let result = fanvue
+        .api()
+        .send_message()
+        .user_uuid(fan.as_str())
+        .body(json_body::<types::SendMessageBody>(
+            json!({"text": too_long}),
+        ))
+        .send()
+        .await;
+    assert_bound(
+        result,
+        "body field /text",
+        "at most 5000 characters (maxLength), got 6000 characters",
+    );
+
+    let result = fanvue
+        .api()
+        .send_message()
+        .user_uuid(fan.as_str())
+        .body(json_body::<types::SendMessageBody>(
+            json!({"text": "hi", "price": 299}),
+        ))
+        .send()
+        .await;
+    assert_bound(
+        result,
+        "body field /price",
+        "at least 300 (minimum), got 299",
+    );
+
+    let result = fanvue
+        .api()
+        .get_batch_statuses()
+        .body(json_body::<types::GetBatchStatusesBody>(
+            json!({"userUuids": []}),
+        ))
+        .send()
+        .await;
+    assert_bound(
+        result,
+        "body field /userUuids",
+        "at least 1 elements (minItems), got 0",
+    );
+    assert!(server.requests().is_empty(), "nothing may reach the server");
+
+    // in bounds: sent
+    fanvue
+        .api()
+        .send_message()
+        .user_uuid(fan.as_str())
+        .body(json_body::<types::SendMessageBody>(
+            json!({"text": "hi", "price": 300}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// A typed body from JSON (the builders accept anything convertible).
+fn json_body<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+    serde_json::from_value(value).expect("typed body")
+}
+
+/// The error names the field and the bound, whichever layer caught it (the
+/// typed builder for length-constrained strings, the spec-bounds check for
+/// numbers and arrays).
+#[track_caller]
+fn assert_bound<T: std::fmt::Debug>(result: Result<T, Error>, field: &str, bound: &str) {
+    let err = result.expect_err("out of bounds");
+    let text = err.to_string();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    assert!(text.contains(field) && text.contains(bound), "{text}");
 }

@@ -69,11 +69,32 @@ pub fn generate(
         .filter(|op| matches!(op.list, Some(ListKind::PageNumber)))
         .map(|op| op.id.as_str())
         .collect();
+    let single_page_lists: Vec<&str> = ops
+        .iter()
+        .filter(|op| matches!(op.list, Some(ListKind::SinglePage)))
+        .map(|op| op.id.as_str())
+        .collect();
     let cursor_lists: Vec<&str> = ops
         .iter()
         .filter(|op| matches!(op.list, Some(ListKind::Cursor { .. })))
         .map(|op| op.id.as_str())
         .collect();
+
+    let mut decode_arms = Vec::new();
+    for op in ops {
+        let Some(builder) = builders.get(&loose(&op.fn_name)) else {
+            continue;
+        };
+        let response = &builder.response;
+        let skip = matches!(response, Type::Tuple(t) if t.elems.is_empty())
+            || last_ident(response).as_deref() == Some("ByteStream");
+        if !skip {
+            let id = &op.id;
+            decode_arms.push(quote! {
+                #id => Some(serde_json::from_slice::<#response>(body).map(|_| ())),
+            });
+        }
+    }
 
     let mut impls = Vec::new();
     for (index, op) in ops.iter().enumerate() {
@@ -105,6 +126,11 @@ pub fn generate(
         /// [`PageNumberList`](crate::operation::PageNumberList)).
         pub static PAGE_NUMBER_LISTS: &[&str] = &[#(#page_lists),*];
 
+        /// The operation ids of the lists answering `{data, pagination}` without
+        /// `page`/`size` parameters (implementing
+        /// [`SinglePageList`](crate::operation::SinglePageList): one page only).
+        pub static SINGLE_PAGE_LISTS: &[&str] = &[#(#single_page_lists),*];
+
         /// The operation ids of the lists paginated by cursor (implementing
         /// [`CursorList`](crate::operation::CursorList)).
         pub static CURSOR_LISTS: &[&str] = &[#(#cursor_lists),*];
@@ -123,6 +149,20 @@ pub fn generate(
             match name {
                 #(#comma_arms)*
                 _ => &[],
+            }
+        }
+
+        /// Decodes `body` as the success response of `operation_id` (`None`
+        /// when the operation has no JSON response). For the spec-driven tests.
+        #[cfg(feature = "mock")]
+        #[doc(hidden)]
+        pub fn __decode_response(
+            operation_id: &str,
+            body: &[u8],
+        ) -> Option<Result<(), serde_json::Error>> {
+            match operation_id {
+                #(#decode_arms)*
+                _ => None,
             }
         }
 
@@ -174,7 +214,7 @@ fn list_impl(
     let max = op.max_page_size;
 
     Ok(match kind {
-        ListKind::PageNumber => {
+        ListKind::PageNumber | ListKind::SinglePage => {
             let pagination = field(response_struct, "pagination")
                 .ok_or_else(|| fail("no `pagination` field"))?;
             let pagination_ident = pagination
@@ -196,19 +236,7 @@ fn list_impl(
             } else {
                 quote! { Some(&response.#pagination_ident) }
             };
-            quote! {
-                impl<'a> crate::operation::PageNumberList for builder::#ident<'a> {
-                    type Item = #item;
-                    const MAX_PAGE_SIZE: u64 = #max;
-
-                    fn with_page(self, page: u64) -> Self {
-                        self.page(page)
-                    }
-
-                    fn with_page_size(self, size: u64) -> Self {
-                        self.size(size)
-                    }
-
+            let into_page = quote! {
                     fn into_page(response: Self::Response) -> crate::operation::NumberedPage<Self::Item> {
                         let pagination = #pagination_ref;
                         let page = pagination
@@ -222,6 +250,30 @@ fn list_impl(
                             page,
                             has_more,
                         }
+                    }
+            };
+            if matches!(kind, ListKind::SinglePage) {
+                quote! {
+                    impl<'a> crate::operation::SinglePageList for builder::#ident<'a> {
+                        type Item = #item;
+                        #into_page
+                    }
+                }
+            } else {
+                quote! {
+                    impl<'a> crate::operation::PageNumberList for builder::#ident<'a> {
+                        type Item = #item;
+                        const MAX_PAGE_SIZE: u64 = #max;
+
+                        fn with_page(self, page: u64) -> Self {
+                            self.page(page)
+                        }
+
+                        fn with_page_size(self, size: u64) -> Self {
+                            self.size(size)
+                        }
+
+                        #into_page
                     }
                 }
             }

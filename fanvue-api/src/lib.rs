@@ -36,7 +36,9 @@
 //! With the `mock` feature, `mock::MockServerExt` adds a typed method per
 //! operation to `httpmock::MockServer`.
 
+pub mod bounds;
 pub mod executor;
+pub mod int;
 pub mod operation;
 mod paging;
 mod query;

@@ -29,7 +29,8 @@ async fn typed_mocks_match_requests_and_serve_typed_responses() {
     .expect("page fixture");
     let served_page = page.clone();
     let media = server.get_user_media(move |when, then| {
-        when.page(3).variants(&variants);
+        when.page(std::num::NonZeroU64::new(3).unwrap())
+            .variants(&variants);
         then.ok(&served_page);
     });
     let client = common::client(&server);

@@ -304,7 +304,7 @@ async fn creators_list_followers() {
 }
 
 #[tokio::test]
-async fn insights_get_earnings_repeats_exploded_arrays() {
+async fn insights_get_earnings_sends_source_comma_separated() {
     let server = MockServer::start_async().await;
     let (client, recorder) = recording_client(&server);
     let earnings = exchange(
@@ -318,6 +318,8 @@ async fn insights_get_earnings_repeats_exploded_arrays() {
                     "net": 800,
                     "currency": "USD",
                     "source": "tip",
+                    "transactionOrderId": "order-1",
+                    "transactionOrderStatus": "availableForPayout",
                     "user": null
                 }],
                 "nextCursor": "next-1"
@@ -333,7 +335,7 @@ async fn insights_get_earnings_repeats_exploded_arrays() {
     .await;
     assert_eq!(
         query_of(&recorder.seen()[0].url),
-        "cursor=c-0&size=20&source=tip&source=message"
+        "cursor=c-0&size=20&source=tip,message"
     );
     assert_eq!(earnings.data[0].gross, 1000);
     assert_eq!(earnings.data[0].source, EarningSource::Tip);
@@ -357,7 +359,14 @@ async fn posts_create_post() {
                 "price": 999,
                 "publishAt": null,
                 "publishedAt": "2025-03-01T00:00:00Z",
-                "text": "New set"
+                "text": "New set",
+                "mediaPreviewUuid": null,
+                "mediaUuids": [],
+                "isPinned": false,
+                "likesCount": 0,
+                "commentsCount": 0,
+                "tips": {"count": 0, "totalGross": 0, "totalNet": 0},
+                "collections": []
             }));
         },
         client(&server)
@@ -389,7 +398,9 @@ async fn tracking_links_create_tracking_link() {
                 "linkUrl": "https://fanvue.com/ada?t=spring",
                 "externalSocialPlatform": "reddit",
                 "clicks": 0,
-                "createdAt": "2025-03-01T00:00:00Z"
+                "createdAt": "2025-03-01T00:00:00Z",
+                "engagement": {"acquiredFollowers": 0, "acquiredSubscribers": 0, "totalFollowers": 0, "totalSubscribers": 0},
+                "earnings": null
             }));
         },
         client(&server)

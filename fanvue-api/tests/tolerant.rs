@@ -139,6 +139,8 @@ async fn earnings_with_an_unknown_source_still_decode() {
                 "net": 800,
                 "currency": "USD",
                 "source": "livestream",
+                "transactionOrderId": "order-1",
+                "transactionOrderStatus": "onHold",
                 "user": chat_user_json(),
                 "fees": {"platform": 200}
             }],
@@ -175,6 +177,9 @@ async fn tracking_link_with_an_unknown_platform_still_decodes() {
                 "externalSocialPlatform": "bluesky",
                 "clicks": 7,
                 "createdAt": "2025-03-01T00:00:00Z",
+                "engagement": {"acquiredFollowers": 1, "acquiredSubscribers": 2,
+                    "totalFollowers": 3, "totalSubscribers": 4},
+                "earnings": {"totalGross": 900, "totalNet": 720},
                 "conversionRate": 0.5
             }],
             "nextCursor": "n2"

@@ -14,6 +14,7 @@ pub mod fingerprint;
 pub mod merge;
 pub mod naming;
 pub mod numbers;
+pub mod official;
 pub mod oneof;
 pub mod operations;
 pub mod output;
@@ -51,6 +52,10 @@ pub struct Args {
     /// The folder of reference pages, `<group>/<slug>.md` (as written by `cargo xtask fetch`).
     #[arg(long)]
     pub from: PathBuf,
+    /// Fanvue's official OpenAPI document (`openapi.json`, as written by `cargo xtask fetch`): the authority for
+    /// shapes. Without it the spec is built from the reference pages alone (their 75 pages).
+    #[arg(long)]
+    pub official: Option<PathBuf>,
     /// The openapi folder: names.yaml, numbers.yaml and overlay.yaml are read there, fanvue.json is written
     /// (normalize) or compared (check) there. Defaults to `openapi/` of the workspace.
     #[arg(long)]
@@ -70,18 +75,44 @@ impl Args {
 pub fn run(args: Args) -> Result<(), NormalizeError> {
     let dir = args.openapi_dir();
     let inputs = Inputs::load(&dir)?;
-    let result = normalize_dir(&args.from, &inputs)?;
+    let result = match &args.official {
+        Some(official) => normalize_with_official(&args.from, official, &inputs)?,
+        None => normalize_dir(&args.from, &inputs)?,
+    };
     for w in &result.warnings {
         eprintln!("warning: {w}");
     }
     let target = dir.join(OUTPUT_FILE);
-    write_atomically(&target, &result.text)?;
+    write_spec(&dir, &result.text)?;
     eprintln!(
         "wrote {} ({} operations, {} schemas)",
         target.display(),
         result.operation_count(),
         result.schema_count()
     );
+    Ok(())
+}
+
+/// The copy of the spec inside the `fanvue-api` crate (so that the published crate carries it), relative to the
+/// workspace root. Kept in sync by `normalize` and compared by `check` when it is a regular file (a symlink to
+/// `openapi/fanvue.json` needs nothing).
+pub const CRATE_COPY: &str = "fanvue-api/openapi/fanvue.json";
+
+/// The crate copy of the spec for the openapi folder `openapi_dir` (`<openapi_dir>/../fanvue-api/openapi/...`),
+/// when it exists as a regular file.
+pub fn crate_copy(openapi_dir: &Path) -> Option<PathBuf> {
+    let root = openapi_dir.parent()?;
+    let path = root.join(CRATE_COPY);
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    meta.file_type().is_file().then_some(path)
+}
+
+/// Writes the spec `text` to `openapi_dir/fanvue.json` and to its crate copy ([`crate_copy`]) when there is one.
+pub fn write_spec(openapi_dir: &Path, text: &str) -> Result<(), NormalizeError> {
+    write_atomically(&openapi_dir.join(OUTPUT_FILE), text)?;
+    if let Some(copy) = crate_copy(openapi_dir) {
+        write_atomically(&copy, text)?;
+    }
     Ok(())
 }
 
@@ -137,6 +168,8 @@ pub struct Normalized {
     pub text: String,
     /// What was reported along the way (pages whose content is not what their name says, dropped duplicates).
     pub warnings: Vec<String>,
+    /// With the official document: the reference pages after their per-page fixes (for the cross-check).
+    pub pages: Vec<ProcessedPage>,
 }
 
 impl Normalized {
@@ -300,7 +333,16 @@ pub fn process_page(page: Page, numbers: &NumberRules) -> Result<ProcessedPage, 
         Ok(())
     });
 
+    let before = reached_schemas(&doc);
     oneof::fix_oneofs(&mut doc);
+    // The variants of a merged `oneOf` are no longer used: they are dropped, so they get no name.
+    let after = reached_schemas(&doc);
+    if let Some(s) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        s.retain(|name, _| !before.contains(name) || after.contains(name));
+    }
     enums::hoist_enums(&mut doc);
     check_refs(&page, &doc)?;
 
@@ -372,13 +414,92 @@ fn check_refs(page: &Page, doc: &Value) -> Result<(), NormalizeError> {
     Ok(())
 }
 
+/// Normalizes the pages of `pages_dir` and the official document at `official` into one document: the official
+/// document's operations and shapes, with the pages' tags, reference URLs and (where the official document names
+/// none) scopes.
+pub fn normalize_with_official(
+    pages_dir: &Path,
+    official: &Path,
+    inputs: &Inputs,
+) -> Result<Normalized, NormalizeError> {
+    let text = std::fs::read_to_string(official).map_err(|source| NormalizeError::Io {
+        path: official.to_path_buf(),
+        source,
+    })?;
+    let doc = official::parse(&text, &official.display().to_string())?;
+    normalize_official(read_pages(pages_dir)?, &doc, inputs)
+}
+
+/// Normalizes already-read pages and an already-parsed official document (see [`normalize_with_official`]).
+pub fn normalize_official(
+    pages: Vec<Page>,
+    official_doc: &Value,
+    inputs: &Inputs,
+) -> Result<Normalized, NormalizeError> {
+    let mut processed = pages
+        .into_iter()
+        .map(|p| process_page(p, &inputs.numbers))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut warnings = duplicates::misnamed_pages(&processed);
+    warnings.extend(duplicates::drop_duplicates(&mut processed)?);
+    let facts = page_facts(&processed);
+    let synthetic = official::official_pages(official_doc, &facts, &inputs.names, &mut warnings)?;
+    let synthetic = synthetic
+        .into_iter()
+        .map(|p| process_page(p, &inputs.numbers))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut result = assemble(synthetic, inputs, warnings)?;
+    result.pages = processed;
+    Ok(result)
+}
+
+/// What each page adds to the official document, by `METHOD /path`.
+pub fn page_facts(processed: &[ProcessedPage]) -> BTreeMap<String, official::PageFacts> {
+    let mut facts = BTreeMap::new();
+    for p in processed {
+        for op in &p.operations {
+            let scopes = op
+                .value
+                .get("x-fanvue-scopes")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            facts.insert(
+                format!("{} {}", op.method.to_uppercase(), op.path),
+                official::PageFacts {
+                    file: p.page.file.clone(),
+                    group: p.page.group.clone(),
+                    reference: p.page.reference.clone(),
+                    scopes,
+                },
+            );
+        }
+    }
+    facts
+}
+
 /// Normalizes already-read pages.
 pub fn normalize_pages(pages: Vec<Page>, inputs: &Inputs) -> Result<Normalized, NormalizeError> {
     let mut processed = pages
         .into_iter()
         .map(|p| process_page(p, &inputs.numbers))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut warnings = duplicates::misnamed_pages(&processed);
+    warnings.extend(duplicates::drop_duplicates(&mut processed)?);
+    assemble(processed, inputs, warnings)
+}
 
+/// Merges processed pages (duplicates already dropped) into the final document.
+fn assemble(
+    processed: Vec<ProcessedPage>,
+    inputs: &Inputs,
+    warnings: Vec<String>,
+) -> Result<Normalized, NormalizeError> {
     // The pinned API version: every page that states one must agree.
     let mut version: Option<(String, String)> = None;
     for p in &processed {
@@ -398,9 +519,6 @@ pub fn normalize_pages(pages: Vec<Page>, inputs: &Inputs) -> Result<Normalized, 
         }
     }
     let (version, _) = version.ok_or(NormalizeError::NoVersion)?;
-
-    let mut warnings = duplicates::misnamed_pages(&processed);
-    warnings.extend(duplicates::drop_duplicates(&mut processed)?);
 
     // Schemas of all pages.
     let page_schemas: Vec<merge::PageSchemas<'_>> = processed
@@ -439,9 +557,9 @@ pub fn normalize_pages(pages: Vec<Page>, inputs: &Inputs) -> Result<Normalized, 
         "openapi": "3.0.3",
         "info": {
             "title": "Fanvue API",
-            "description": "The Fanvue API (api.fanvue.com), normalized from Fanvue's API reference pages by \
-                            `cargo xtask normalize`. `info.version` is the pinned API version, sent as the \
-                            `X-Fanvue-API-Version` header on every request.",
+            "description": "The Fanvue API (api.fanvue.com), normalized by `cargo xtask normalize` from Fanvue's \
+                            official OpenAPI document and API reference pages. `info.version` is the pinned API \
+                            version, sent as the `X-Fanvue-API-Version` header on every request.",
             "version": version,
         },
         "servers": [{ "url": SERVER_URL }],
@@ -470,6 +588,7 @@ pub fn normalize_pages(pages: Vec<Page>, inputs: &Inputs) -> Result<Normalized, 
         doc,
         text,
         warnings,
+        pages: Vec::new(),
     })
 }
 
@@ -509,11 +628,22 @@ fn set_tags(doc: &mut Value, names: &Names) {
 
 /// Removes component schemas no operation reaches (e.g. the variants of a merged `oneOf`).
 fn drop_unused_schemas(doc: &mut Value) {
+    let reached = reached_schemas(doc);
+    if let Some(s) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        s.retain(|name, _| reached.contains(name));
+    }
+}
+
+/// The component schemas the operations reach (transitively).
+fn reached_schemas(doc: &Value) -> BTreeSet<String> {
+    let empty = Map::new();
     let schemas = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+        .unwrap_or(&empty);
     let mut reached: BTreeSet<String> = BTreeSet::new();
     let mut todo = Vec::new();
     if let Some(paths) = doc.get("paths") {
@@ -529,12 +659,7 @@ fn drop_unused_schemas(doc: &mut Value) {
             walk::collect_refs(s, &mut todo);
         }
     }
-    if let Some(s) = doc
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
-        s.retain(|name, _| reached.contains(name));
-    }
+    reached
 }
 
 /// Every reference of the final document resolves (the overlay may name schemas that do not exist).

@@ -26,6 +26,9 @@ pub struct Names {
     /// A page group (the operation tag) → the tag's description.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Path prefix → tag, for operations of the official document that have no reference page.
+    #[serde(default)]
+    pub tag_rules: Vec<super::official::TagRule>,
 }
 
 impl Names {

@@ -3,7 +3,10 @@
 //! Example: `GET /media/{uuid}` answers `oneOf: [{uuid, status}, {uuid, status, createdAt, ...}]`. Decoded as an
 //! untagged enum, the small variant matches every payload and the rich fields are lost. Such a `oneOf` is merged
 //! into ONE object: the richest variant's properties, required only where every variant requires them (so the
-//! extra fields become optional). A `oneOf` that cannot be merged that way has its richer variants ordered first.
+//! extra fields become optional). A `oneOf` that cannot be merged that way has its variants ordered for an untagged
+//! decode: first those requiring a property no other variant has (e.g. the batch endpoints' `PerKeyError {error}`),
+//! smallest first,
+//! then the others richer first.
 
 use std::collections::BTreeSet;
 
@@ -136,14 +139,37 @@ pub fn merge_subset_variants<'a>(
 /// The same `oneOf` with variants having more properties first (ties keep their order).
 fn richer_first<'a>(node: &'a Value, resolve: &dyn Fn(&str) -> Option<&'a Value>) -> Option<Value> {
     let branches = node.get("oneOf")?.as_array()?;
-    let mut sorted: Vec<&Value> = branches.iter().collect();
-    sorted.sort_by_key(|b| {
-        std::cmp::Reverse(
-            object_of(b, resolve)
-                .and_then(properties)
-                .map_or(0, Map::len),
-        )
+    let objects: Vec<Option<&Map<String, Value>>> =
+        branches.iter().map(|b| object_of(b, resolve)).collect();
+    // A variant requiring a property that no other variant has (PerKeyError's `error`) matches only its own
+    // payloads: it goes first, so that an untagged decode does not read it as a variant of optional fields.
+    let discriminated = |i: usize| -> bool {
+        let Some(o) = objects[i] else {
+            return false;
+        };
+        required(o).iter().any(|r| {
+            objects
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .all(|(_, other)| {
+                    other
+                        .and_then(properties)
+                        .is_none_or(|p| !p.contains_key(r))
+                })
+        })
+    };
+    let mut order: Vec<usize> = (0..branches.len()).collect();
+    // Discriminated variants smallest first (the most specific), then the others richest first.
+    order.sort_by_key(|&i| {
+        let len = objects[i].and_then(properties).map_or(0, Map::len) as i64;
+        if discriminated(i) {
+            (false, len)
+        } else {
+            (true, -len)
+        }
     });
+    let sorted: Vec<&Value> = order.into_iter().map(|i| &branches[i]).collect();
     let mut out = node.as_object()?.clone();
     out.insert(
         "oneOf".into(),

@@ -5,7 +5,8 @@
 //! - `operation: "METHOD /path"` with optional `copy_from: "METHOD /path"` (start from a copy of that operation;
 //!   the target must not exist yet), optional `merge` (deep-merged into the operation: objects merge key by key,
 //!   anything else replaces) and optional `replace` (relative JSON pointer → value, replacing what is there);
-//! - `parameter: name` + `in` + `value`: replaces that parameter in every operation that has it (at least one).
+//! - `parameter: name` + `in` + `value`: replaces that parameter in every operation that has it (at least one;
+//!   with `arrays_only: true` only where its schema is an array).
 //!
 //! References in the overlay use the final schema names.
 
@@ -47,6 +48,10 @@ pub struct Entry {
     /// `schema` and `parameter` entries: the new value.
     #[serde(default)]
     pub value: Option<Value>,
+    /// `parameter` entries: replace only where the parameter's schema is an array (a parameter the official
+    /// document declares a plain string keeps its own declaration).
+    #[serde(default)]
+    pub arrays_only: bool,
 }
 
 /// The parsed overlay.
@@ -136,6 +141,9 @@ fn apply_entry(doc: &mut Value, e: &Entry) -> Result<(), String> {
                     for p in params.iter_mut() {
                         if p.get("name").and_then(Value::as_str) == Some(name.as_str())
                             && p.get("in").and_then(Value::as_str) == Some(location)
+                            && (!e.arrays_only
+                                || p.pointer("/schema/type").and_then(Value::as_str)
+                                    == Some("array"))
                         {
                             *p = value.clone();
                             count += 1;
