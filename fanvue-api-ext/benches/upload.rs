@@ -220,9 +220,9 @@ fn parent() -> Result<(), Box<dyn std::error::Error>> {
 
     println!();
     println!(
-        "| scenario | size | MB/s | time | link utilization | peak RSS (budget) | vs sequential |"
+        "| scenario | size | MB/s | time | link utilization | peak RSS (budget) | CPU s client + fake | vs sequential |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let sequential = rows
         .iter()
         .find(|r| r.mib == size_mib && r.outcome.scenario == "sequential")

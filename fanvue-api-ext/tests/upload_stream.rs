@@ -177,8 +177,8 @@ async fn memory_stays_bounded_by_the_parts_in_flight() {
     .send();
     let running = tokio::spawn(upload);
     fake.wait_until(|f| f.part_puts_in_flight() == 2).await;
-    // 2 parts in flight + at most 2 read ahead (32 MiB budget / 5 MiB parts, capped at 2).
-    let bound = 4 * 5 * MIB as u64;
+    // 2 parts in flight + at most 6 read ahead (48 MiB budget / 5 MiB parts, capped at 6).
+    let bound = 8 * 5 * MIB as u64;
     // An observation window (not synchronisation): an unbounded reader would
     // be hundreds of MiB further by then.
     let sooner = tokio::time::timeout(Duration::from_millis(500), async {

@@ -5,6 +5,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
+
 use common::*;
 use fanvue_fake::{ApiRoute, FakeFanvue, FakeFanvueBuilder, Fault, FaultTarget};
 
@@ -271,8 +273,20 @@ async fn a_cancelled_part_put_ends_on_the_server() {
     let (fake, _, upload) =
         fake_with_upload(FakeFanvue::builder().s3_bandwidth(16 * 1024 * 1024)).await;
     let url = part_url(&fake, "", &upload, 1).await;
-    // Far more than loopback socket buffers hold, so the cancelled body can never arrive whole.
-    let task = tokio::spawn(async move { put(&url, bytes(32 * 1024 * 1024, 1)).await });
+    // A body that never ends (1 MiB, then nothing) under a 32 MiB Content-Length: it can never
+    // arrive whole, whatever the connection task does with it after the abort.
+    let task = tokio::spawn(async move {
+        let first = futures::stream::once(async {
+            Ok::<_, std::io::Error>(bytes::Bytes::from(bytes(1024 * 1024, 1)))
+        });
+        let body = first.chain(futures::stream::pending());
+        client()
+            .put(&url)
+            .header("content-length", 32 * 1024 * 1024)
+            .body(reqwest::Body::wrap_stream(body))
+            .send()
+            .await
+    });
     let wait = Duration::from_secs(10);
     tokio::time::timeout(wait, fake.wait_until(|f| f.part_puts_in_flight() == 1))
         .await

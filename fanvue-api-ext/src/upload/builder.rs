@@ -152,8 +152,8 @@ impl UploadBuilder {
     }
 
     /// How many parts are in flight at once (default 8). Peak memory is about
-    /// `concurrency × part size`, plus a read-ahead of at most 2 parts and
-    /// 32 MiB.
+    /// `concurrency × part size`, plus a read-ahead of at most 6 parts and
+    /// 48 MiB.
     pub fn concurrency(mut self, parts: usize) -> Self {
         self.config.concurrency = parts;
         self

@@ -4,7 +4,7 @@
 //! Part uploads run as tasks of a [`JoinSet`] owned by the upload future:
 //! dropping the future (or cancelling its token) aborts them at once. At most
 //! `concurrency` parts are being sent, and at most `concurrency` plus a small
-//! read-ahead (up to 32 MiB) are held in memory. Presigned part URLs are
+//! read-ahead (up to 48 MiB) are held in memory. Presigned part URLs are
 //! fetched ahead of need by a prefetcher task, so a part's connection does
 //! not wait for an API round trip before its bytes flow.
 
@@ -58,11 +58,13 @@ pub(crate) struct Limits {
 }
 
 /// Parts read ahead of a free connection, so that reading and hashing the
-/// next part never keeps a connection idle, as long as they fit in
-/// [`READ_AHEAD_BYTES`].
-const MAX_READ_AHEAD_PARTS: usize = 2;
-/// Memory allowed for parts read ahead (on top of `concurrency × part size`).
-const READ_AHEAD_BYTES: u64 = 32 * 1024 * 1024;
+/// next parts never keeps a connection idle (parts of one size started
+/// together finish together: several connections free up at once), as long
+/// as they fit in [`READ_AHEAD_BYTES`].
+const MAX_READ_AHEAD_PARTS: usize = 6;
+/// Memory allowed for parts read ahead (on top of `concurrency × part size`;
+/// within the 64 MiB the memory budget allows beyond it).
+const READ_AHEAD_BYTES: u64 = 48 * 1024 * 1024;
 
 impl Limits {
     /// Limits for `concurrency` parts in flight of `part_size` bytes.

@@ -32,7 +32,7 @@
 //!    `ETag`, whatever it looks like. URLs are fetched ahead of need by a
 //!    prefetcher (about `concurrency` parts ahead, fetched again when older
 //!    than 5 minutes or refused as expired); parts are read and hashed in
-//!    their own tasks with a small read-ahead (up to 32 MiB), and take
+//!    their own tasks with a small read-ahead (up to 48 MiB), and take
 //!    connections in order. A failing part is retried alone with backoff,
 //!    with a fresh URL when the storage says the URL expired or is
 //!    forbidden, and resent when the storage refuses its bytes as corrupted
