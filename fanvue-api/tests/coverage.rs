@@ -489,3 +489,58 @@ async fn apps_subscription_status() {
     assert_eq!(status.app_name, "Tools");
     assert_eq!(status.pricing_plans[0].name, "Pro");
 }
+
+#[tokio::test]
+async fn insights_batch_decodes_each_key_to_insights_or_error() {
+    use fanvue_api::types::{FanInsightsOrError, PerKeyErrorKind};
+    let server = MockServer::start_async().await;
+    let batch = exchange(
+        &server,
+        |when, then| {
+            when.method(POST)
+                .path("/insights/fans/batch")
+                .json_body(json!({"userUuids": [FAN, OTHER, ITEM]}));
+            then.status(200).json_body(json!({
+                FAN: {
+                    "status": "subscriber",
+                    "spending": {
+                        "lastPurchaseAt": null,
+                        // `gross` is "DEPRECATED: use `total`": never required
+                        "maxSinglePayment": {"total": 5000},
+                        "sources": {"tips": {"total": 5000.0}},
+                        "total": {"gross": 12000, "total": 12000}
+                    },
+                    "subscription": {"autoRenewalEnabled": true, "createdAt": null, "renewsAt": null}
+                },
+                OTHER: {"error": "not_found"},
+                ITEM: {"error": "rate_limited"}
+            }));
+        },
+        client(&server)
+            .batch_fan_insights()
+            .body_map(|body| body.user_uuids(vec![uuid(FAN), uuid(OTHER), uuid(ITEM)]))
+            .send(),
+    )
+    .await;
+    assert_eq!(batch.len(), 3);
+    match &batch[FAN] {
+        FanInsightsOrError::FanInsights(insights) => {
+            assert_eq!(insights.spending.total.total, 12000);
+            assert_eq!(insights.spending.sources["tips"].total, 5000);
+            assert_eq!(insights.spending.last_purchase_at, None);
+            assert_eq!(insights.subscription.created_at, None);
+        }
+        other => panic!("expected insights, got {other:?}"),
+    }
+    match &batch[OTHER] {
+        FanInsightsOrError::PerKeyError(e) => assert_eq!(e.error, PerKeyErrorKind::NotFound),
+        other => panic!("expected a per-key error, got {other:?}"),
+    }
+    // an error kind this spec does not list still decodes as an error
+    match &batch[ITEM] {
+        FanInsightsOrError::PerKeyError(e) => {
+            assert_eq!(e.error, PerKeyErrorKind::Unknown("rate_limited".into()))
+        }
+        other => panic!("expected a per-key error, got {other:?}"),
+    }
+}
