@@ -28,6 +28,17 @@ pub enum CheckError {
         #[source]
         source: std::io::Error,
     },
+    /// The reference pages have something the official document lacks (see openapi/README.md).
+    #[error(
+        "the cross-check failed: {failures} difference(s) between the pages and the official document fail it (listed above); fix the input or add a reasoned exception to openapi/crosscheck.yaml"
+    )]
+    CrossCheck {
+        /// The number of failing differences (and unused exceptions).
+        failures: usize,
+    },
+    /// openapi/crosscheck.yaml does not parse.
+    #[error("openapi/crosscheck.yaml: {0}")]
+    Exceptions(String),
     /// The committed file differs from what `normalize` writes.
     #[error(
         "{} is not what `cargo xtask normalize` would write now; run `cargo xtask normalize --from DIR`.\n{summary}",
@@ -66,7 +77,26 @@ pub fn check_with(
         Some(o) => normalize::normalize_with_official(from, o, &inputs)?,
         None => normalize::normalize_dir(from, &inputs)?,
     };
-    let path = openapi_dir.join(OUTPUT_FILE);
+    if official.is_some() {
+        let report = cross_check_report(&expected, openapi_dir)?;
+        eprint!("{}", report.render());
+        if !report.passes() {
+            return Err(CheckError::CrossCheck {
+                failures: report.failures().len() + report.unused.len(),
+            });
+        }
+    }
+    let mut files = vec![openapi_dir.join(OUTPUT_FILE)];
+    files.extend(normalize::crate_copy(openapi_dir));
+    for path in files {
+        compare_file(&path, &expected)?;
+    }
+    Ok(())
+}
+
+/// `path` holds exactly `expected.text`, or the error lists what differs.
+fn compare_file(path: &Path, expected: &normalize::Normalized) -> Result<(), CheckError> {
+    let path = path.to_path_buf();
     let actual = std::fs::read_to_string(&path).map_err(|source| CheckError::Io {
         path: path.clone(),
         source,
@@ -84,6 +114,30 @@ pub fn check_with(
     };
     Err(CheckError::Differs { path, summary })
 }
+
+/// The cross-check of the pages (kept in `normalized`) against the normalized document, with the exceptions of
+/// `openapi_dir/crosscheck.yaml` (none when the file is absent).
+pub fn cross_check_report(
+    normalized: &normalize::Normalized,
+    openapi_dir: &Path,
+) -> Result<crate::crosscheck::Report, CheckError> {
+    let path = openapi_dir.join(CROSSCHECK_FILE);
+    let exceptions = match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            crate::crosscheck::Exceptions::from_yaml(&text).map_err(CheckError::Exceptions)?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+        Err(source) => return Err(CheckError::Io { path, source }),
+    };
+    Ok(crate::crosscheck::cross_check(
+        &normalized.pages,
+        &normalized.doc,
+        &exceptions,
+    ))
+}
+
+/// The accepted cross-check differences, in the openapi folder.
+pub const CROSSCHECK_FILE: &str = "crosscheck.yaml";
 
 /// How one place differs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 
 pub mod check;
+pub mod crosscheck;
 pub mod diff;
 pub mod fetch;
 pub mod normalize;
+pub mod update;
 
 /// The workspace root (the parent of `xtask/`).
 pub fn workspace_root() -> PathBuf {

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use xtask::{check, diff, fetch, normalize};
+use xtask::{check, diff, fetch, normalize, update};
 
 #[derive(Parser)]
 #[command(name = "xtask", about = "Fanvue SDK maintainer tasks")]
@@ -15,14 +15,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Download the reference index and every API-reference page into DIR/<group>/<slug>.md.
+    /// Download the reference index and every API-reference page into DIR/<group>/<slug>.md, and the official
+    /// OpenAPI document into DIR/openapi.json.
     Fetch(fetch::Args),
-    /// Normalize the pages of DIR into one OpenAPI 3.0.3 document in openapi/.
+    /// Normalize the official OpenAPI document and the pages of DIR into one OpenAPI 3.0.3 document in openapi/.
     Normalize(normalize::Args),
-    /// Fail when openapi/ is not what `normalize` would write now.
+    /// Fail when openapi/ is not what `normalize` would write now; with --official, also cross-check the pages.
     Check(check::Args),
     /// Print a changelog between two normalized specs.
     Diff(diff::Args),
+    /// Fetch (or read) both inputs, normalize, cross-check, diff against the committed spec, print a semver
+    /// verdict and a CHANGELOG-ready summary.
+    Update(update::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
         Command::Normalize(args) => normalize::run(args).map_err(Into::into),
         Command::Check(args) => check::run(args).map_err(Into::into),
         Command::Diff(args) => diff::run(args).map_err(Into::into),
+        Command::Update(args) => update::run(args).map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

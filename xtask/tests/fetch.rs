@@ -12,7 +12,9 @@ use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
-use xtask::fetch::{DownloadError, FetchError, FetchOptions, TransportKind, fetch_all};
+use xtask::fetch::{
+    DownloadError, FetchError, FetchOptions, TransportKind, fetch_all, fetch_with_official,
+};
 
 /// What the test server answers to one request.
 #[derive(Clone)]
@@ -548,4 +550,71 @@ async fn an_output_path_that_is_a_file_is_rejected_before_downloading() {
     assert!(matches!(err, FetchError::NotADirectory { .. }), "{err:?}");
     assert_eq!(site.hits("/docs/llms.txt"), 0);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "a file");
+}
+
+/// A minimal official-style OpenAPI document.
+const OFFICIAL: &str = r#"{"openapi": "3.1.0", "info": {"title": "T", "version": "0.1"}, "paths": {"/chats": {"get": {"operationId": "listChats", "responses": {"200": {"description": "ok"}}}}}}"#;
+
+#[tokio::test]
+async fn downloads_the_official_document_beside_the_pages() {
+    let (site, base) = two_page_site().await;
+    site.script(
+        "/openapi",
+        vec![Reply::Status(503, None), Reply::Index(OFFICIAL.into())],
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = out_dir(&tmp);
+    let url = Url::parse(&format!("{base}/openapi")).unwrap();
+    let report = fetch_with_official(&index_url(&base), Some(&url), &out, &options())
+        .await
+        .unwrap();
+    assert_eq!(report.openapi, Some(out.join("openapi.json")));
+    assert_eq!(
+        files(&out),
+        ["chats/list-chats.md", "media/get-media.md", "openapi.json"]
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("openapi.json")).unwrap(),
+        OFFICIAL
+    );
+    assert_eq!(site.hits("/openapi"), 2, "the 503 was retried");
+    assert_eq!(entries(tmp.path()), ["pages"]);
+}
+
+#[tokio::test]
+async fn an_official_document_that_is_not_openapi_leaves_the_folder_unchanged() {
+    let (site, base) = two_page_site().await;
+    site.script(
+        "/openapi",
+        vec![Reply::Index("{\"swagger\": \"2.0\", \"paths\": {}}".into())],
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = out_dir(&tmp);
+    std::fs::create_dir_all(out.join("old")).unwrap();
+    std::fs::write(out.join("old/page.md"), "old").unwrap();
+    let url = Url::parse(&format!("{base}/openapi")).unwrap();
+    let err = fetch_with_official(&index_url(&base), Some(&url), &out, &options())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FetchError::NotOpenApi { .. }), "{err}");
+    assert!(err.to_string().contains("/openapi"), "{err}");
+    assert_eq!(files(&out), ["old/page.md"]);
+    assert_eq!(entries(tmp.path()), ["pages"]);
+}
+
+#[tokio::test]
+async fn a_missing_official_document_is_an_error_naming_its_url() {
+    let (_site, base) = two_page_site().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = out_dir(&tmp);
+    let url = Url::parse(&format!("{base}/openapi")).unwrap();
+    let err = fetch_with_official(&index_url(&base), Some(&url), &out, &options())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FetchError::Official { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&format!("{base}/openapi")),
+        "{err}"
+    );
+    assert!(!out.exists());
 }

@@ -18,6 +18,7 @@ fn openapi_dir() -> tempfile::TempDir {
     }
     normalize::run(normalize::Args {
         from: fixtures().join("fixes"),
+        official: None,
         openapi_dir: Some(dir.path().to_path_buf()),
     })
     .expect("normalize runs");
@@ -94,31 +95,39 @@ fn summary_is_capped() {
     assert!(summary.ends_with("... and 10 more"));
 }
 
-/// The upstream snapshot, when this checkout has it next to the workspace (as in CI and on maintainers' machines).
-fn snapshot() -> Option<PathBuf> {
-    let dir = xtask::workspace_root().join("../shared/fanvue-api-docs");
-    dir.is_dir().then_some(dir)
+/// The upstream inputs, when this checkout has them next to the workspace (as in CI and on maintainers' machines).
+fn snapshot() -> Option<(PathBuf, PathBuf)> {
+    let shared = xtask::workspace_root().join("../shared");
+    let pages = shared.join("fanvue-api-docs");
+    let official = shared.join("fanvue-openapi/openapi.json");
+    (pages.is_dir() && official.is_file()).then_some((pages, official))
 }
 
 #[test]
 fn committed_spec_is_what_normalize_writes_from_the_snapshot() {
-    let Some(pages) = snapshot() else {
+    let Some((pages, official)) = snapshot() else {
         eprintln!(
-            "../shared/fanvue-api-docs is absent: the committed spec is checked by normalize_spec.rs only"
+            "skipped: ../shared/fanvue-api-docs or ../shared/fanvue-openapi/openapi.json not found: the committed \
+             spec is checked by normalize_spec.rs only"
         );
         return;
     };
     let inputs = Inputs::load(&xtask::workspace_root().join("openapi")).expect("inputs");
-    let first = normalize::normalize_dir(&pages, &inputs).expect("snapshot normalizes");
-    let second = normalize::normalize_dir(&pages, &inputs).expect("snapshot normalizes");
+    let first = normalize::normalize_with_official(&pages, &official, &inputs)
+        .expect("snapshot normalizes");
+    let second = normalize::normalize_with_official(&pages, &official, &inputs)
+        .expect("snapshot normalizes");
     assert_eq!(first.text, second.text, "deterministic");
-    assert_eq!(first.operation_count(), 75);
+    assert_eq!(first.operation_count(), 143);
     let committed = std::fs::read_to_string(xtask::workspace_root().join("openapi/fanvue.json"))
         .expect("committed");
     assert!(
         first.text == committed,
-        "openapi/fanvue.json is stale: run `cargo xtask normalize`"
+        "openapi/fanvue.json is stale: run `cargo xtask normalize --from ... --official ...`"
     );
+    // The pages alone still normalize (the YAML path and its fixes): their 73 distinct operations.
+    let pages_only = normalize::normalize_dir(&pages, &inputs).expect("pages normalize");
+    assert_eq!(pages_only.operation_count(), 73);
     // The two mis-pasted agency pages are reported.
     for page in [
         "agencies/create-creator-tracking-link.md",

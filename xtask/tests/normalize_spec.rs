@@ -64,21 +64,26 @@ fn each_schema(v: &Value, ptr: &str, f: &mut dyn FnMut(&str, &Value)) {
 }
 
 #[test]
-fn parses_with_openapiv3_and_has_75_operations() {
+fn parses_with_openapiv3_and_has_143_operations() {
     let spec: openapiv3::OpenAPI = serde_json::from_str(&spec_text()).expect("openapiv3 parses");
     assert_eq!(spec.openapi, "3.0.3");
     assert_eq!(spec.info.version, "2025-06-26");
     assert_eq!(spec.servers[0].url, "https://api.fanvue.com");
-    assert_eq!(spec.operations().count(), 75);
+    assert_eq!(spec.operations().count(), 143);
     let ids: BTreeSet<_> = spec
         .operations()
         .filter_map(|(_, _, op)| op.operation_id.clone())
         .collect();
-    assert_eq!(ids.len(), 75, "operationIds are unique");
+    assert_eq!(ids.len(), 143, "operationIds are unique");
     for id in [
         "get-user-media-by-uuid",
         "create-creator-upload-session",
         "create-creator-tracking-link",
+        "list-chats",
+        "get-current-user",
+        "list-agency-chats",
+        "batch-fan-insights",
+        "messages-batch",
     ] {
         assert!(ids.contains(id), "{id}");
     }
@@ -98,6 +103,7 @@ fn every_operation_has_one_known_tag_scopes_and_reference() {
             )
         })
         .collect();
+    let mut with_page = 0;
     for (method, path, op) in operations(&doc) {
         let op_tags = op["tags"].as_array().expect("tags");
         assert_eq!(op_tags.len(), 1, "{method} {path}");
@@ -112,18 +118,37 @@ fn every_operation_has_one_known_tag_scopes_and_reference() {
                 .is_some_and(|s| !s.is_empty()),
             "{method} {path} scopes"
         );
-        assert!(
-            op["externalDocs"]["url"].as_str().is_some_and(
-                |u| u.starts_with("https://api.fanvue.com/docs/api-reference/reference/")
-            ),
-            "{method} {path}"
-        );
+        // Operations with a reference page link it; the others (only in the official document) have none.
+        if let Some(url) = op.get("externalDocs") {
+            assert!(
+                url["url"].as_str().is_some_and(
+                    |u| u.starts_with("https://api.fanvue.com/docs/api-reference/reference/")
+                ),
+                "{method} {path}"
+            );
+            with_page += 1;
+        }
+        assert!(op.get("security").is_none(), "{method} {path}");
         for p in op["parameters"].as_array().into_iter().flatten() {
             assert_ne!(p["in"], "header", "{method} {path}: header parameter left");
             if p["in"] == "path" {
                 assert_eq!(p["required"], true, "{method} {path}");
             }
         }
+    }
+    assert_eq!(with_page, 73, "the pages' distinct operations");
+    // Tags by the path rules of names.yaml for operations without a page.
+    for (id, tag) in [
+        ("list-collections", "collections"),
+        ("get-app-subscription-status", "apps"),
+        ("list-notifications", "notifications"),
+        ("list-team-members", "team"),
+        ("list-agency-chats", "agencies"),
+        ("list-creator-vault-folders", "agencies"),
+        ("list-mass-messages", "chat-messages"),
+        ("delete-post", "posts"),
+    ] {
+        assert_eq!(op_by_id(&doc, id)["tags"], json!([tag]), "{id}");
     }
     let agency = op_by_id(&doc, "create-creator-upload-session");
     assert_eq!(agency["tags"], json!(["agencies"]));
@@ -203,13 +228,25 @@ fn every_enum_is_a_named_schema_and_media_status_exists_once() {
         .map(|(n, _)| n.as_str())
         .collect::<Vec<_>>();
     assert_eq!(with_status, ["MediaStatus"]);
+    let values = |name: &str| -> BTreeSet<String> {
+        schema(&doc, name)["enum"]
+            .as_array()
+            .expect("enum")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
     assert_eq!(
-        schema(&doc, "MediaType")["enum"],
-        json!(["image", "video", "audio", "document"])
+        values("MediaType"),
+        ["image", "video", "audio", "document"]
+            .map(String::from)
+            .into()
     );
     assert_eq!(
-        schema(&doc, "MediaVariantType")["enum"],
-        json!(["blurred", "main", "thumbnail", "thumbnail_gallery"])
+        values("MediaVariantType"),
+        ["blurred", "main", "thumbnail", "thumbnail_gallery"]
+            .map(String::from)
+            .into()
     );
 }
 
@@ -240,6 +277,7 @@ fn pagination_and_list_shapes() {
         schema(&doc, "Pagination"),
         &json!({
             "type": "object",
+            "description": "Pagination information",
             "required": ["page", "size", "hasMore"],
             "properties": {
                 "page": { "type": "integer", "format": "int64", "description": "Current page number" },
@@ -302,9 +340,25 @@ fn pagination_and_list_shapes() {
     }
     assert_eq!(
         (page_lists, cursor_lists),
-        (26, 8),
-        "page-numbered and cursor lists"
+        (36, 11),
+        "page-numbered (with page/size) and cursor lists"
     );
+    // The three page-numbered lists without page/size parameters keep none (the official document declares
+    // none; no parameter is invented).
+    for id in [
+        "list-vault-folders",
+        "list-creator-vault-folders",
+        "list-collections",
+    ] {
+        let op = op_by_id(&doc, id);
+        let names: Vec<&str> = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert!(!names.contains(&"page") && !names.contains(&"size"), "{id}");
+    }
 }
 
 #[test]
@@ -325,7 +379,22 @@ fn media_by_uuid_is_one_object_not_a_subset_oneof() {
         media["properties"]["mediaType"],
         json!({ "$ref": "#/components/schemas/MediaType" })
     );
-    assert!(!spec_text().contains("\"oneOf\""), "no oneOf is left");
+    // The only `oneOf`s left are the batch unions (PerKeyError first).
+    let with_one_of: Vec<&String> = doc["components"]["schemas"]
+        .as_object()
+        .expect("schemas")
+        .iter()
+        .filter(|(_, s)| s.get("oneOf").is_some())
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(with_one_of, ["ChatMessagesOrError", "FanInsightsOrError"]);
+    for name in with_one_of {
+        assert_eq!(
+            schema(&doc, name)["oneOf"][0],
+            json!({ "$ref": "#/components/schemas/PerKeyError" })
+        );
+    }
+    assert_eq!(spec_text().matches("\"oneOf\"").count(), 2);
 }
 
 #[test]
@@ -343,9 +412,13 @@ fn variants_are_comma_separated() {
             .is_some_and(|d| d.contains("comma-separated"))
     );
     let mut seen = 0;
+    let mut strings = 0;
     for (method, path, op) in operations(&doc) {
         for p in op["parameters"].as_array().into_iter().flatten() {
-            if p["name"] == "variants" {
+            if p["name"] == "variants" && p["schema"]["type"] == "string" {
+                // Declared a plain (comma-separated) string by the official document: kept so.
+                strings += 1;
+            } else if p["name"] == "variants" {
                 assert_eq!(p["style"], "form", "{method} {path}");
                 assert_eq!(p["explode"], false, "{method} {path}");
                 assert_eq!(
@@ -356,7 +429,29 @@ fn variants_are_comma_separated() {
             }
         }
     }
-    assert_eq!(seen, 4);
+    assert_eq!((seen, strings), (5, 3));
+    // Every comma-separated array parameter of the official document (variants, source, status,
+    // creatorUuids): style form, explode false.
+    let mut explode_false = BTreeMap::new();
+    for (method, path, op) in operations(&doc) {
+        for p in op["parameters"].as_array().into_iter().flatten() {
+            if p["explode"] == false {
+                assert_eq!(p["style"], "form", "{method} {path}");
+                *explode_false
+                    .entry(p["name"].as_str().unwrap_or("").to_string())
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+    assert_eq!(
+        explode_false,
+        BTreeMap::from([
+            ("creatorUuids".to_string(), 3),
+            ("source".to_string(), 3),
+            ("status".to_string(), 2),
+            ("variants".to_string(), 5),
+        ])
+    );
 }
 
 #[test]

@@ -5,7 +5,9 @@
 //! 2. Download every page, at most [`FetchOptions::concurrency`] at a time, each with connect and overall
 //!    timeouts and retries with exponential backoff on 5xx, 429, timeouts and reset connections
 //!    ([`download`]). The first page that fails ends the run with an error naming its URL and the reason.
-//! 3. Only when every page is in memory, write them into a temporary folder beside `DIR` and rename it into
+//! 3. Download Fanvue's official OpenAPI document ([`DEFAULT_OPENAPI_URL`]), which must parse as an OpenAPI 3
+//!    JSON document; it is written as `DIR/openapi.json`, beside the pages.
+//! 4. Only when every page (and the official document) is in memory, write them into a temporary folder beside `DIR` and rename it into
 //!    place ([`staging`]): `DIR` is either left as it was or fully replaced.
 
 pub mod download;
@@ -24,12 +26,21 @@ pub use index::PageRef;
 /// The index of Fanvue's API reference.
 pub const DEFAULT_INDEX_URL: &str = "https://api.fanvue.com/docs/llms.txt";
 
+/// Fanvue's official OpenAPI document.
+pub const DEFAULT_OPENAPI_URL: &str = "https://api.fanvue.com/openapi";
+
+/// The file name of the official document in the output folder.
+pub const OPENAPI_FILE: &str = "openapi.json";
+
 /// Arguments of `cargo xtask fetch`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// URL of the reference index (markdown listing the reference pages).
     #[arg(long, value_name = "URL", default_value = DEFAULT_INDEX_URL)]
     pub index_url: Url,
+    /// URL of Fanvue's official OpenAPI document (written as DIR/openapi.json).
+    #[arg(long, value_name = "URL", default_value = DEFAULT_OPENAPI_URL)]
+    pub openapi_url: Url,
     /// Output folder; replaced as a whole once every page is downloaded.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -86,6 +97,8 @@ pub struct FetchReport {
     pub ignored_links: usize,
     /// The output folder.
     pub out_dir: PathBuf,
+    /// The official document's path in the output folder, when it was downloaded.
+    pub openapi: Option<PathBuf>,
 }
 
 /// Why `cargo xtask fetch` failed. The output folder is unchanged in every case.
@@ -121,6 +134,26 @@ pub enum FetchError {
         attempts: usize,
         /// Why the last attempt failed (part of the message).
         reason: DownloadError,
+    },
+    /// The official OpenAPI document could not be downloaded.
+    #[error(
+        "cannot download the official OpenAPI document {url} ({attempts} attempt(s)): {reason}"
+    )]
+    Official {
+        /// Its URL.
+        url: Url,
+        /// How many attempts were made.
+        attempts: usize,
+        /// Why the last attempt failed (part of the message).
+        reason: DownloadError,
+    },
+    /// The official OpenAPI document is not an OpenAPI 3 JSON document.
+    #[error("the official OpenAPI document {url} is not usable: {reason}")]
+    NotOpenApi {
+        /// Its URL.
+        url: Url,
+        /// What is wrong with it.
+        reason: String,
     },
     /// The output path exists and is not a folder.
     #[error("{path} exists and is not a folder")]
@@ -161,9 +194,14 @@ pub fn run(args: Args) -> Result<(), FetchError> {
         .enable_all()
         .build()
         .map_err(FetchError::Runtime)?;
-    let report = runtime.block_on(fetch_all(&args.index_url, &args.out, &options))?;
+    let report = runtime.block_on(fetch_with_official(
+        &args.index_url,
+        Some(&args.openapi_url),
+        &args.out,
+        &options,
+    ))?;
     eprintln!(
-        "fetched {} reference pages into {} ({} other links ignored)",
+        "fetched {} reference pages and the official OpenAPI document into {} ({} other links ignored)",
         report.pages.len(),
         report.out_dir.display(),
         report.ignored_links
@@ -175,6 +213,17 @@ pub fn run(args: Args) -> Result<(), FetchError> {
 /// replacing `out_dir` only when everything succeeded.
 pub async fn fetch_all(
     index_url: &Url,
+    out_dir: &Path,
+    options: &FetchOptions,
+) -> Result<FetchReport, FetchError> {
+    fetch_with_official(index_url, None, out_dir, options).await
+}
+
+/// Like [`fetch_all`], and also downloads the official OpenAPI document at `openapi_url` (when given) into
+/// `out_dir/openapi.json`. It must be an OpenAPI 3 JSON document; otherwise nothing is written.
+pub async fn fetch_with_official(
+    index_url: &Url,
+    openapi_url: Option<&Url>,
     out_dir: &Path,
     options: &FetchOptions,
 ) -> Result<FetchReport, FetchError> {
@@ -216,10 +265,30 @@ pub async fn fetch_all(
         .await?;
     pages.sort_by(|a, b| a.0.cmp(&b.0));
 
-    staging::replace_dir(out_dir, &pages)?;
+    let mut extra = Vec::new();
+    if let Some(url) = openapi_url {
+        let text = downloader
+            .get(url, download::BodyCheck::Any)
+            .await
+            .map_err(|(reason, attempts)| FetchError::Official {
+                url: url.clone(),
+                attempts,
+                reason,
+            })?;
+        crate::normalize::official::parse(&text, url.as_str()).map_err(|e| {
+            FetchError::NotOpenApi {
+                url: url.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+        extra.push((PathBuf::from(OPENAPI_FILE), text));
+    }
+
+    staging::replace_dir_with(out_dir, &pages, &extra)?;
     Ok(FetchReport {
         pages: pages.into_iter().map(|(page, _)| page).collect(),
         ignored_links: listing.ignored_links,
         out_dir: out_dir.to_path_buf(),
+        openapi: openapi_url.map(|_| out_dir.join(OPENAPI_FILE)),
     })
 }

@@ -30,6 +30,15 @@ pub fn check_destination(out: &Path) -> Result<String, FetchError> {
 
 /// Writes `pages` (each with its markdown) as `out/<group>/<slug>.md`, replacing `out` as a whole.
 pub fn replace_dir(out: &Path, pages: &[(PageRef, String)]) -> Result<(), FetchError> {
+    replace_dir_with(out, pages, &[])
+}
+
+/// Like [`replace_dir`], with `extra` files (path relative to `out`, content) written beside the pages.
+pub fn replace_dir_with(
+    out: &Path,
+    pages: &[(PageRef, String)],
+    extra: &[(PathBuf, String)],
+) -> Result<(), FetchError> {
     let name = check_destination(out)?;
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -47,6 +56,10 @@ pub fn replace_dir(out: &Path, pages: &[(PageRef, String)]) -> Result<(), FetchE
             std::fs::create_dir_all(dir).map_err(io_error(dir))?;
         }
         std::fs::write(&path, markdown).map_err(io_error(&path))?;
+    }
+    for (rel, text) in extra {
+        let path = staging.path().join(rel);
+        std::fs::write(&path, text).map_err(io_error(&path))?;
     }
 
     if out.exists() {

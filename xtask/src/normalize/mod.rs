@@ -83,13 +83,36 @@ pub fn run(args: Args) -> Result<(), NormalizeError> {
         eprintln!("warning: {w}");
     }
     let target = dir.join(OUTPUT_FILE);
-    write_atomically(&target, &result.text)?;
+    write_spec(&dir, &result.text)?;
     eprintln!(
         "wrote {} ({} operations, {} schemas)",
         target.display(),
         result.operation_count(),
         result.schema_count()
     );
+    Ok(())
+}
+
+/// The copy of the spec inside the `fanvue-api` crate (so that the published crate carries it), relative to the
+/// workspace root. Kept in sync by `normalize` and compared by `check` when it is a regular file (a symlink to
+/// `openapi/fanvue.json` needs nothing).
+pub const CRATE_COPY: &str = "fanvue-api/openapi/fanvue.json";
+
+/// The crate copy of the spec for the openapi folder `openapi_dir` (`<openapi_dir>/../fanvue-api/openapi/...`),
+/// when it exists as a regular file.
+pub fn crate_copy(openapi_dir: &Path) -> Option<PathBuf> {
+    let root = openapi_dir.parent()?;
+    let path = root.join(CRATE_COPY);
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    meta.file_type().is_file().then_some(path)
+}
+
+/// Writes the spec `text` to `openapi_dir/fanvue.json` and to its crate copy ([`crate_copy`]) when there is one.
+pub fn write_spec(openapi_dir: &Path, text: &str) -> Result<(), NormalizeError> {
+    write_atomically(&openapi_dir.join(OUTPUT_FILE), text)?;
+    if let Some(copy) = crate_copy(openapi_dir) {
+        write_atomically(&copy, text)?;
+    }
     Ok(())
 }
 
@@ -145,6 +168,8 @@ pub struct Normalized {
     pub text: String,
     /// What was reported along the way (pages whose content is not what their name says, dropped duplicates).
     pub warnings: Vec<String>,
+    /// With the official document: the reference pages after their per-page fixes (for the cross-check).
+    pub pages: Vec<ProcessedPage>,
 }
 
 impl Normalized {
@@ -308,9 +333,16 @@ pub fn process_page(page: Page, numbers: &NumberRules) -> Result<ProcessedPage, 
         Ok(())
     });
 
+    let before = reached_schemas(&doc);
     oneof::fix_oneofs(&mut doc);
-    // The variants of a merged `oneOf` are no longer used: they get no name.
-    drop_unused_schemas(&mut doc);
+    // The variants of a merged `oneOf` are no longer used: they are dropped, so they get no name.
+    let after = reached_schemas(&doc);
+    if let Some(s) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        s.retain(|name, _| !before.contains(name) || after.contains(name));
+    }
     enums::hoist_enums(&mut doc);
     check_refs(&page, &doc)?;
 
@@ -416,7 +448,9 @@ pub fn normalize_official(
         .into_iter()
         .map(|p| process_page(p, &inputs.numbers))
         .collect::<Result<Vec<_>, _>>()?;
-    assemble(synthetic, inputs, warnings)
+    let mut result = assemble(synthetic, inputs, warnings)?;
+    result.pages = processed;
+    Ok(result)
 }
 
 /// What each page adds to the official document, by `METHOD /path`.
@@ -554,6 +588,7 @@ fn assemble(
         doc,
         text,
         warnings,
+        pages: Vec::new(),
     })
 }
 
@@ -593,11 +628,22 @@ fn set_tags(doc: &mut Value, names: &Names) {
 
 /// Removes component schemas no operation reaches (e.g. the variants of a merged `oneOf`).
 fn drop_unused_schemas(doc: &mut Value) {
+    let reached = reached_schemas(doc);
+    if let Some(s) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        s.retain(|name, _| reached.contains(name));
+    }
+}
+
+/// The component schemas the operations reach (transitively).
+fn reached_schemas(doc: &Value) -> BTreeSet<String> {
+    let empty = Map::new();
     let schemas = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+        .unwrap_or(&empty);
     let mut reached: BTreeSet<String> = BTreeSet::new();
     let mut todo = Vec::new();
     if let Some(paths) = doc.get("paths") {
@@ -613,12 +659,7 @@ fn drop_unused_schemas(doc: &mut Value) {
             walk::collect_refs(s, &mut todo);
         }
     }
-    if let Some(s) = doc
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
-        s.retain(|name, _| reached.contains(name));
-    }
+    reached
 }
 
 /// Every reference of the final document resolves (the overlay may name schemas that do not exist).
