@@ -260,6 +260,8 @@ async fn media_lists_send_status_and_variants_comma_separated() {
         query_of(&recorder.seen()[0].url),
         "status=ready,processing&variants=main,thumbnail"
     );
+    assert_eq!(list.data[0].status, MediaStatus::Ready);
+    assert_eq!(list.data[0].created_at, None);
 }
 
 #[tokio::test]
