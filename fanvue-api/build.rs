@@ -7,17 +7,31 @@
 //! - `mock.rs` (feature `mock`): progenitor's typed httpmock helpers.
 //!
 //! `FANVUE_API_SPEC` may point at another spec file (development only).
+//!
+//! The build is offline and deterministic: it reads only the spec shipped in
+//! the package (a real file, kept identical to the workspace's
+//! `openapi/fanvue.json`), the generator crates are pinned exactly, and the
+//! output is post-processed on the syntax tree (never by searching its text).
+//! `tests/build_output.rs` runs this generator twice and compares the files.
 
+#[path = "build/bounds.rs"]
+mod bounds;
 #[path = "build/docs.rs"]
 mod docs;
 #[path = "build/enums.rs"]
 mod enums;
+#[path = "build/fixes.rs"]
+mod fixes;
+#[path = "build/ints.rs"]
+mod ints;
 #[path = "build/mockfix.rs"]
 mod mockfix;
 #[path = "build/names.rs"]
 mod names;
 #[path = "build/ops.rs"]
 mod ops;
+#[path = "build/schema.rs"]
+mod schema;
 #[path = "build/spec.rs"]
 mod spec;
 
@@ -44,6 +58,11 @@ fn run() -> Result<(), String> {
     let out_dir = PathBuf::from(env("OUT_DIR")?);
     println!("cargo:rerun-if-env-changed=FANVUE_API_SPEC");
     println!("cargo:rerun-if-changed=build");
+    // For the determinism test (`tests/build_output.rs`), which runs this
+    // generator twice and compares what it writes.
+    if let Ok(exe) = std::env::current_exe() {
+        println!("cargo:rustc-env=FANVUE_API_GENERATOR={}", exe.display());
+    }
     let spec_path = match std::env::var_os("FANVUE_API_SPEC") {
         Some(path) => PathBuf::from(path),
         None => manifest_dir.join("openapi").join("fanvue.json"),
@@ -55,6 +74,11 @@ fn run() -> Result<(), String> {
     let mut raw: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| format!("{} is not JSON: {e}", spec_path.display()))?;
     spec::enrich(&mut raw);
+    for place in fixes::drop_nonconforming_defaults(&mut raw) {
+        println!("cargo:warning=spec: dropped a `default` its own schema rejects at {place}");
+    }
+    let bounds = bounds::collect(&raw);
+    fixes::strip_string_lengths(&mut raw);
     let spec: openapiv3::OpenAPI = serde_json::from_value(raw)
         .map_err(|e| format!("{} is not OpenAPI 3.0: {e}", spec_path.display()))?;
 
@@ -73,11 +97,20 @@ fn run() -> Result<(), String> {
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor output does not parse: {e}"))?;
     reexport_in_types(&mut file, has_variant_list);
+    if ops::hide_send(&mut file) == 0 {
+        return Err("progenitor output has no builder `send` method to rename".into());
+    }
+    let int_fields = ints::make_lenient(&mut file);
+    file.items.push(int_fields);
+    schema::derive_json_schema(&mut file);
     let operations = spec::operations(&spec);
     let extra = ops::generate(&file, &operations, &spec.info.version).map_err(|e| e.to_string())?;
     let extra: syn::File =
         syn::parse2(extra).map_err(|e| format!("generated operation code does not parse: {e}"))?;
     file.items.extend(extra.items);
+    let bounds: syn::File = syn::parse2(bounds::generate(&bounds))
+        .map_err(|e| format!("generated bounds table does not parse: {e}"))?;
+    file.items.extend(bounds.items);
     let client_text = write(&out_dir.join("client.rs"), &file)?;
     // Tolerance guards: unknown fields must stay ignored, and every string
     // enum must be a named schema (inline ones would be strict).

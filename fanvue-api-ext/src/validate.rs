@@ -3,22 +3,27 @@
 //! [`check_request`] runs in the executor for every operation, matching the
 //! built URL against the operation's path template: UUID path parameters must
 //! be non-empty, well-formed and not nil, other path parameters non-empty,
-//! part numbers in `1..=10000`, and the `page`, `size` and `limit` query
-//! parameters in range. The pagination streams and the upload flow also use
-//! the single-value checks directly.
+//! part numbers in `1..=10000`, and every path and query parameter within the
+//! bounds the spec declares for the operation
+//! ([`OperationMeta::bounds`]: `minimum`, `maximum`, `minLength`,
+//! `maxLength`, `minItems`, `maxItems`, ...). [`check_body`] checks the JSON
+//! body against the same table (JSON pointers, through nested objects and
+//! array elements). Nothing here is written per operation: a bound the spec
+//! adds is checked after regeneration. The pagination streams and the upload
+//! flow also use the single-value checks directly.
 
 use std::ops::RangeInclusive;
 
+use fanvue_api::bounds::{Bound, Place, Rule};
 use fanvue_api::executor::OperationMeta;
 use percent_decode::decode;
+use serde_json::Value;
 use url::Url;
 
 use crate::Error;
 
 /// Part numbers S3 multipart uploads accept.
 pub const PART_NUMBERS: RangeInclusive<u64> = 1..=10_000;
-/// The largest page size (`size` / `limit`) the API documents for its lists.
-pub const MAX_PAGE_SIZE: u64 = 50;
 
 /// Checks a UUID parameter: not empty, well-formed, not the nil UUID.
 pub fn uuid(what: &str, value: &str) -> Result<uuid::Uuid, Error> {
@@ -66,28 +71,191 @@ pub fn part_number(part: u64) -> Result<u64, Error> {
     }
 }
 
-/// Checks a request built for `operation` before it is sent.
+/// Checks a request built for `operation` before it is sent: path
+/// parameters, then the spec's bounds on path and query parameters.
 pub fn check_request(url: &Url, operation: &OperationMeta) -> Result<(), Error> {
     check_path(url.path(), operation.path)?;
-    for (name, value) in url.query_pairs() {
-        let what = format!("query parameter {name}");
-        match name.as_ref() {
-            "page" if integer(&what, &value)? < 1 => {
-                return Err(Error::invalid_input(what, "pages start at 1"));
-            }
-            "size" | "limit" => {
-                let n = integer(&what, &value)?;
-                if !(1..=MAX_PAGE_SIZE).contains(&n) {
-                    return Err(Error::invalid_input(
-                        what,
-                        format!("{n} is outside 1..={MAX_PAGE_SIZE}"),
-                    ));
+    check_params(url, operation.path, operation.bounds())
+}
+
+/// Checks a JSON request body against the spec's bounds for `operation`
+/// (a body that is not JSON is not checked).
+pub fn check_body(body: &[u8], operation: &OperationMeta) -> Result<(), Error> {
+    let bounds = operation.bounds();
+    if !bounds.iter().any(|b| b.place == Place::Body) {
+        return Ok(());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value) => check_body_value(&value, bounds),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Checks the path and query parameters of `url` against `bounds`.
+///
+/// An array query parameter's elements are its repeated values, each split at
+/// commas (the API reads `status=a,b`). Absent parameters are not checked.
+pub fn check_params(url: &Url, template: &str, bounds: &[Bound]) -> Result<(), Error> {
+    for bound in bounds {
+        let (name, elements) = match bound.target.strip_suffix("/*") {
+            Some(name) => (name, true),
+            None => (bound.target, false),
+        };
+        let what = format!("{} {name}", bound.place);
+        let values: Vec<String> = match bound.place {
+            Place::Query => url
+                .query_pairs()
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| v.into_owned())
+                .collect(),
+            Place::Path => path_value(url.path(), template, name).into_iter().collect(),
+            Place::Body => continue,
+        };
+        if values.is_empty() {
+            continue;
+        }
+        let items = || -> Vec<&str> {
+            values
+                .iter()
+                .flat_map(|v| v.split(','))
+                .filter(|v| !v.is_empty())
+                .collect()
+        };
+        match bound.rule {
+            Rule::MinItems(_) | Rule::MaxItems(_) => {
+                let count = items().len() as u64;
+                if !bound.rule.allows_items(count) {
+                    return Err(violation(what, bound.rule, format!("{count} elements")));
                 }
             }
-            _ => {}
+            _ => {
+                let checked: Vec<&str> = if elements {
+                    items()
+                } else {
+                    values.iter().map(String::as_str).collect()
+                };
+                for value in checked {
+                    check_scalar(&what, bound.rule, value)?;
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// Checks one parameter value (text) against a number or length rule.
+fn check_scalar(what: &str, rule: Rule, value: &str) -> Result<(), Error> {
+    match rule {
+        Rule::MinLength(_) | Rule::MaxLength(_) => {
+            let len = value.chars().count() as u64;
+            if !rule.allows_length(len) {
+                return Err(violation(what, rule, format!("{len} characters")));
+            }
+        }
+        Rule::Minimum(_)
+        | Rule::ExclusiveMinimum(_)
+        | Rule::Maximum(_)
+        | Rule::ExclusiveMaximum(_) => {
+            let n: f64 = value
+                .parse()
+                .ok()
+                .filter(|n: &f64| n.is_finite())
+                .ok_or_else(|| Error::invalid_input(what, format!("{value:?} is not a number")))?;
+            if !rule.allows_number(n) {
+                return Err(violation(what, rule, value.to_string()));
+            }
+        }
+        Rule::MinItems(_) | Rule::MaxItems(_) => {}
+    }
+    Ok(())
+}
+
+/// Checks a JSON body against the `Body` bounds of `bounds`. Absent and
+/// `null` values are not checked (requiredness is the typed builder's job).
+pub fn check_body_value(body: &Value, bounds: &[Bound]) -> Result<(), Error> {
+    for bound in bounds.iter().filter(|b| b.place == Place::Body) {
+        let mut found = Vec::new();
+        let segments: Vec<&str> = if bound.target.is_empty() {
+            Vec::new()
+        } else {
+            bound.target.trim_start_matches('/').split('/').collect()
+        };
+        select(body, &segments, String::new(), &mut found);
+        for (pointer, value) in found {
+            let what = format!(
+                "body field {}",
+                if pointer.is_empty() { "/" } else { &pointer }
+            );
+            let rule = bound.rule;
+            let got = match value {
+                Value::Number(n) => n
+                    .as_f64()
+                    .filter(|n| !rule.allows_number(*n))
+                    .map(|_| n.to_string()),
+                Value::String(s) => {
+                    let len = s.chars().count() as u64;
+                    (!rule.allows_length(len)).then(|| format!("{len} characters"))
+                }
+                Value::Array(items) => {
+                    let count = items.len() as u64;
+                    (!rule.allows_items(count)).then(|| format!("{count} elements"))
+                }
+                _ => None,
+            };
+            if let Some(got) = got {
+                return Err(violation(what, rule, got));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The values at a pointer whose `*` segments match every array element and
+/// every object value, with their concrete pointers.
+fn select<'a>(value: &'a Value, segments: &[&str], at: String, out: &mut Vec<(String, &'a Value)>) {
+    let Some((first, rest)) = segments.split_first() else {
+        if !value.is_null() {
+            out.push((at, value));
+        }
+        return;
+    };
+    match (*first, value) {
+        ("*", Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                select(item, rest, format!("{at}/{i}"), out);
+            }
+        }
+        ("*", Value::Object(map)) => {
+            for (key, item) in map {
+                let escaped = key.replace('~', "~0").replace('/', "~1");
+                select(item, rest, format!("{at}/{escaped}"), out);
+            }
+        }
+        (segment, Value::Object(map)) => {
+            let key = segment.replace("~1", "/").replace("~0", "~");
+            if let Some(child) = map.get(&key) {
+                select(child, rest, format!("{at}/{segment}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn violation(what: impl Into<String>, rule: Rule, got: String) -> Error {
+    Error::invalid_input(what, format!("must be {rule}, got {got}"))
+}
+
+/// The (decoded) value of path parameter `name` in `path`, lined up with `template`.
+fn path_value(path: &str, template: &str, name: &str) -> Option<String> {
+    let template: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+    let segments: Vec<&str> = path.split('/').collect();
+    let tail = segments.get(segments.len().checked_sub(template.len())?..)?;
+    let wanted = format!("{{{name}}}");
+    template
+        .iter()
+        .zip(tail)
+        .find(|(pattern, _)| **pattern == wanted)
+        .map(|(_, segment)| decode(segment).into_owned())
 }
 
 /// Matches the last segments of `path` against `template` and checks each `{param}`.
@@ -98,7 +266,9 @@ fn check_path(path: &str, template: &str) -> Result<(), Error> {
         // Cannot line up (should not happen for generated code): nothing to check.
         return Ok(());
     }
-    let tail = &segments[segments.len() - template.len()..];
+    let tail = segments
+        .get(segments.len().saturating_sub(template.len())..)
+        .unwrap_or_default();
     for (pattern, segment) in template.iter().zip(tail) {
         let Some(name) = pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) else {
             continue;
@@ -218,15 +388,142 @@ mod tests {
         assert!(check("https://h/vault/folders/", "/vault/folders/{folderName}").is_err());
     }
 
+    const SIZE_BOUNDS: &[Bound] = &[
+        Bound {
+            place: Place::Query,
+            target: "page",
+            rule: Rule::Minimum(1.0),
+        },
+        Bound {
+            place: Place::Query,
+            target: "size",
+            rule: Rule::Minimum(1.0),
+        },
+        Bound {
+            place: Place::Query,
+            target: "size",
+            rule: Rule::Maximum(50.0),
+        },
+        Bound {
+            place: Place::Query,
+            target: "status",
+            rule: Rule::MaxItems(2),
+        },
+        Bound {
+            place: Place::Query,
+            target: "status/*",
+            rule: Rule::MinLength(2),
+        },
+        Bound {
+            place: Place::Path,
+            target: "folderName",
+            rule: Rule::MaxLength(5),
+        },
+    ];
+
+    fn params(url: &str, template: &str) -> Result<(), Error> {
+        check_params(&Url::parse(url).unwrap(), template, SIZE_BOUNDS)
+    }
+
     #[test]
     fn query_ranges() {
-        assert!(check("https://h/media?page=1&size=50", "/media").is_ok());
-        assert!(check("https://h/media?page=2&size=1.0", "/media").is_ok());
-        assert!(check("https://h/media?page=0", "/media").is_err());
-        assert!(check("https://h/media?size=0", "/media").is_err());
-        assert!(check("https://h/media?size=51", "/media").is_err());
-        assert!(check("https://h/tracking-links?limit=100", "/tracking-links").is_err());
-        assert!(check("https://h/media?search=size", "/media").is_ok());
+        assert!(params("https://h/media?page=1&size=50", "/media").is_ok());
+        assert!(params("https://h/media?page=2&size=1.0", "/media").is_ok());
+        assert!(params("https://h/media?search=size", "/media").is_ok());
+        let err = params("https://h/media?page=0", "/media").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid query parameter page: must be at least 1 (minimum), got 0"
+        );
+        assert!(params("https://h/media?size=0", "/media").is_err());
+        let err = params("https://h/media?size=51", "/media").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid query parameter size: must be at most 50 (maximum), got 51"
+        );
+        assert!(params("https://h/media?size=ten", "/media").is_err());
+        assert!(params("https://h/media?status=ab,cd", "/media").is_ok());
+        assert!(params("https://h/media?status=ab&status=cd", "/media").is_ok());
+        let err = params("https://h/media?status=ab,cd,ef", "/media").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("at most 2 elements (maxItems), got 3"),
+            "{err}"
+        );
+        let err = params("https://h/media?status=ab,c", "/media").unwrap_err();
+        assert!(err.to_string().contains("status"), "{err}");
+        assert!(params("https://h/vault/folders/abc", "/vault/folders/{folderName}").is_ok());
+        let err = params(
+            "https://h/vault/folders/abcdef",
+            "/vault/folders/{folderName}",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput { what, .. } if what == "path parameter folderName")
+        );
+    }
+
+    #[test]
+    fn body_bounds_with_pointers() {
+        const BODY: &[Bound] = &[
+            Bound {
+                place: Place::Body,
+                target: "/text",
+                rule: Rule::MaxLength(5),
+            },
+            Bound {
+                place: Place::Body,
+                target: "/price",
+                rule: Rule::Minimum(300.0),
+            },
+            Bound {
+                place: Place::Body,
+                target: "/mediaUuids",
+                rule: Rule::MinItems(1),
+            },
+            Bound {
+                place: Place::Body,
+                target: "/items/*/amount",
+                rule: Rule::ExclusiveMinimum(0.0),
+            },
+        ];
+        let ok = serde_json::json!({"text": "héllo", "price": 300, "mediaUuids": ["a"],
+            "items": [{"amount": 1}]});
+        assert!(check_body_value(&ok, BODY).is_ok());
+        // absent and null values are not checked
+        assert!(check_body_value(&serde_json::json!({"text": null}), BODY).is_ok());
+        let cases = [
+            (
+                serde_json::json!({"text": "toolong"}),
+                "body field /text",
+                "7 characters",
+            ),
+            (
+                serde_json::json!({"price": 299}),
+                "body field /price",
+                "got 299",
+            ),
+            (
+                serde_json::json!({"mediaUuids": []}),
+                "body field /mediaUuids",
+                "0 elements",
+            ),
+            (
+                serde_json::json!({"items": [{"amount": 2}, {"amount": 0}]}),
+                "body field /items/1/amount",
+                "more than 0 (exclusiveMinimum), got 0",
+            ),
+        ];
+        for (body, field, detail) in cases {
+            let err = check_body_value(&body, BODY).unwrap_err();
+            match &err {
+                Error::InvalidInput { what, reason } => {
+                    assert_eq!(what, field);
+                    assert!(reason.contains(detail), "{reason}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

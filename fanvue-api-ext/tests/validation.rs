@@ -2,6 +2,7 @@
 
 mod support;
 
+use fanvue_api_ext::api::types;
 use fanvue_api_ext::prelude::*;
 use fanvue_api_ext::{Error, Fanvue};
 use serde_json::json;
@@ -32,7 +33,7 @@ async fn bad_path_parameters_make_no_request() {
     // an empty or malformed UUID cannot even be set on the typed builder
     for bad in ["", "not-a-uuid"] {
         assert_invalid(
-            fanvue.api().get_user_media_by_uuid().uuid(bad).call().await,
+            fanvue.api().get_user_media_by_uuid().uuid(bad).send().await,
             "request",
         );
     }
@@ -42,7 +43,7 @@ async fn bad_path_parameters_make_no_request() {
             .api()
             .get_user_media_by_uuid()
             .uuid(uuid::Uuid::nil())
-            .call()
+            .send()
             .await,
         "path parameter uuid",
     );
@@ -53,7 +54,7 @@ async fn bad_path_parameters_make_no_request() {
                 .get_upload_part_url()
                 .upload_id("up-1")
                 .part_number(part)
-                .call()
+                .send()
                 .await,
             "path parameter partNumber",
         );
@@ -64,7 +65,7 @@ async fn bad_path_parameters_make_no_request() {
             .get_upload_part_url()
             .upload_id("")
             .part_number(1)
-            .call()
+            .send()
             .await,
         "path parameter uploadId",
     );
@@ -86,7 +87,7 @@ async fn bad_path_parameters_make_no_request() {
         .get_upload_part_url()
         .upload_id("up-1")
         .part_number(10_000)
-        .call()
+        .send()
         .await
         .unwrap();
     assert_eq!(server.requests().len(), 1);
@@ -103,29 +104,48 @@ async fn bad_page_sizes_make_no_request() {
     })
     .await;
     let fanvue = client(&server);
-    assert_invalid(
-        fanvue.api().list_followers().size(0).call().await,
-        "query parameter size",
+    // `size` and `page` have `minimum: 1`: the typed builder takes a
+    // `NonZeroU64`, so 0 is refused while building the request
+    for result in [
+        fanvue.api().list_followers().size(0).send().await,
+        fanvue.api().list_followers().page(0).send().await,
+    ] {
+        match result {
+            Err(Error::InvalidInput { what, reason }) => {
+                assert_eq!(what, "request");
+                assert!(
+                    reason.contains("size") || reason.contains("page"),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected InvalidInput, got {other:?}"),
+        }
+    }
+    // `maximum: 50` comes from the spec's bounds table
+    let err = fanvue
+        .api()
+        .list_followers()
+        .size(51)
+        .send()
+        .await
+        .expect_err("size 51");
+    assert_eq!(
+        err.to_string(),
+        "invalid query parameter size: must be at most 50 (maximum), got 51"
     );
-    assert_invalid(
-        fanvue.api().list_followers().size(51).call().await,
-        "query parameter size",
-    );
-    assert_invalid(
-        fanvue.api().list_followers().page(0).call().await,
-        "query parameter page",
-    );
-    assert_invalid(
-        fanvue.api().list_tracking_links().limit(100).call().await,
-        "query parameter limit",
-    );
+    // `limit` of the tracking links: `minimum: 0, exclusiveMinimum: true`
+    // (a `NonZeroU64` in the builder) and no maximum in the official document
+    match fanvue.api().list_tracking_links().limit(0).send().await {
+        Err(Error::InvalidInput { reason, .. }) => assert!(reason.contains("limit"), "{reason}"),
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
     assert!(server.requests().is_empty());
     fanvue
         .api()
         .list_followers()
         .page(1)
         .size(50)
-        .call()
+        .send()
         .await
         .unwrap();
     assert_eq!(server.requests().len(), 1);
@@ -136,8 +156,93 @@ async fn missing_required_parameter_is_invalid_input() {
     let server = Server::start(|_| Reply::json(200, json!({}))).await;
     let fanvue = client(&server);
     assert_invalid(
-        fanvue.api().get_user_media_by_uuid().call().await,
+        fanvue.api().get_user_media_by_uuid().send().await,
         "request",
     );
     assert!(server.requests().is_empty());
+}
+
+/// Bounds from the spec on JSON bodies: checked before sending, the error
+/// names the field (JSON pointer) and the bound.
+#[tokio::test]
+async fn out_of_bounds_bodies_make_no_request() {
+    let server =
+        Server::start(|_| Reply::json(201, json!({"messageUuid": fixtures::uuid(9)}))).await;
+    let fanvue = client(&server);
+    let fan = fixtures::uuid(1);
+
+    let too_long = "x".repeat(6_000);
+    let result = fanvue
+        .api()
+        .send_message()
+        .user_uuid(fan.as_str())
+        .body(json_body::<types::SendMessageBody>(
+            json!({"text": too_long}),
+        ))
+        .send()
+        .await;
+    assert_bound(
+        result,
+        "body field /text",
+        "at most 5000 characters (maxLength), got 6000 characters",
+    );
+
+    let result = fanvue
+        .api()
+        .send_message()
+        .user_uuid(fan.as_str())
+        .body(json_body::<types::SendMessageBody>(
+            json!({"text": "hi", "price": 299}),
+        ))
+        .send()
+        .await;
+    assert_bound(
+        result,
+        "body field /price",
+        "at least 300 (minimum), got 299",
+    );
+
+    let result = fanvue
+        .api()
+        .get_batch_statuses()
+        .body(json_body::<types::GetBatchStatusesBody>(
+            json!({"userUuids": []}),
+        ))
+        .send()
+        .await;
+    assert_bound(
+        result,
+        "body field /userUuids",
+        "at least 1 elements (minItems), got 0",
+    );
+    assert!(server.requests().is_empty(), "nothing may reach the server");
+
+    // in bounds: sent
+    fanvue
+        .api()
+        .send_message()
+        .user_uuid(fan.as_str())
+        .body(json_body::<types::SendMessageBody>(
+            json!({"text": "hi", "price": 300}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// A typed body from JSON (the builders accept anything convertible).
+fn json_body<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+    serde_json::from_value(value).expect("typed body")
+}
+
+/// The error names the field and the bound, whichever layer caught it (the
+/// typed builder for length-constrained strings, the spec-bounds check for
+/// numbers and arrays).
+#[track_caller]
+fn assert_bound<T: std::fmt::Debug>(result: Result<T, Error>, field: &str, bound: &str) {
+    let err = result.expect_err("out of bounds");
+    let text = err.to_string();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    assert!(text.contains(field) && text.contains(bound), "{text}");
 }

@@ -81,6 +81,7 @@ fn generate_one(e: &StringEnum) -> TokenStream {
     let names = variant_names(&e.values);
     let variants: Vec<_> = names.iter().map(|n| format_ident!("{}", n)).collect();
     let values = &e.values;
+    let name_str = &e.name;
     let value_docs: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
     let mut doc = e
         .description
@@ -157,6 +158,21 @@ fn generate_one(e: &StringEnum) -> TokenStream {
         impl ::serde::Serialize for #ident {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
+            }
+        }
+
+        #[cfg(feature = "schemars")]
+        impl ::schemars::JsonSchema for #ident {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(#name_str)
+            }
+
+            /// The known values; any other string also decodes (to `Unknown`).
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                ::schemars::json_schema!({
+                    "type": "string",
+                    "enum": [#(#values),*],
+                })
             }
         }
 

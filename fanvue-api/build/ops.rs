@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
+use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{Fields, GenericArgument, Item, PathArguments, ReturnType, Type};
 
@@ -68,17 +69,38 @@ pub fn generate(
         .filter(|op| matches!(op.list, Some(ListKind::PageNumber)))
         .map(|op| op.id.as_str())
         .collect();
+    let single_page_lists: Vec<&str> = ops
+        .iter()
+        .filter(|op| matches!(op.list, Some(ListKind::SinglePage)))
+        .map(|op| op.id.as_str())
+        .collect();
     let cursor_lists: Vec<&str> = ops
         .iter()
         .filter(|op| matches!(op.list, Some(ListKind::Cursor { .. })))
         .map(|op| op.id.as_str())
         .collect();
 
+    let mut decode_arms = Vec::new();
+    for op in ops {
+        let Some(builder) = builders.get(&loose(&op.fn_name)) else {
+            continue;
+        };
+        let response = &builder.response;
+        let skip = matches!(response, Type::Tuple(t) if t.elems.is_empty())
+            || last_ident(response).as_deref() == Some("ByteStream");
+        if !skip {
+            let id = &op.id;
+            decode_arms.push(quote! {
+                #id => Some(serde_json::from_slice::<#response>(body).map(|_| ())),
+            });
+        }
+    }
+
     let mut impls = Vec::new();
     for (index, op) in ops.iter().enumerate() {
         let builder = builders.get(&loose(&op.fn_name)).ok_or_else(|| {
             OpsError(format!(
-                "no builder with a `send` method found for operation `{}`",
+                "no builder with a `{RAW_SEND}` method found for operation `{}`",
                 op.id
             ))
         })?;
@@ -104,6 +126,11 @@ pub fn generate(
         /// [`PageNumberList`](crate::operation::PageNumberList)).
         pub static PAGE_NUMBER_LISTS: &[&str] = &[#(#page_lists),*];
 
+        /// The operation ids of the lists answering `{data, pagination}` without
+        /// `page`/`size` parameters (implementing
+        /// [`SinglePageList`](crate::operation::SinglePageList): one page only).
+        pub static SINGLE_PAGE_LISTS: &[&str] = &[#(#single_page_lists),*];
+
         /// The operation ids of the lists paginated by cursor (implementing
         /// [`CursorList`](crate::operation::CursorList)).
         pub static CURSOR_LISTS: &[&str] = &[#(#cursor_lists),*];
@@ -122,6 +149,20 @@ pub fn generate(
             match name {
                 #(#comma_arms)*
                 _ => &[],
+            }
+        }
+
+        /// Decodes `body` as the success response of `operation_id` (`None`
+        /// when the operation has no JSON response). For the spec-driven tests.
+        #[cfg(feature = "mock")]
+        #[doc(hidden)]
+        pub fn __decode_response(
+            operation_id: &str,
+            body: &[u8],
+        ) -> Option<Result<(), serde_json::Error>> {
+            match operation_id {
+                #(#decode_arms)*
+                _ => None,
             }
         }
 
@@ -149,7 +190,7 @@ fn operation_impl(builder: &Builder, index: usize) -> TokenStream {
             ) -> impl ::std::future::Future<
                 Output = ::std::result::Result<ResponseValue<Self::Response>, Error<Self::ErrorBody>>,
             > + Send {
-                self.send()
+                self.send_raw()
             }
         }
     }
@@ -173,7 +214,7 @@ fn list_impl(
     let max = op.max_page_size;
 
     Ok(match kind {
-        ListKind::PageNumber => {
+        ListKind::PageNumber | ListKind::SinglePage => {
             let pagination = field(response_struct, "pagination")
                 .ok_or_else(|| fail("no `pagination` field"))?;
             let pagination_ident = pagination
@@ -195,19 +236,7 @@ fn list_impl(
             } else {
                 quote! { Some(&response.#pagination_ident) }
             };
-            quote! {
-                impl<'a> crate::operation::PageNumberList for builder::#ident<'a> {
-                    type Item = #item;
-                    const MAX_PAGE_SIZE: u64 = #max;
-
-                    fn with_page(self, page: u64) -> Self {
-                        self.page(page)
-                    }
-
-                    fn with_page_size(self, size: u64) -> Self {
-                        self.size(size)
-                    }
-
+            let into_page = quote! {
                     fn into_page(response: Self::Response) -> crate::operation::NumberedPage<Self::Item> {
                         let pagination = #pagination_ref;
                         let page = pagination
@@ -221,6 +250,30 @@ fn list_impl(
                             page,
                             has_more,
                         }
+                    }
+            };
+            if matches!(kind, ListKind::SinglePage) {
+                quote! {
+                    impl<'a> crate::operation::SinglePageList for builder::#ident<'a> {
+                        type Item = #item;
+                        #into_page
+                    }
+                }
+            } else {
+                quote! {
+                    impl<'a> crate::operation::PageNumberList for builder::#ident<'a> {
+                        type Item = #item;
+                        const MAX_PAGE_SIZE: u64 = #max;
+
+                        fn with_page(self, page: u64) -> Self {
+                            self.page(page)
+                        }
+
+                        fn with_page_size(self, size: u64) -> Self {
+                            self.size(size)
+                        }
+
+                        #into_page
                     }
                 }
             }
@@ -255,6 +308,85 @@ fn list_impl(
     })
 }
 
+/// What progenitor's `send` of every builder is renamed to.
+pub const RAW_SEND: &str = "send_raw";
+
+/// Renames progenitor's inherent `send` of every builder (in the `builder`
+/// module) to the hidden [`RAW_SEND`], so the one `send()` users see is
+/// `fanvue-api-ext`'s; the `Operation` impls call the raw one. Returns how
+/// many methods were renamed.
+pub fn hide_send(file: &mut syn::File) -> usize {
+    let mut renamed = 0;
+    for item in &mut file.items {
+        let Item::Mod(module) = item else { continue };
+        if module.ident != "builder" {
+            continue;
+        }
+        let Some((_, items)) = &mut module.content else {
+            continue;
+        };
+        for item in items {
+            let Item::Impl(imp) = item else { continue };
+            if imp.trait_.is_some() {
+                continue;
+            }
+            for member in &mut imp.items {
+                let syn::ImplItem::Fn(func) = member else {
+                    continue;
+                };
+                if func.sig.ident != "send" {
+                    continue;
+                }
+                func.sig.ident = format_ident!("{}", RAW_SEND);
+                func.attrs.retain(|a| !a.path().is_ident("doc"));
+                func.attrs.push(syn::parse_quote!(
+                    #[doc = "Sends the request as progenitor generated it (the raw seam behind `Operation::send_request`); users call `fanvue-api-ext`'s `send()`."]
+                ));
+                func.attrs.push(syn::parse_quote!(#[doc(hidden)]));
+                renamed += 1;
+            }
+        }
+    }
+    renamed
+}
+
+/// The `operation_id` progenitor writes into the `OperationInfo` of a
+/// builder's send method (its method name, e.g. `get_user_media`), read from
+/// the syntax tree.
+fn operation_info_id(block: &syn::Block) -> Option<String> {
+    struct Finder(Option<String>);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
+            let is_info = node
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "OperationInfo");
+            if is_info && self.0.is_none() {
+                for field in &node.fields {
+                    let syn::Member::Named(name) = &field.member else {
+                        continue;
+                    };
+                    if name != "operation_id" {
+                        continue;
+                    }
+                    if let syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(value),
+                        ..
+                    }) = &field.expr
+                    {
+                        self.0 = Some(value.value());
+                    }
+                }
+            }
+            syn::visit::visit_expr_struct(self, node);
+        }
+    }
+    let mut finder = Finder(None);
+    finder.visit_block(block);
+    finder.0
+}
+
 /// The builder of every operation, keyed by the loose form of its method name.
 fn builders(file: &syn::File) -> Result<HashMap<String, Builder>, OpsError> {
     let module = find_mod(&file.items, "builder")
@@ -272,7 +404,7 @@ fn builders(file: &syn::File) -> Result<HashMap<String, Builder>, OpsError> {
             let syn::ImplItem::Fn(func) = member else {
                 continue;
             };
-            if func.sig.ident != "send" {
+            if func.sig.ident != RAW_SEND {
                 continue;
             }
             let ReturnType::Type(_, ret) = &func.sig.output else {
@@ -284,13 +416,11 @@ fn builders(file: &syn::File) -> Result<HashMap<String, Builder>, OpsError> {
             let (Some(response), Some(error)) = (generic(ok, 0), generic(err, 0)) else {
                 continue;
             };
-            let body = func.block.to_token_stream().to_string();
-            let fn_name = body
-                .split("operation_id :")
-                .nth(1)
-                .and_then(|rest| rest.split('"').nth(1))
-                .map(str::to_string)
-                .unwrap_or_default();
+            let Some(fn_name) = operation_info_id(&func.block) else {
+                return Err(OpsError(format!(
+                    "builder `{ident}`: no `OperationInfo {{ operation_id: \"..\" }}` in its send method"
+                )));
+            };
             out.insert(
                 loose(&fn_name),
                 Builder {

@@ -111,6 +111,8 @@ fn is_method(key: &str) -> bool {
 pub enum ListKind {
     /// `{data, pagination}` with `page` and `size` query params.
     PageNumber,
+    /// `{data, pagination}` without `page`/`size` params: one page only.
+    SinglePage,
     /// `{data, nextCursor}` with `cursor` and a size param.
     Cursor {
         /// `size` or `limit`.
@@ -132,7 +134,8 @@ pub struct OperationInfo {
     pub tag: String,
     /// The list shape, when the operation is a list.
     pub list: Option<ListKind>,
-    /// Max page size (the size param's `maximum`, else 50).
+    /// Max page size (the size param's `maximum`; `u64::MAX` when the spec
+    /// declares none, with a build warning).
     pub max_page_size: u64,
     /// Query params to send comma-separated (style form, explode false, array).
     pub comma_params: Vec<String>,
@@ -167,7 +170,7 @@ pub fn operations(spec: &OpenAPI) -> Vec<OperationInfo> {
                     _ => None,
                 })
                 .and_then(|max| u64::try_from(max).ok())
-                .unwrap_or(50);
+                .unwrap_or(u64::MAX);
             let comma_params = params
                 .iter()
                 .filter_map(|p| match p {
@@ -239,8 +242,14 @@ fn list_kind(spec: &OpenAPI, op: &Operation, params: &[&Parameter]) -> Option<Li
     if let Some((_, pagination)) = props.iter().find(|(n, _)| n.as_str() == "pagination") {
         let inner = object_props(spec, pagination)?;
         let has = |name: &str| inner.iter().any(|(n, _)| n == name);
-        if has("page") && has("hasMore") && has_query(params, "page") && has_query(params, "size") {
+        if !(has("page") && has("hasMore")) {
+            return None;
+        }
+        if has_query(params, "page") && has_query(params, "size") {
             return Some(ListKind::PageNumber);
+        }
+        if !has_query(params, "page") && !has_query(params, "size") {
+            return Some(ListKind::SinglePage);
         }
         return None;
     }

@@ -32,6 +32,12 @@ impl OperationMeta {
         matches!(self.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE")
     }
 
+    /// The spec's bounds on this operation's path and query parameters and
+    /// JSON body (empty when it declares none); see [`crate::bounds`].
+    pub fn bounds(&self) -> &'static [crate::bounds::Bound] {
+        crate::generated::operation_bounds(self.operation_id)
+    }
+
     /// Looks an operation up by its `operationId`.
     pub fn find(operation_id: &str) -> Option<&'static OperationMeta> {
         crate::OPERATIONS

@@ -19,7 +19,9 @@ pub trait Operation: Sized + Send {
     /// The operation's static metadata (id, method, path template, tag).
     fn meta() -> &'static OperationMeta;
 
-    /// Sends the request (same as the builder's own `send`).
+    /// Sends the request as it is, through the client's executor, and reports
+    /// progenitor's error type (the raw seam: `fanvue-api-ext`'s `send()` is
+    /// the call path for applications).
     fn send_request(
         self,
     ) -> impl Future<Output = Result<ResponseValue<Self::Response>, Error<Self::ErrorBody>>> + Send;
@@ -49,7 +51,8 @@ pub struct CursorPage<T> {
 pub trait PageNumberList: Operation + Clone {
     /// One element of `data`.
     type Item: Send;
-    /// Largest page size the API accepts for this operation.
+    /// Largest page size the API accepts for this operation: the spec's
+    /// `maximum` of the size parameter (`u64::MAX` when it declares none).
     const MAX_PAGE_SIZE: u64;
     /// Sets the `page` query parameter (1-based).
     fn with_page(self, page: u64) -> Self;
@@ -63,7 +66,9 @@ pub trait PageNumberList: Operation + Clone {
 pub trait CursorList: Operation + Clone {
     /// One element of `data`.
     type Item: Send;
-    /// Largest page size the API accepts for this operation.
+    /// Largest page size the API accepts for this operation: the spec's
+    /// `maximum` of the size parameter (`u64::MAX` when it declares none, as
+    /// for the tracking-link lists' `limit`).
     const MAX_PAGE_SIZE: u64;
     /// Sets the `cursor` query parameter.
     fn with_cursor(self, cursor: String) -> Self;
@@ -71,4 +76,19 @@ pub trait CursorList: Operation + Clone {
     fn with_page_size(self, size: u64) -> Self;
     /// Splits a decoded response into its items and the next cursor.
     fn into_page(response: Self::Response) -> CursorPage<Self::Item>;
+}
+
+/// A list answering `{data, pagination: {page, size, hasMore}}` whose
+/// operation has **no** `page`/`size` parameters (the official document's
+/// `GET /vault/folders`, its creator variant and `GET /collections`).
+///
+/// The server is not known to honour `page`/`size` on these, so the client
+/// does not offer them: a stream over such a list fetches its one page
+/// (`fanvue-api-ext`'s `SinglePageListExt::items`), and
+/// [`NumberedPage::has_more`] reports whether the server held more back.
+pub trait SinglePageList: Operation + Clone {
+    /// One element of `data`.
+    type Item: Send;
+    /// Splits a decoded response into its items and pagination facts.
+    fn into_page(response: Self::Response) -> NumberedPage<Self::Item>;
 }

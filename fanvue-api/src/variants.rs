@@ -142,3 +142,18 @@ impl<'de> Deserialize<'de> for VariantList {
         })
     }
 }
+
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for VariantList {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "VariantList".into()
+    }
+
+    /// The comma-joined string it is sent as.
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "Media variants, comma-separated (e.g. `main,thumbnail`)",
+        })
+    }
+}

@@ -7,7 +7,7 @@ use common::{query_of, recording_client};
 use fanvue_api::executor::OperationMeta;
 use fanvue_api::operation::{CursorList, Operation, PageNumberList};
 use fanvue_api::prelude::*;
-use fanvue_api::{CURSOR_LISTS, PAGE_NUMBER_LISTS};
+use fanvue_api::{CURSOR_LISTS, PAGE_NUMBER_LISTS, SINGLE_PAGE_LISTS};
 use httpmock::prelude::*;
 use serde_json::{Value, json};
 
@@ -21,12 +21,12 @@ fn resolve<'a>(spec: &'a Value, mut v: &'a Value) -> Value {
 }
 
 /// The list operations of the spec, computed here independently of the build script.
-fn lists_in_spec() -> (Vec<String>, Vec<String>) {
+fn lists_in_spec() -> (Vec<String>, Vec<String>, Vec<String>) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/fanvue.json");
     let text = std::fs::read_to_string(path).expect("spec readable");
     let spec: Value = serde_json::from_str(&text).expect("spec is JSON");
     let resolve = |v: &Value| resolve(&spec, v);
-    let (mut pages, mut cursors) = (Vec::new(), Vec::new());
+    let (mut pages, mut cursors, mut single) = (Vec::new(), Vec::new(), Vec::new());
     for item in spec["paths"].as_object().expect("paths").values() {
         for op in item.as_object().expect("path item").values() {
             let query: Vec<&str> = op["parameters"]
@@ -47,6 +47,8 @@ fn lists_in_spec() -> (Vec<String>, Vec<String>) {
             let id = op["operationId"].as_str().expect("id").to_string();
             if props.get("pagination").is_some() && has("page") && has("size") {
                 pages.push(id);
+            } else if props.get("pagination").is_some() && !has("page") && !has("size") {
+                single.push(id);
             } else if props.get("nextCursor").is_some()
                 && has("cursor")
                 && (has("size") || has("limit"))
@@ -55,28 +57,42 @@ fn lists_in_spec() -> (Vec<String>, Vec<String>) {
             }
         }
     }
-    (pages, cursors)
+    (pages, cursors, single)
 }
 
 #[test]
 fn every_list_of_the_spec_implements_its_list_trait() {
-    let (pages, cursors) = lists_in_spec();
+    let (pages, cursors, single) = lists_in_spec();
     let sorted = |ids: &[&str]| {
         let mut ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
         ids.sort();
         ids
     };
-    let (mut pages, mut cursors) = (pages, cursors);
+    let (mut pages, mut cursors, mut single) = (pages, cursors, single);
     pages.sort();
     cursors.sort();
+    single.sort();
     assert_eq!(sorted(PAGE_NUMBER_LISTS), pages);
     assert_eq!(sorted(CURSOR_LISTS), cursors);
-    // The pinned spec (2025-06-26): 26 lists by page number and 8 by cursor.
-    // (`list-vault-folders` gets its missing `page`/`size` parameters from
-    // openapi/overlay.yaml.)
-    assert_eq!(PAGE_NUMBER_LISTS.len(), 26, "{PAGE_NUMBER_LISTS:?}");
-    assert_eq!(CURSOR_LISTS.len(), 8, "{CURSOR_LISTS:?}");
-    for id in PAGE_NUMBER_LISTS.iter().chain(CURSOR_LISTS) {
+    assert_eq!(sorted(SINGLE_PAGE_LISTS), single);
+    // The official document (2025-06-26): 39 lists answer `{data, pagination}`,
+    // 36 of them with `page`/`size` parameters and 3 without (one page
+    // only); 11 lists answer `{data, nextCursor}`.
+    assert_eq!(PAGE_NUMBER_LISTS.len(), 36, "{PAGE_NUMBER_LISTS:?}");
+    assert_eq!(
+        sorted(SINGLE_PAGE_LISTS),
+        [
+            "list-collections",
+            "list-creator-vault-folders",
+            "list-vault-folders"
+        ]
+    );
+    assert_eq!(CURSOR_LISTS.len(), 11, "{CURSOR_LISTS:?}");
+    for id in PAGE_NUMBER_LISTS
+        .iter()
+        .chain(CURSOR_LISTS)
+        .chain(SINGLE_PAGE_LISTS)
+    {
         let meta = OperationMeta::find(id).expect("list id is an operation");
         assert_eq!(meta.method, "GET", "{id}");
     }

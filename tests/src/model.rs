@@ -417,6 +417,10 @@ pub struct TrackingLink {
     pub created_at: String,
     /// Click count.
     pub clicks: u64,
+    /// Followers and subscribers the link brought.
+    pub engagement: serde_json::Value,
+    /// What the link earned (`null` when nothing yet).
+    pub earnings: Option<serde_json::Value>,
 }
 
 impl TrackingLink {
@@ -429,6 +433,11 @@ impl TrackingLink {
             external_social_platform: "instagram".into(),
             created_at: sample_timestamp(index),
             clicks: index as u64 * 7,
+            engagement: serde_json::json!({
+                "acquiredFollowers": index, "acquiredSubscribers": 0,
+                "totalFollowers": index, "totalSubscribers": 0
+            }),
+            earnings: None,
         }
     }
 }
@@ -447,6 +456,10 @@ pub struct Earning {
     pub currency: Option<String>,
     /// Source (e.g. `subscription`, `tip`).
     pub source: String,
+    /// The order the earning belongs to.
+    pub transaction_order_id: String,
+    /// `availableForPayout` or `pendingBalance`.
+    pub transaction_order_status: String,
     /// The paying fan, if any.
     pub user: Option<UserRef>,
 }
@@ -465,6 +478,8 @@ impl Earning {
                 "tip"
             }
             .into(),
+            transaction_order_id: format!("order-{index}"),
+            transaction_order_status: "availableForPayout".into(),
             user: Some(UserRef::sample(index)),
         }
     }

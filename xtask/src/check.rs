@@ -197,7 +197,10 @@ pub fn summarize(diffs: &[Difference]) -> String {
         })
         .collect();
     if diffs.len() > MAX_LISTED {
-        lines.push(format!("  ... and {} more", diffs.len() - MAX_LISTED));
+        lines.push(format!(
+            "  ... and {} more",
+            diffs.len().saturating_sub(MAX_LISTED)
+        ));
     }
     lines.join("\n")
 }

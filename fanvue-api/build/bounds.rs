@@ -1,0 +1,238 @@
+//! The bounds table: every `minimum`/`maximum`/`exclusive*`/`minLength`/
+//! `maxLength`/`minItems`/`maxItems` of every operation's path and query
+//! parameters and JSON request body, read from the raw document and emitted
+//! as `operation_bounds(id) -> &'static [Bound]` (see `src/bounds.rs`).
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use serde_json::{Map, Value};
+
+/// One bound found in the spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// `Path`, `Query` or `Body`.
+    pub place: &'static str,
+    /// Parameter name (`/*` appended for array elements) or JSON pointer.
+    pub target: String,
+    /// `Minimum`, `MaxLength`, ...
+    pub rule: &'static str,
+    /// The bound's value.
+    pub value: f64,
+}
+
+/// The bounds of every operation, by operationId, in spec order.
+pub fn collect(doc: &Value) -> Vec<(String, Vec<Found>)> {
+    let mut out = Vec::new();
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return out;
+    };
+    for item in paths.values() {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        let shared: Vec<&Value> = item
+            .get("parameters")
+            .and_then(Value::as_array)
+            .map(|p| p.iter().collect())
+            .unwrap_or_default();
+        for (method, op) in item {
+            if !matches!(
+                method.as_str(),
+                "get" | "put" | "post" | "delete" | "patch" | "head" | "options" | "trace"
+            ) {
+                continue;
+            }
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+                continue;
+            };
+            let mut found = Vec::new();
+            let own = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .map(|p| p.iter().collect::<Vec<_>>())
+                .unwrap_or_default();
+            for param in shared.iter().chain(own.iter()) {
+                let param = resolve(doc, param);
+                let place = match param.get("in").and_then(Value::as_str) {
+                    Some("path") => "Path",
+                    Some("query") => "Query",
+                    _ => continue,
+                };
+                let (Some(name), Some(schema)) = (
+                    param.get("name").and_then(Value::as_str),
+                    param.get("schema"),
+                ) else {
+                    continue;
+                };
+                let schema = resolve(doc, schema);
+                rules(schema, place, name, &mut found);
+                if let Some(items) = schema.get("items") {
+                    rules(resolve(doc, items), place, &format!("{name}/*"), &mut found);
+                }
+            }
+            if let Some(body) = op
+                .get("requestBody")
+                .map(|b| resolve(doc, b))
+                .and_then(|b| b.get("content"))
+                .and_then(|c| c.get("application/json"))
+                .and_then(|c| c.get("schema"))
+            {
+                body_rules(doc, body, String::new(), 0, &mut found);
+            }
+            dedup(&mut found);
+            out.push((id.to_string(), found));
+        }
+    }
+    out
+}
+
+fn dedup(found: &mut Vec<Found>) {
+    let mut seen = Vec::new();
+    found.retain(|f| {
+        if seen.contains(f) {
+            false
+        } else {
+            seen.push(f.clone());
+            true
+        }
+    });
+}
+
+/// Follows `$ref`s (to any component).
+fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    let mut value = value;
+    for _ in 0..32 {
+        let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
+            return value;
+        };
+        let Some(pointer) = reference.strip_prefix('#') else {
+            return value;
+        };
+        match doc.pointer(pointer) {
+            Some(target) => value = target,
+            None => return value,
+        }
+    }
+    value
+}
+
+fn body_rules(doc: &Value, schema: &Value, pointer: String, depth: usize, found: &mut Vec<Found>) {
+    // Recursive schemas stop here (no spec nests anywhere near this deep).
+    if depth > 16 {
+        return;
+    }
+    let schema = resolve(doc, schema);
+    rules(schema, "Body", &pointer, found);
+    // Every `allOf` part applies; `oneOf`/`anyOf` branches apply only
+    // conditionally, so their bounds are left to the server.
+    if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
+        for part in parts {
+            body_rules(doc, part, pointer.clone(), depth + 1, found);
+        }
+    }
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (name, child) in props {
+            let escaped = name.replace('~', "~0").replace('/', "~1");
+            body_rules(doc, child, format!("{pointer}/{escaped}"), depth + 1, found);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        body_rules(doc, items, format!("{pointer}/*"), depth + 1, found);
+    }
+    if let Some(values) = schema.get("additionalProperties").filter(|v| v.is_object()) {
+        body_rules(doc, values, format!("{pointer}/*"), depth + 1, found);
+    }
+}
+
+/// The bounds of one schema (3.0 boolean and 3.1 numeric `exclusive*` forms).
+fn rules(schema: &Value, place: &'static str, target: &str, found: &mut Vec<Found>) {
+    let Some(map) = schema.as_object() else {
+        return;
+    };
+    let mut push = |rule: &'static str, value: f64| {
+        found.push(Found {
+            place,
+            target: target.to_string(),
+            rule,
+            value,
+        })
+    };
+    let flag =
+        |m: &Map<String, Value>, key: &str| m.get(key).and_then(Value::as_bool) == Some(true);
+    if let Some(min) = map.get("minimum").and_then(Value::as_f64) {
+        push(
+            if flag(map, "exclusiveMinimum") {
+                "ExclusiveMinimum"
+            } else {
+                "Minimum"
+            },
+            min,
+        );
+    }
+    if let Some(min) = map.get("exclusiveMinimum").and_then(Value::as_f64) {
+        push("ExclusiveMinimum", min);
+    }
+    if let Some(max) = map.get("maximum").and_then(Value::as_f64) {
+        push(
+            if flag(map, "exclusiveMaximum") {
+                "ExclusiveMaximum"
+            } else {
+                "Maximum"
+            },
+            max,
+        );
+    }
+    if let Some(max) = map.get("exclusiveMaximum").and_then(Value::as_f64) {
+        push("ExclusiveMaximum", max);
+    }
+    for (key, rule) in [
+        ("minLength", "MinLength"),
+        ("maxLength", "MaxLength"),
+        ("minItems", "MinItems"),
+        ("maxItems", "MaxItems"),
+    ] {
+        if let Some(n) = map.get(key).and_then(Value::as_u64) {
+            push(rule, n as f64);
+        }
+    }
+}
+
+/// `operation_bounds(operation_id) -> &'static [Bound]`.
+pub fn generate(bounds: &[(String, Vec<Found>)]) -> TokenStream {
+    let arms = bounds
+        .iter()
+        .filter(|(_, b)| !b.is_empty())
+        .map(|(id, found)| {
+            let entries = found.iter().map(|f| {
+                let place = quote::format_ident!("{}", f.place);
+                let rule = quote::format_ident!("{}", f.rule);
+                let target = &f.target;
+                let value = if f.rule.starts_with("Min") && f.rule != "Minimum"
+                    || f.rule.starts_with("Max") && f.rule != "Maximum"
+                {
+                    let n = f.value as u64;
+                    quote!(#n)
+                } else {
+                    let n = f.value;
+                    quote!(#n)
+                };
+                quote! {
+                    crate::bounds::Bound {
+                        place: crate::bounds::Place::#place,
+                        target: #target,
+                        rule: crate::bounds::Rule::#rule(#value),
+                    }
+                }
+            });
+            quote! { #id => &[#(#entries),*], }
+        });
+    quote! {
+        /// The spec's bounds on the inputs of an operation (by operationId).
+        pub(crate) fn operation_bounds(operation_id: &str) -> &'static [crate::bounds::Bound] {
+            match operation_id {
+                #(#arms)*
+                _ => &[],
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The bounds the spec declares for every operation's inputs, as data.
+//!
+//! The build script reads every `minimum`, `maximum`, `exclusiveMinimum`,
+//! `exclusiveMaximum`, `minLength`, `maxLength`, `minItems` and `maxItems` of
+//! an operation's path and query parameters and of its JSON request body
+//! (through `$ref`s, `allOf`s, nested objects and array items) into a
+//! [`Bound`] table; [`OperationMeta::bounds`](crate::executor::OperationMeta::bounds)
+//! returns it. `fanvue-api-ext` checks a request against it before sending;
+//! nothing here is written per operation.
+//!
+//! ```
+//! use fanvue_api::bounds::{Place, Rule};
+//! use fanvue_api::executor::OperationMeta;
+//!
+//! for op in fanvue_api::OPERATIONS {
+//!     for bound in op.bounds() {
+//!         // e.g. "query parameter `size`: at most 50"
+//!         let _ = format!("{} {}: {}", bound.place, bound.target, bound.rule);
+//!     }
+//! }
+//! # let _ = (Place::Query, Rule::Minimum(1.0));
+//! ```
+
+use std::fmt;
+
+/// Where a bounded value sits in a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Place {
+    /// A path parameter; [`Bound::target`] is its name.
+    Path,
+    /// A query parameter; [`Bound::target`] is its name, followed by `/*`
+    /// when the bound applies to each element of an array parameter.
+    Query,
+    /// The JSON request body; [`Bound::target`] is a JSON pointer into it,
+    /// where a `*` segment stands for every element of an array (or every
+    /// value of a map). The empty pointer is the whole body.
+    Body,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Place::Path => "path parameter",
+            Place::Query => "query parameter",
+            Place::Body => "body field",
+        })
+    }
+}
+
+/// One bound of the spec.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rule {
+    /// The number is `>=` this (`minimum`).
+    Minimum(f64),
+    /// The number is `>` this (`minimum` with `exclusiveMinimum`).
+    ExclusiveMinimum(f64),
+    /// The number is `<=` this (`maximum`).
+    Maximum(f64),
+    /// The number is `<` this (`maximum` with `exclusiveMaximum`).
+    ExclusiveMaximum(f64),
+    /// The string has at least this many characters (`minLength`).
+    MinLength(u64),
+    /// The string has at most this many characters (`maxLength`).
+    MaxLength(u64),
+    /// The array has at least this many elements (`minItems`).
+    MinItems(u64),
+    /// The array has at most this many elements (`maxItems`).
+    MaxItems(u64),
+}
+
+impl Rule {
+    /// The spec keyword this rule comes from (`minimum`, `maxLength`, ...).
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Rule::Minimum(_) => "minimum",
+            Rule::ExclusiveMinimum(_) => "exclusiveMinimum",
+            Rule::Maximum(_) => "maximum",
+            Rule::ExclusiveMaximum(_) => "exclusiveMaximum",
+            Rule::MinLength(_) => "minLength",
+            Rule::MaxLength(_) => "maxLength",
+            Rule::MinItems(_) => "minItems",
+            Rule::MaxItems(_) => "maxItems",
+        }
+    }
+
+    /// Whether a number satisfies the rule (`true` for length and item rules).
+    pub fn allows_number(&self, n: f64) -> bool {
+        match *self {
+            Rule::Minimum(min) => n >= min,
+            Rule::ExclusiveMinimum(min) => n > min,
+            Rule::Maximum(max) => n <= max,
+            Rule::ExclusiveMaximum(max) => n < max,
+            _ => true,
+        }
+    }
+
+    /// Whether a length (characters of a string, counted as Unicode scalar
+    /// values like JSON Schema does) satisfies the rule (`true` for other rules).
+    pub fn allows_length(&self, len: u64) -> bool {
+        match *self {
+            Rule::MinLength(min) => len >= min,
+            Rule::MaxLength(max) => len <= max,
+            _ => true,
+        }
+    }
+
+    /// Whether an element count satisfies the rule (`true` for other rules).
+    pub fn allows_items(&self, count: u64) -> bool {
+        match *self {
+            Rule::MinItems(min) => count >= min,
+            Rule::MaxItems(max) => count <= max,
+            _ => true,
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::Minimum(n) => write!(f, "at least {n} (minimum)"),
+            Rule::ExclusiveMinimum(n) => write!(f, "more than {n} (exclusiveMinimum)"),
+            Rule::Maximum(n) => write!(f, "at most {n} (maximum)"),
+            Rule::ExclusiveMaximum(n) => write!(f, "less than {n} (exclusiveMaximum)"),
+            Rule::MinLength(n) => write!(f, "at least {n} characters (minLength)"),
+            Rule::MaxLength(n) => write!(f, "at most {n} characters (maxLength)"),
+            Rule::MinItems(n) => write!(f, "at least {n} elements (minItems)"),
+            Rule::MaxItems(n) => write!(f, "at most {n} elements (maxItems)"),
+        }
+    }
+}
+
+/// A bound on one input of an operation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bound {
+    /// Where the value sits.
+    pub place: Place,
+    /// The parameter name, or the JSON pointer into the body (see [`Place`]).
+    pub target: &'static str,
+    /// The rule the value must satisfy.
+    pub rule: Rule,
+}
+
+impl fmt::Display for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}` must be {}", self.place, self.target, self.rule)
+    }
+}
