@@ -209,7 +209,7 @@ pub fn summary(log: &Changelog) -> String {
     s
 }
 
-/// What [`update`] found.
+/// What [`update_from`] found.
 #[derive(Debug)]
 pub struct Outcome {
     /// The verdict.
