@@ -7,6 +7,12 @@
 //! - `mock.rs` (feature `mock`): progenitor's typed httpmock helpers.
 //!
 //! `FANVUE_API_SPEC` may point at another spec file (development only).
+//!
+//! The build is offline and deterministic: it reads only the spec shipped in
+//! the package (a real file, kept identical to the workspace's
+//! `openapi/fanvue.json`), the generator crates are pinned exactly, and the
+//! output is post-processed on the syntax tree (never by searching its text).
+//! `tests/build_output.rs` runs this generator twice and compares the files.
 
 #[path = "build/bounds.rs"]
 mod bounds;
@@ -52,6 +58,11 @@ fn run() -> Result<(), String> {
     let out_dir = PathBuf::from(env("OUT_DIR")?);
     println!("cargo:rerun-if-env-changed=FANVUE_API_SPEC");
     println!("cargo:rerun-if-changed=build");
+    // For the determinism test (`tests/build_output.rs`), which runs this
+    // generator twice and compares what it writes.
+    if let Ok(exe) = std::env::current_exe() {
+        println!("cargo:rustc-env=FANVUE_API_GENERATOR={}", exe.display());
+    }
     let spec_path = match std::env::var_os("FANVUE_API_SPEC") {
         Some(path) => PathBuf::from(path),
         None => manifest_dir.join("openapi").join("fanvue.json"),
@@ -86,6 +97,9 @@ fn run() -> Result<(), String> {
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor output does not parse: {e}"))?;
     reexport_in_types(&mut file, has_variant_list);
+    if ops::hide_send(&mut file) == 0 {
+        return Err("progenitor output has no builder `send` method to rename".into());
+    }
     let int_fields = ints::make_lenient(&mut file);
     file.items.push(int_fields);
     schema::derive_json_schema(&mut file);

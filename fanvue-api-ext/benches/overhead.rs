@@ -92,7 +92,7 @@ async fn through_client(fanvue: &Fanvue) {
     let _user = fanvue
         .api()
         .get_current_user()
-        .call()
+        .send()
         .await
         .expect("client request");
 }

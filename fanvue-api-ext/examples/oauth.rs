@@ -120,14 +120,14 @@ async fn run() -> Result<(), common::BoxError> {
             .allow_insecure_http(true);
     }
     let fanvue = builder.build()?;
-    let me = fanvue.api().get_current_user().call().await?;
+    let me = fanvue.api().get_current_user().send().await?;
     println!("Signed in as {} (@{})", me.display_name, me.handle);
 
     // On the fake, show a refresh: expire the access token; the next call
     // gets a 401, refreshes once, rotates the refresh token and retries.
     if let Some(fake) = &fake {
         fake.expire_all_access_tokens();
-        let me = fanvue.api().get_current_user().call().await?;
+        let me = fanvue.api().get_current_user().send().await?;
         println!(
             "After the access token expired: still {} ({} refresh)",
             me.handle,

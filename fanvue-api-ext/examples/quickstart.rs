@@ -29,10 +29,10 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), common::BoxError> {
     let (fanvue, backend) = common::connect(|fake| fake.media_count(23)).await?;
 
-    // 1. Who am I? Every generated operation is a builder; `.call()` sends it
+    // 1. Who am I? Every generated operation is a builder; `.send()` sends it
     //    with auth, the pinned API version and retries, and returns a typed
     //    value or a `fanvue_api_ext::Error`.
-    let me = fanvue.api().get_current_user().call().await?;
+    let me = fanvue.api().get_current_user().send().await?;
     println!(
         "Signed in as {} (@{}), creator: {}",
         me.display_name, me.handle, me.is_creator
@@ -68,7 +68,12 @@ async fn run() -> Result<(), common::BoxError> {
         "Uploading a generated image of {}...",
         common::mib(png.len() as u64)
     );
-    let bar = ProgressBar::new(png.len() as u64);
+    // A bar on a terminal; otherwise (a log, a pipe) only the plain lines below.
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        ProgressBar::new(png.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} {msg:<11} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec})",
@@ -86,10 +91,11 @@ async fn run() -> Result<(), common::BoxError> {
                 bar.set_message(common::phase_label(progress.phase));
                 bar.suspend(|| {
                     println!(
-                        "  {} ({}/{} parts)",
+                        "  {} ({}/{} parts, {:.1} MB/s)",
                         common::phase_label(progress.phase),
                         progress.parts_done,
-                        progress.parts_total
+                        progress.parts_total,
+                        progress.bytes_per_sec as f64 / 1e6
                     )
                 });
             }

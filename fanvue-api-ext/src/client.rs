@@ -9,15 +9,20 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::auth::session::{Authenticator, OAuthSession};
-use crate::auth::{DEFAULT_TOKEN_URL, OAuthClient, OAuthCredentials, RefreshTokenCallback};
-use crate::error::{BuildError, Error};
+use crate::auth::{
+    DEFAULT_TOKEN_TIMEOUT, DEFAULT_TOKEN_URL, OAuthClient, OAuthCredentials, RefreshTokenCallback,
+};
+use crate::error::{BuildError, Error, TransportError};
 use crate::executor::Executor;
-use crate::retry::RetryPolicy;
+use crate::retry::{RetryPolicy, RetryQuota};
 
 /// The default `User-Agent`: `fanvue-rust/<crate version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("fanvue-rust/", env!("CARGO_PKG_VERSION"));
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default cap on a success response's body ([`FanvueBuilder::max_response_body`]).
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 16 * 1024 * 1024;
+pub use crate::executor::MAX_ERROR_BODY;
 /// The default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -30,7 +35,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// use fanvue_api_ext::Fanvue;
 ///
 /// let fanvue = Fanvue::builder().access_token("my-token".to_string()).build()?;
-/// let me = fanvue.api().get_current_user().call().await?;
+/// let me = fanvue.api().get_current_user().send().await?;
 /// # let _ = me; Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -42,6 +47,7 @@ struct Shared {
     api: fanvue_api::Client,
     transfer: reqwest::Client,
     policy: RetryPolicy,
+    quota: Arc<RetryQuota>,
     api_version: String,
     base_url: Url,
 }
@@ -82,10 +88,15 @@ impl Fanvue {
         &self.shared.base_url
     }
 
-    /// An HTTP client with no default headers and no credentials, for
-    /// presigned URLs (S3 part uploads), which carry their own authorization.
+    /// The HTTP client for presigned URLs (S3 part uploads), which carry
+    /// their own authorization: no credential or Fanvue header is added.
     pub(crate) fn transfer_client(&self) -> &reqwest::Client {
         &self.shared.transfer
+    }
+
+    /// The client-wide retry quota, shared by API requests and upload parts.
+    pub(crate) fn retry_quota(&self) -> &Arc<RetryQuota> {
+        &self.shared.quota
     }
 }
 
@@ -102,8 +113,11 @@ pub struct FanvueBuilder {
     user_agent: String,
     timeout: Option<Duration>,
     connect_timeout: Duration,
+    token_timeout: Duration,
+    max_response_body: usize,
     retry_policy: RetryPolicy,
     http_client: Option<reqwest::Client>,
+    transfer_client: Option<reqwest::Client>,
 }
 
 impl Default for FanvueBuilder {
@@ -119,8 +133,11 @@ impl Default for FanvueBuilder {
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            token_timeout: DEFAULT_TOKEN_TIMEOUT,
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             retry_policy: RetryPolicy::default(),
             http_client: None,
+            transfer_client: None,
         }
     }
 }
@@ -140,6 +157,8 @@ impl fmt::Debug for FanvueBuilder {
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("token_timeout", &self.token_timeout)
+            .field("max_response_body", &self.max_response_body)
             .field("retry_policy", &self.retry_policy)
             .finish_non_exhaustive()
     }
@@ -209,6 +228,23 @@ impl FanvueBuilder {
         self
     }
 
+    /// Total timeout of a token refresh request (default 30 s). The token
+    /// endpoint has its own HTTP client (this builder's connect timeout, no
+    /// redirects), never the one given with [`http_client`](Self::http_client).
+    pub fn token_timeout(mut self, timeout: Duration) -> Self {
+        self.token_timeout = timeout;
+        self
+    }
+
+    /// The largest success response body read, in bytes (default
+    /// [`DEFAULT_MAX_RESPONSE_BODY`], 16 MiB); a larger one is
+    /// [`Error::ResponseTooLarge`]. Error bodies are always cut to
+    /// [`MAX_ERROR_BODY`] (64 KiB).
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = bytes;
+        self
+    }
+
     /// The retry policy (default [`RetryPolicy::default`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry_policy = policy;
@@ -216,9 +252,19 @@ impl FanvueBuilder {
     }
 
     /// Sends API requests with this client (proxies, TLS settings, ...).
-    /// Credentials and the version header are still added per request.
+    /// Credentials and the version header are still added per request. Upload
+    /// parts go through it too (unless [`transfer_client`](Self::transfer_client)
+    /// is set), so give it no default headers that must not reach the storage.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
+        self
+    }
+
+    /// Sends upload parts to their presigned storage URLs with this client
+    /// (default: the [`http_client`](Self::http_client), or the one this
+    /// builder creates). No credential or Fanvue header is added to them.
+    pub fn transfer_client(mut self, client: reqwest::Client) -> Self {
+        self.transfer_client = Some(client);
         self
     }
 
@@ -233,17 +279,15 @@ impl FanvueBuilder {
         let user_agent = header_value(&self.user_agent, "user agent")?;
         let http = match self.http_client {
             Some(client) => client,
-            None => reqwest::Client::builder()
+            None => crate::transport::client_builder()
+                .map_err(BuildError::HttpClient)?
                 .connect_timeout(self.connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
-                .map_err(BuildError::HttpClient)?,
+                .map_err(|e| BuildError::HttpClient(TransportError::from_reqwest(e)))?,
         };
-        let transfer = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(BuildError::HttpClient)?;
+        let transfer = self.transfer_client.unwrap_or_else(|| http.clone());
+        let quota = Arc::new(RetryQuota::new(self.retry_policy.retry_quota()));
         let auth = match (self.access_token, self.oauth) {
             (Some(_), Some(_)) => return Err(BuildError::ConflictingCredentials),
             (None, None) => return Err(BuildError::MissingCredentials),
@@ -258,14 +302,15 @@ impl FanvueBuilder {
                     credentials.client_secret.clone(),
                 )
                 .with_token_url(&self.token_url, self.allow_insecure_http)?
-                .with_http_client(http.clone());
+                // never the API client: a user-given one may follow redirects
+                .with_timeouts(self.token_timeout, self.connect_timeout)?;
                 let session =
                     OAuthSession::new(oauth, credentials, self.on_rotated).map_err(|_| {
                         BuildError::InvalidHeader {
                             what: "access token",
                         }
                     })?;
-                Authenticator::OAuth(Box::new(session))
+                Authenticator::OAuth(Arc::new(session))
             }
         };
         let executor = Executor {
@@ -274,7 +319,9 @@ impl FanvueBuilder {
             api_version,
             user_agent,
             policy: self.retry_policy.clone(),
+            quota: quota.clone(),
             timeout: self.timeout,
+            max_body: self.max_response_body,
         };
         let inner = fanvue_api::executor::Inner::with_executor(Arc::new(executor));
         let base = base_url.as_str().trim_end_matches('/');
@@ -284,6 +331,7 @@ impl FanvueBuilder {
                 api,
                 transfer,
                 policy: self.retry_policy,
+                quota,
                 api_version: self.api_version,
                 base_url,
             }),

@@ -104,9 +104,10 @@ pub enum Error {
         /// The response as received.
         response: ErrorResponse,
     },
-    /// The request could not be sent or the response could not be read (connect, reset, timeout, ...).
+    /// The request could not be sent or the response could not be read
+    /// (connect, timeout, reset, body, ...); see [`TransportError::kind`].
     #[error("transport error: {0}")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] TransportError),
     /// A response whose body does not match the documented schema (or an undocumented success status).
     #[error("could not decode the response ({status}): {snippet}")]
     Decode {
@@ -126,6 +127,37 @@ pub enum Error {
         /// The parameter or value at fault (e.g. `path parameter uuid`).
         what: String,
         /// Why it was rejected.
+        reason: String,
+    },
+    /// A success response's body is larger than the client's cap
+    /// ([`FanvueBuilder::max_response_body`](crate::FanvueBuilder::max_response_body));
+    /// it was not read further.
+    #[error("response body larger than {limit} bytes ({status})")]
+    ResponseTooLarge {
+        /// The status of the response.
+        status: StatusCode,
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The response came from another origin than the API's: a redirect was
+    /// followed (only a client given with
+    /// [`FanvueBuilder::http_client`](crate::FanvueBuilder::http_client) follows
+    /// redirects). Its answer is not the API's and is not used.
+    #[error("response from {origin} refused ({status}): not the API origin")]
+    OffOrigin {
+        /// The status of the final response.
+        status: StatusCode,
+        /// The origin the response came from (scheme, host, port).
+        origin: String,
+    },
+    /// A pagination stream stopped because the server's pages would make it
+    /// run forever: a page reported another number than the one requested, or
+    /// a cursor came back that the stream had already followed.
+    #[error("pagination of {operation} stopped: {reason}")]
+    Pagination {
+        /// The list operation's id (e.g. `list-followers`).
+        operation: &'static str,
+        /// What the server did (the page numbers or the repeated cursor).
         reason: String,
     },
     /// The token endpoint failed (refresh or code exchange).
@@ -172,10 +204,130 @@ pub enum BuildError {
     },
     /// The HTTP client could not be created.
     #[error("could not create the HTTP client: {0}")]
-    HttpClient(#[source] reqwest::Error),
+    HttpClient(#[source] TransportError),
 }
 
-/// An HTTP error response as received: status, headers and the raw body.
+/// What kind of transport failure a [`TransportError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection could be made (DNS, refused, TLS handshake): nothing
+    /// reached the server, so resending is safe for any method.
+    Connect,
+    /// The request or the response took longer than its timeout.
+    Timeout,
+    /// The connection was reset or closed before the response was complete.
+    Reset,
+    /// The response body could not be read or decoded as a stream.
+    Body,
+    /// Any other failure (e.g. a redirect loop, an invalid request).
+    Other,
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportErrorKind::Connect => "connection failed",
+            TransportErrorKind::Timeout => "timed out",
+            TransportErrorKind::Reset => "connection reset or closed early",
+            TransportErrorKind::Body => "response body could not be read",
+            TransportErrorKind::Other => "request failed",
+        })
+    }
+}
+
+/// A request that could not be sent, or a response that could not be read.
+///
+/// The [`kind`](Self::kind) says what happened; the underlying error (from
+/// the HTTP stack, with any URL removed) is this error's
+/// [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}")]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A transport error of `kind` caused by `source`.
+    pub fn new(
+        kind: TransportErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            kind,
+            source: Some(source.into()),
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// Whether trying again later may succeed (connect, timeout, reset).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.kind,
+            TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Reset
+        )
+    }
+
+    /// Classifies a `reqwest` error (its URL, which may carry a presigned
+    /// signature, is dropped).
+    pub(crate) fn from_reqwest(error: reqwest::Error) -> Self {
+        let kind = transport_kind(&error);
+        Self::new(kind, error.without_url())
+    }
+
+    /// The kind a `reqwest` error would get.
+    pub(crate) fn kind_of(error: &reqwest::Error) -> TransportErrorKind {
+        transport_kind(error)
+    }
+}
+
+/// The kind of a `reqwest` error: timeout and connect as reqwest says; a
+/// connection reset or closed mid-message (found in the source chain) is
+/// `Reset`; other body errors are `Body`.
+fn transport_kind(error: &reqwest::Error) -> TransportErrorKind {
+    use std::error::Error as _;
+    if error.is_timeout() {
+        return TransportErrorKind::Timeout;
+    }
+    if error.is_connect() {
+        return TransportErrorKind::Connect;
+    }
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            match io.kind() {
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
+                    return TransportErrorKind::Reset;
+                }
+                TimedOut => return TransportErrorKind::Timeout,
+                _ => {}
+            }
+        }
+        let text = cause.to_string();
+        if text.contains("connection closed before message completed")
+            || text.contains("connection reset")
+        {
+            return TransportErrorKind::Reset;
+        }
+        source = cause.source();
+    }
+    if error.is_body() || error.is_decode() {
+        TransportErrorKind::Body
+    } else {
+        TransportErrorKind::Other
+    }
+}
+
+/// An HTTP error response as received: status, headers and the raw body
+/// (at most its first [`MAX_ERROR_BODY`](crate::client::MAX_ERROR_BODY) bytes
+/// for responses received by the client: the rest is not read).
 #[derive(Clone)]
 pub struct ErrorResponse(Box<ResponseParts>);
 
@@ -230,8 +382,9 @@ impl Error {
     /// The HTTP status, for errors that come from a response.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Error::Decode { status, .. } => Some(*status),
-            Error::Transport(e) => e.status(),
+            Error::Decode { status, .. }
+            | Error::ResponseTooLarge { status, .. }
+            | Error::OffOrigin { status, .. } => Some(*status),
             other => other.response().map(ErrorResponse::status),
         }
     }
@@ -265,7 +418,7 @@ impl Error {
         match self {
             Error::RateLimited { .. } => true,
             Error::Server { status, .. } => crate::retry::is_retryable_status(*status),
-            Error::Transport(e) => crate::retry::is_transient(e),
+            Error::Transport(e) => e.is_transient(),
             _ => false,
         }
     }

@@ -2,11 +2,18 @@
 //! through: checks before sending, the `Authorization`, `X-Fanvue-API-Version`
 //! and `User-Agent` headers, the 401 refresh-and-replay, retries, and one
 //! tracing span per request.
+//!
+//! Every response is read here, within the attempt's timeout: a success body
+//! up to the client's cap ([`DEFAULT_MAX_RESPONSE_BODY`](crate::client::DEFAULT_MAX_RESPONSE_BODY)),
+//! an error body up to [`MAX_ERROR_BODY`]. A body cut short (fewer bytes than
+//! its `content-length`, or a connection reset mid-body) fails the attempt like
+//! a reset, so idempotent requests retry it. A response whose final URL is off
+//! the API origin (a redirect followed by a user-supplied client) is refused.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use backon::Retryable as _;
 use fanvue_api::executor::{BoxFuture, OperationMeta, RequestExecutor};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{Response, StatusCode};
@@ -16,9 +23,13 @@ use tracing::field::Empty;
 use crate::auth::AuthError;
 use crate::auth::session::{AuthHeader, Authenticator};
 use crate::call;
-use crate::error::{Error, ErrorResponse};
-use crate::retry::{self, RetryPolicy};
+use crate::error::{Error, ErrorResponse, TransportError, TransportErrorKind};
+use crate::retry::{self, RetryPolicy, RetryQuota};
 use crate::validate;
+use bytes::{Bytes, BytesMut};
+
+/// The most of an error response's body that is kept, in bytes (the rest is not read).
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// The API version header.
 pub(crate) const API_VERSION_HEADER: HeaderName = HeaderName::from_static("x-fanvue-api-version");
@@ -31,8 +42,12 @@ pub(crate) struct Executor {
     pub(crate) api_version: HeaderValue,
     pub(crate) user_agent: HeaderValue,
     pub(crate) policy: RetryPolicy,
+    /// The client-wide retry token bucket (shared with uploads).
+    pub(crate) quota: Arc<RetryQuota>,
     /// Per-request timeout, applied when the request has none.
     pub(crate) timeout: Option<Duration>,
+    /// The largest success body read.
+    pub(crate) max_body: usize,
 }
 
 impl RequestExecutor for Executor {
@@ -63,6 +78,8 @@ struct Failure {
     wait_hint: Option<Duration>,
     reason: &'static str,
     attempt: u32,
+    /// A timeout (a retry costs more of the quota).
+    timeout: bool,
 }
 
 enum Outcome {
@@ -70,6 +87,8 @@ enum Outcome {
     Response(Box<Response>),
     Transport(reqwest::Error),
     Auth(AuthError),
+    /// A response refused or cut short (off-origin, too large, truncated body).
+    Refused(Error),
 }
 
 /// Counters shared by the attempts of one request.
@@ -88,21 +107,19 @@ impl Executor {
     ) -> reqwest::Result<Response> {
         let started = Instant::now();
         if let Err(error) = validate::check_request(request.url(), operation) {
-            return Err(call::fail(client, error));
+            return Err(call::fail(error).await);
         }
         if let Some(body) = request.body().and_then(|b| b.as_bytes())
             && let Err(error) = validate::check_body(body, operation)
         {
-            return Err(call::fail(client, error));
+            return Err(call::fail(error).await);
         }
         if request.url().origin() != self.origin {
-            return Err(call::fail(
-                client,
-                Error::invalid_input(
-                    "request URL",
-                    "not on the configured API origin; credentials are only sent there",
-                ),
-            ));
+            return Err(call::fail(Error::invalid_input(
+                "request URL",
+                "not on the configured API origin; credentials are only sent there",
+            ))
+            .await);
         }
         let headers = request.headers_mut();
         headers.insert(API_VERSION_HEADER, self.api_version.clone());
@@ -115,32 +132,25 @@ impl Executor {
         let idempotent = operation.is_idempotent()
             || options
                 .retry_non_idempotent
-                .unwrap_or(self.policy.retry_non_idempotent);
+                .unwrap_or(self.policy.retry_non_idempotent());
         let replayable = request.body().is_none_or(|body| body.as_bytes().is_some());
         let attempts = Attempts::default();
 
-        let result = if replayable {
-            (|| self.attempt(client, &request, &attempts, idempotent))
-                .retry(self.policy.backoff())
-                .when(|failure: &Failure| failure.retryable)
-                .adjust(|failure: &Failure, scheduled| {
-                    self.policy
-                        .next_delay(scheduled, failure.wait_hint, started.elapsed())
-                })
-                .notify(|failure: &Failure, delay: Duration| {
-                    tracing::info!(
-                        attempt = failure.attempt,
-                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                        reason = failure.reason,
-                        "retrying",
-                    );
-                })
+        let result = if replayable && options.retries {
+            self.with_retries(client, &request, &attempts, idempotent, started)
                 .await
+        } else if replayable {
+            // The caller retries at its own level: one attempt (with the 401
+            // refresh-and-replay, which is not a retry).
+            self.attempt(client, &request, &attempts, idempotent).await
         } else {
-            // A streaming body cannot be sent twice: one attempt, no replay.
+            // A streaming body cannot be sent twice: no replay.
             attempts.count.store(1, Ordering::Relaxed);
             match self.auth.header().await {
-                Ok(auth) => classify(self.send(client, request, &auth).await, false, 1),
+                Ok(auth) => {
+                    let result = self.send(client, request, &auth).await;
+                    self.conclude(result, false, 1).await
+                }
                 Err(error) => Err(auth_failure(error, 1)),
             }
         };
@@ -151,20 +161,142 @@ impl Executor {
             "latency_ms",
             u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         );
-        let response = match result {
-            Ok(response) => response,
+        let read = match result {
+            Ok(read) => read,
             Err(failure) => match failure.outcome {
-                Outcome::Response(response) => *response,
+                // a retryable status whose retries ran out: its body is still unread
+                Outcome::Response(response) => match self.read(*response).await {
+                    Ok(read) => read,
+                    Err(error) => return Err(call::fail(error).await),
+                },
                 Outcome::Transport(error) => {
                     tracing::debug!(error = %error, "request failed");
                     return Err(error);
                 }
-                Outcome::Auth(error) => return Err(call::fail(client, Error::Auth(error))),
+                Outcome::Auth(error) => return Err(call::fail(Error::Auth(error)).await),
+                Outcome::Refused(error) => {
+                    tracing::debug!(error = %error, "response refused");
+                    return Err(call::fail(error).await);
+                }
             },
         };
-        span.record("status", response.status().as_u16());
+        span.record("status", read.status.as_u16());
         tracing::debug!("response received");
-        finish(response).await
+        Ok(finish(read))
+    }
+
+    /// Reads `response`'s body whole (a success body up to the cap, an error
+    /// body up to [`MAX_ERROR_BODY`]) into an identical response.
+    async fn read(&self, mut response: Response) -> Result<ReadResponse, Error> {
+        let status = response.status();
+        if response.url().origin() != self.origin {
+            // Only a client that follows redirects gets here (this crate's own never does).
+            return Err(Error::OffOrigin {
+                status,
+                origin: response.url().origin().ascii_serialization(),
+            });
+        }
+        let limit = if status.is_success() {
+            self.max_body
+        } else {
+            MAX_ERROR_BODY
+        };
+        let declared = response.content_length();
+        if status.is_success()
+            && let Some(length) = declared
+            && length > u64::try_from(limit).unwrap_or(u64::MAX)
+        {
+            return Err(Error::ResponseTooLarge { status, limit });
+        }
+        let capacity = declared
+            .and_then(|length| usize::try_from(length).ok())
+            .unwrap_or(0)
+            .min(limit);
+        let mut body = BytesMut::with_capacity(capacity);
+        let mut complete = true;
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(error) => return Err(Error::Transport(TransportError::from_reqwest(error))),
+            };
+            let room = limit.saturating_sub(body.len());
+            if chunk.len() > room {
+                if status.is_success() {
+                    return Err(Error::ResponseTooLarge { status, limit });
+                }
+                // an error body: keep the first MAX_ERROR_BODY bytes, read no further
+                body.extend_from_slice(chunk.get(..room).unwrap_or_default());
+                complete = false;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let received = u64::try_from(body.len()).unwrap_or(u64::MAX);
+        // (no operation of the API is a HEAD, whose content-length describes no body)
+        let bodiless = status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
+        if complete && !bodiless && declared.is_some_and(|length| length != received) {
+            return Err(Error::Transport(TransportError::new(
+                TransportErrorKind::Reset,
+                BodyCutShort {
+                    declared: declared.unwrap_or_default(),
+                    received,
+                },
+            )));
+        }
+        Ok(ReadResponse {
+            status,
+            version: response.version(),
+            headers: std::mem::take(response.headers_mut()),
+            body: body.freeze(),
+        })
+    }
+
+    /// Attempts until one succeeds, fails for good, the policy's attempts or
+    /// time run out, or the client-wide quota cannot pay for another retry.
+    async fn with_retries(
+        &self,
+        client: &reqwest::Client,
+        request: &reqwest::Request,
+        attempts: &Attempts,
+        idempotent: bool,
+        started: Instant,
+    ) -> Result<ReadResponse, Failure> {
+        let mut backoff = self.policy.backoff();
+        let mut taken = 0u32;
+        loop {
+            let failure = match self.attempt(client, request, attempts, idempotent).await {
+                Ok(response) => {
+                    self.quota.succeeded(taken);
+                    return Ok(response);
+                }
+                Err(failure) if !failure.retryable => return Err(failure),
+                Err(failure) => failure,
+            };
+            let Some(delay) =
+                self.policy
+                    .next_delay(backoff.next(), failure.wait_hint, started.elapsed())
+            else {
+                return Err(failure);
+            };
+            let Some(cost) = self.quota.acquire(failure.timeout) else {
+                tracing::info!(
+                    attempt = failure.attempt,
+                    reason = failure.reason,
+                    "retry quota exhausted: not retrying",
+                );
+                return Err(failure);
+            };
+            taken = taken.saturating_add(cost);
+            tracing::info!(
+                attempt = failure.attempt,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                reason = failure.reason,
+                "retrying",
+            );
+            drop(failure);
+            tokio::time::sleep(delay).await;
+        }
     }
 
     /// One attempt: send with the current token; on a 401 (OAuth only, once per
@@ -175,8 +307,11 @@ impl Executor {
         request: &reqwest::Request,
         attempts: &Attempts,
         idempotent: bool,
-    ) -> Result<Response, Failure> {
-        let attempt = attempts.count.fetch_add(1, Ordering::Relaxed) + 1;
+    ) -> Result<ReadResponse, Failure> {
+        let attempt = attempts
+            .count
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
         let auth = self
             .auth
             .header()
@@ -200,7 +335,30 @@ impl Executor {
             }
             other => other,
         };
-        classify(result, idempotent, attempt)
+        self.conclude(result, idempotent, attempt).await
+    }
+
+    /// An attempt's outcome: a retryable status or transport failure as a
+    /// [`Failure`], else the response read whole (a body cut short is a
+    /// reset, retried like one when the request is idempotent).
+    async fn conclude(
+        &self,
+        result: reqwest::Result<Response>,
+        idempotent: bool,
+        attempt: u32,
+    ) -> Result<ReadResponse, Failure> {
+        let response = classify(result, idempotent, attempt)?;
+        self.read(response).await.map_err(|error| {
+            let transient = matches!(&error, Error::Transport(e) if e.is_transient());
+            Failure {
+                retryable: transient && idempotent,
+                timeout: matches!(&error, Error::Transport(e) if e.kind() == TransportErrorKind::Timeout),
+                reason: if transient { "response body cut short" } else { "response refused" },
+                outcome: Outcome::Refused(error),
+                wait_hint: None,
+                attempt,
+            }
+        })
     }
 
     async fn send(
@@ -231,6 +389,7 @@ fn auth_failure(error: AuthError, attempt: u32) -> Failure {
         wait_hint: None,
         reason: "token refresh failed",
         attempt,
+        timeout: false,
     }
 }
 
@@ -264,51 +423,74 @@ fn classify(
                 wait_hint,
                 reason,
                 attempt,
+                timeout: false,
             })
         }
         Ok(response) => Ok(response),
         Err(error) => {
-            let transient = retry::is_transient(&error);
-            let reason = if error.is_timeout() {
-                "timeout"
-            } else if error.is_connect() {
-                "connect failed"
-            } else if transient {
-                "connection reset"
-            } else {
-                "transport error"
+            let kind = TransportError::kind_of(&error);
+            let reason = match kind {
+                TransportErrorKind::Timeout => "timeout",
+                TransportErrorKind::Connect => "connect failed",
+                TransportErrorKind::Reset => "connection reset",
+                _ => "transport error",
             };
+            let transient = matches!(
+                kind,
+                TransportErrorKind::Timeout
+                    | TransportErrorKind::Connect
+                    | TransportErrorKind::Reset
+            );
+            // A failed connect never reached the server: safe for any method.
+            let never_sent = kind == TransportErrorKind::Connect;
             Err(Failure {
-                retryable: transient && (idempotent || retry::never_sent(&error)),
+                retryable: transient && (idempotent || never_sent),
                 outcome: Outcome::Transport(error),
                 wait_hint: None,
                 reason,
                 attempt,
+                timeout: kind == TransportErrorKind::Timeout,
             })
         }
     }
 }
 
-/// Inside `call()`, buffers an error response's body so the raw body reaches
-/// the typed error, and hands the generated code an identical response.
-async fn finish(response: Response) -> reqwest::Result<Response> {
-    let status = response.status();
-    if !call::in_call() {
-        return Ok(response);
+/// A response read whole by [`Executor::read`].
+struct ReadResponse {
+    status: StatusCode,
+    version: http::Version,
+    headers: reqwest::header::HeaderMap,
+    body: Bytes,
+}
+
+/// The response handed to the generated code (same status, headers and body);
+/// inside `call()`, an error response is also recorded so its raw body
+/// reaches the typed error.
+fn finish(read: ReadResponse) -> Response {
+    if call::in_call() {
+        if read.status.is_success() {
+            call::record_status(read.status);
+        } else {
+            call::record_error_response(ErrorResponse::new(
+                read.status,
+                read.headers.clone(),
+                read.body.clone(),
+            ));
+        }
     }
-    if status.is_success() {
-        call::record_status(status);
-        return Ok(response);
-    }
-    let version = response.version();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
-    call::record_error_response(ErrorResponse::new(status, headers.clone(), body.clone()));
-    let mut rebuilt = http::Response::new(reqwest::Body::from(body));
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok(Response::from(rebuilt))
+    let mut rebuilt = http::Response::new(reqwest::Body::from(read.body));
+    *rebuilt.status_mut() = read.status;
+    *rebuilt.version_mut() = read.version;
+    *rebuilt.headers_mut() = read.headers;
+    Response::from(rebuilt)
+}
+
+/// A body shorter than its `content-length`.
+#[derive(Debug, thiserror::Error)]
+#[error("response body cut short: {received} of {declared} bytes (content-length)")]
+struct BodyCutShort {
+    declared: u64,
+    received: u64,
 }
 
 #[cfg(test)]
@@ -336,7 +518,9 @@ mod tests {
             api_version: HeaderValue::from_static("2025-06-26"),
             user_agent: HeaderValue::from_static("test"),
             policy: RetryPolicy::none(),
+            quota: Arc::new(RetryQuota::new(None)),
             timeout: None,
+            max_body: 1024,
         };
         let client = reqwest::Client::new();
         for url in [

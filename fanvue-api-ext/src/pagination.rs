@@ -6,6 +6,11 @@
 //! rejected page size) is yielded as the stream's last element; nothing is
 //! swallowed. A stream can start from a given page or cursor, to resume.
 //!
+//! A stream cannot run forever on a misbehaving server: it stops with
+//! [`Error::Pagination`] when a page reports another page number than the one
+//! requested (a server ignoring `page`), or when a cursor comes back that the
+//! stream has already followed (a cycle such as A → B → A).
+//!
 //! ```no_run
 //! # async fn run(fanvue: fanvue_api_ext::Fanvue) -> Result<(), fanvue_api_ext::Error> {
 //! use fanvue_api_ext::prelude::*;
@@ -22,6 +27,8 @@
 //!     .await?;
 //! # let _ = followers; Ok(()) }
 //! ```
+
+use std::collections::HashSet;
 
 use futures::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};
 
@@ -108,7 +115,7 @@ pub trait SinglePageListExt: SinglePageList {
     {
         stream::once(async move {
             let operation = Self::meta().operation_id;
-            self.call().await.map(Self::into_page).map(|page| {
+            self.send().await.map(Self::into_page).map(|page| {
                 if page.has_more {
                     tracing::warn!(
                         operation,
@@ -245,6 +252,8 @@ impl<O: CursorList> CursorPager<O> {
 trait PagedList: Clone + Send {
     /// Where a page starts: a page number or a cursor.
     type Position: Clone + Send;
+    /// What the stream remembers of the pages it fetched (the cursors followed).
+    type Seen: Default + Send;
     /// One fetched page.
     type Page: Send;
     /// One item of a page.
@@ -259,8 +268,19 @@ trait PagedList: Clone + Send {
     /// The items of `page`.
     fn items(page: &mut Self::Page) -> &mut Vec<Self::Item>;
 
-    /// Where the page after `page` (fetched at `position`) starts; `None` at the end.
-    fn next(page: &Self::Page, position: &Self::Position) -> Option<Self::Position>;
+    /// The operation id, for errors.
+    fn operation() -> &'static str;
+
+    /// Whether `page` is the page at `position`; why not, if it is not.
+    fn check(page: &Self::Page, position: &Self::Position) -> Result<(), String>;
+
+    /// Where the page after `page` (fetched at `position`) starts; `None` at the
+    /// end; why not, when the next position would repeat one in `seen`.
+    fn next(
+        page: &Self::Page,
+        position: &Self::Position,
+        seen: &mut Self::Seen,
+    ) -> Result<Option<Self::Position>, String>;
 }
 
 /// A page-number list, positioned by page number.
@@ -269,19 +289,41 @@ struct ByNumber<O>(O);
 
 impl<O: PageNumberList> PagedList for ByNumber<O> {
     type Position = u64;
+    type Seen = ();
     type Page = NumberedPage<O::Item>;
     type Item = O::Item;
 
     async fn fetch(self, page: u64) -> Result<Self::Page, Error> {
-        self.0.with_page(page).call().await.map(O::into_page)
+        self.0.with_page(page).send().await.map(O::into_page)
     }
 
     fn items(page: &mut Self::Page) -> &mut Vec<Self::Item> {
         &mut page.items
     }
 
-    fn next(page: &Self::Page, number: &u64) -> Option<u64> {
-        (page.has_more && !page.items.is_empty()).then(|| number.saturating_add(1))
+    fn operation() -> &'static str {
+        O::meta().operation_id
+    }
+
+    fn check(page: &Self::Page, number: &u64) -> Result<(), String> {
+        if page.page == *number {
+            Ok(())
+        } else {
+            Err(format!(
+                "requested page {number}, the server answered page {}",
+                page.page
+            ))
+        }
+    }
+
+    fn next(page: &Self::Page, number: &u64, _: &mut ()) -> Result<Option<u64>, String> {
+        if !page.has_more || page.items.is_empty() {
+            return Ok(None);
+        }
+        number
+            .checked_add(1)
+            .map(Some)
+            .ok_or_else(|| format!("page {number} reports more pages, but it is the last number"))
     }
 }
 
@@ -291,6 +333,7 @@ struct ByCursor<O>(O);
 
 impl<O: CursorList> PagedList for ByCursor<O> {
     type Position = Option<String>;
+    type Seen = HashSet<String>;
     type Page = CursorPage<O::Item>;
     type Item = O::Item;
 
@@ -299,18 +342,37 @@ impl<O: CursorList> PagedList for ByCursor<O> {
             Some(cursor) => self.0.with_cursor(cursor),
             None => self.0,
         };
-        request.call().await.map(O::into_page)
+        request.send().await.map(O::into_page)
     }
 
     fn items(page: &mut Self::Page) -> &mut Vec<Self::Item> {
         &mut page.items
     }
 
-    fn next(page: &Self::Page, cursor: &Option<String>) -> Option<Option<String>> {
-        page.next_cursor
-            .as_ref()
-            .filter(|next| !next.is_empty() && Some(*next) != cursor.as_ref())
-            .map(|next| Some(next.clone()))
+    fn operation() -> &'static str {
+        O::meta().operation_id
+    }
+
+    fn check(_: &Self::Page, _: &Option<String>) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn next(
+        page: &Self::Page,
+        cursor: &Option<String>,
+        seen: &mut HashSet<String>,
+    ) -> Result<Option<Option<String>>, String> {
+        if let Some(cursor) = cursor {
+            seen.insert(cursor.clone());
+        }
+        match page.next_cursor.as_ref().filter(|next| !next.is_empty()) {
+            None => Ok(None),
+            Some(next) if seen.contains(next) => Err(format!(
+                "the server sent cursor {next:?} again after {} page(s): a cursor cycle",
+                seen.len()
+            )),
+            Some(next) => Ok(Some(Some(next.clone()))),
+        }
     }
 }
 
@@ -321,24 +383,31 @@ fn page_stream<'o, L: PagedList + 'o>(
     max_items: Option<u64>,
 ) -> BoxStream<'o, Result<L::Page, Error>> {
     let start = match start {
-        Ok((list, position)) => Step::Fetch(list, position, max_items),
+        Ok((list, position)) => Step::Fetch(list, position, max_items, L::Seen::default()),
         Err(error) => Step::Fail(error),
     };
-    stream::unfold(start, |step| async move {
+    let fail = |reason: String| Error::Pagination {
+        operation: L::operation(),
+        reason,
+    };
+    stream::unfold(start, move |step| async move {
         match step {
             Step::Done => None,
             Step::Fail(error) => Some((Err(error), Step::Done)),
-            Step::Fetch(_, _, Some(0)) => None,
-            Step::Fetch(list, position, remaining) => {
+            Step::Fetch(_, _, Some(0), _) => None,
+            Step::Fetch(list, position, remaining, mut seen) => {
                 match list.clone().fetch(position.clone()).await {
                     Err(error) => Some((Err(error), Step::Done)),
                     Ok(mut page) => {
+                        if let Err(reason) = L::check(&page, &position) {
+                            return Some((Err(fail(reason)), Step::Done));
+                        }
                         let remaining = limit(L::items(&mut page), remaining);
-                        let next = match L::next(&page, &position) {
-                            Some(next) if remaining != Some(0) => {
-                                Step::Fetch(list, next, remaining)
-                            }
-                            _ => Step::Done,
+                        let next = match L::next(&page, &position, &mut seen) {
+                            _ if remaining == Some(0) => Step::Done,
+                            Ok(Some(next)) => Step::Fetch(list, next, remaining, seen),
+                            Ok(None) => Step::Done,
+                            Err(reason) => Step::Fail(fail(reason)),
                         };
                         Some((Ok(page), next))
                     }
@@ -359,9 +428,10 @@ fn item_stream<'o, L: PagedList + 'o>(
         .boxed()
 }
 
-/// Where a page stream is: fetch `(operation, position, items left)`, yield an error, or done.
-enum Step<O, P> {
-    Fetch(O, P, Option<u64>),
+/// Where a page stream is: fetch `(operation, position, items left, what was
+/// seen)`, yield an error, or done.
+enum Step<O, P, S> {
+    Fetch(O, P, Option<u64>, S),
     Fail(Error),
     Done,
 }
@@ -371,5 +441,5 @@ fn limit<T>(items: &mut Vec<T>, remaining: Option<u64>) -> Option<u64> {
     let remaining = remaining?;
     let keep = usize::try_from(remaining).unwrap_or(usize::MAX);
     items.truncate(keep);
-    Some(remaining - items.len() as u64)
+    Some(remaining.saturating_sub(u64::try_from(items.len()).unwrap_or(u64::MAX)))
 }

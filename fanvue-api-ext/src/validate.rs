@@ -266,7 +266,9 @@ fn check_path(path: &str, template: &str) -> Result<(), Error> {
         // Cannot line up (should not happen for generated code): nothing to check.
         return Ok(());
     }
-    let tail = &segments[segments.len() - template.len()..];
+    let tail = segments
+        .get(segments.len().saturating_sub(template.len())..)
+        .unwrap_or_default();
     for (pattern, segment) in template.iter().zip(tail) {
         let Some(name) = pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) else {
             continue;

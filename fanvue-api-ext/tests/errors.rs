@@ -5,7 +5,7 @@ mod support;
 use std::time::Duration;
 
 use fanvue_api_ext::prelude::*;
-use fanvue_api_ext::{Error, Fanvue, RetryPolicy};
+use fanvue_api_ext::{Error, Fanvue, RetryPolicy, TransportErrorKind};
 use serde_json::json;
 use support::{Reply, Server, client};
 
@@ -14,7 +14,7 @@ async fn error_for(reply: Reply) -> Error {
     client(&server)
         .api()
         .get_current_user()
-        .call()
+        .send()
         .await
         .unwrap_err()
 }
@@ -173,9 +173,9 @@ async fn connection_refused_is_a_transport_error() {
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
-    let err = fanvue.api().get_current_user().call().await.unwrap_err();
+    let err = fanvue.api().get_current_user().send().await.unwrap_err();
     assert!(
-        matches!(&err, Error::Transport(e) if e.is_connect()),
+        matches!(&err, Error::Transport(e) if e.kind() == TransportErrorKind::Connect),
         "{err:?}"
     );
     assert!(err.is_retryable());
@@ -193,9 +193,9 @@ async fn timeout_is_a_transport_error() {
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
-    let err = fanvue.api().get_current_user().call().await.unwrap_err();
+    let err = fanvue.api().get_current_user().send().await.unwrap_err();
     assert!(
-        matches!(&err, Error::Transport(e) if e.is_timeout()),
+        matches!(&err, Error::Transport(e) if e.kind() == TransportErrorKind::Timeout),
         "{err:?}"
     );
 }

@@ -13,9 +13,10 @@ use futures::stream::BoxStream;
 use secrecy::{ExposeSecret, SecretString};
 
 fn fast_policy() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_base_delay(Duration::from_millis(5))
-        .with_max_delay(Duration::from_millis(20))
+    RetryPolicy::builder()
+        .base_delay(Duration::from_millis(5))
+        .max_delay(Duration::from_millis(20))
+        .build()
 }
 
 fn static_client(fake: &FakeFanvue) -> Fanvue {
@@ -33,7 +34,7 @@ async fn get_me(fake: &FakeFanvue) {
     static_client(fake)
         .api()
         .get_current_user()
-        .call()
+        .send()
         .await
         .unwrap();
 }
@@ -47,7 +48,7 @@ async fn all_items<T>(items: BoxStream<'_, Result<T, Error>>) -> Vec<T> {
 async fn current_user_with_every_header() {
     let fake = FakeFanvue::start().await.unwrap();
     let fanvue = static_client(&fake);
-    let me = fanvue.api().get_current_user().call().await.unwrap();
+    let me = fanvue.api().get_current_user().send().await.unwrap();
     assert!(!me.handle.is_empty());
     let request = &fake.api_requests()[0];
     assert_eq!(
@@ -73,7 +74,7 @@ async fn sunset_version_is_a_typed_error() {
     let err = static_client(&fake)
         .api()
         .get_current_user()
-        .call()
+        .send()
         .await
         .unwrap_err();
     match err {
@@ -90,7 +91,7 @@ async fn sunset_version_is_a_typed_error() {
         .api_version("1999-01-01")
         .build()
         .unwrap();
-    let err = fanvue.api().get_current_user().call().await.unwrap_err();
+    let err = fanvue.api().get_current_user().send().await.unwrap_err();
     assert!(matches!(err, Error::UnsupportedVersion { .. }), "{err:?}");
 }
 
@@ -116,12 +117,12 @@ async fn oauth_refresh_after_expiry_rotates_the_refresh_token() {
         })
         .build()
         .unwrap();
-    fanvue.api().get_current_user().call().await.unwrap();
+    fanvue.api().get_current_user().send().await.unwrap();
     assert_eq!(fake.token_refresh_count(), 0);
     fake.expire_all_access_tokens();
     let (a, b) = tokio::join!(
-        fanvue.api().get_current_user().call(),
-        fanvue.api().get_current_user().call()
+        fanvue.api().get_current_user().send(),
+        fanvue.api().get_current_user().send()
     );
     a.unwrap();
     b.unwrap();

@@ -26,7 +26,7 @@ fn client(server: &Server) -> Fanvue {
 async fn every_request_carries_version_user_agent_and_token() {
     let server = Server::start(|_| Reply::json(200, user())).await;
     let fanvue = client(&server);
-    fanvue.api().get_current_user().call().await.unwrap();
+    fanvue.api().get_current_user().send().await.unwrap();
     // through the builder's own send() too
     fanvue.api().get_current_user().send().await.unwrap();
     let requests = server.requests();
@@ -59,7 +59,7 @@ async fn version_and_user_agent_are_configurable() {
         .build()
         .unwrap();
     assert_eq!(fanvue.api_version(), "2030-01-01");
-    fanvue.api().get_current_user().call().await.unwrap();
+    fanvue.api().get_current_user().send().await.unwrap();
     let request = &server.requests()[0];
     assert_eq!(request.path(), "/users/me");
     assert_eq!(request.header("x-fanvue-api-version"), Some("2030-01-01"));
@@ -76,7 +76,7 @@ async fn caller_supplied_http_client_still_gets_headers() {
         .http_client(reqwest::Client::new())
         .build()
         .unwrap();
-    fanvue.api().get_current_user().call().await.unwrap();
+    fanvue.api().get_current_user().send().await.unwrap();
     let request = &server.requests()[0];
     assert_eq!(
         request.header("x-fanvue-api-version"),
@@ -94,7 +94,7 @@ async fn authorization_is_not_sent_to_another_host() {
     })
     .await;
     let fanvue = client(&api);
-    let err = fanvue.api().get_current_user().call().await.unwrap_err();
+    let err = fanvue.api().get_current_user().send().await.unwrap_err();
     assert!(
         matches!(&err, Error::UnexpectedStatus { status, .. } if status.as_u16() == 302),
         "{err:?}"
@@ -107,7 +107,7 @@ async fn authorization_is_not_sent_to_another_host() {
 async fn token_never_in_debug_or_display() {
     let server = Server::start(|_| Reply::json(401, json!({"error": "Unauthorized"}))).await;
     let fanvue = client(&server);
-    let err = fanvue.api().get_current_user().call().await.unwrap_err();
+    let err = fanvue.api().get_current_user().send().await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized { .. }));
     let builder = Fanvue::builder().access_token(TOKEN.to_string());
     let credentials =

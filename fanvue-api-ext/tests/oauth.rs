@@ -91,8 +91,8 @@ async fn concurrent_requests_on_an_expired_token_share_one_refresh() {
         .build()
         .unwrap();
     let (a, b) = tokio::join!(
-        fanvue.api().get_current_user().call(),
-        fanvue.api().get_current_user().call()
+        fanvue.api().get_current_user().send(),
+        fanvue.api().get_current_user().send()
     );
     a.unwrap();
     b.unwrap();
@@ -100,7 +100,7 @@ async fn concurrent_requests_on_an_expired_token_share_one_refresh() {
     let tasks: Vec<_> = (0..4)
         .map(|_| {
             let fanvue = fanvue.clone();
-            tokio::spawn(async move { fanvue.api().get_current_user().call().await })
+            tokio::spawn(async move { fanvue.api().get_current_user().send().await })
         })
         .collect();
     for task in tasks {
@@ -138,7 +138,7 @@ async fn unauthorized_refreshes_once_and_replays() {
         OAuthCredentials::new(CLIENT_ID, CLIENT_SECRET.to_string(), "rt-0".to_string())
             .with_access_token("at-revoked".to_string(), None);
     let fanvue = client(&api, &auth, credentials);
-    fanvue.api().get_current_user().call().await.unwrap();
+    fanvue.api().get_current_user().send().await.unwrap();
     let requests = api.requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(
@@ -148,7 +148,7 @@ async fn unauthorized_refreshes_once_and_replays() {
     assert_eq!(requests[1].header("authorization"), Some("Bearer at-1"));
     assert_eq!(auth.requests().len(), 1);
     // the next request uses the refreshed token directly
-    fanvue.api().get_current_user().call().await.unwrap();
+    fanvue.api().get_current_user().send().await.unwrap();
     assert_eq!(api.requests().len(), 3);
     assert_eq!(auth.requests().len(), 1);
 }
@@ -158,7 +158,7 @@ async fn a_second_401_is_returned_after_one_refresh() {
     let auth = token_server(Duration::ZERO).await;
     let api = api_server("never-valid").await;
     let fanvue = client(&api, &auth, expired("rt-0"));
-    let err = fanvue.api().get_current_user().call().await.unwrap_err();
+    let err = fanvue.api().get_current_user().send().await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
     // refresh (expired) -> 401 -> refresh -> 401: two API requests, two refreshes, no loop
     assert_eq!(api.requests().len(), 2);
@@ -178,7 +178,7 @@ async fn token_endpoint_failure_is_an_auth_error_and_no_api_request() {
     .await;
     let api = api_server("at-1").await;
     let fanvue = client(&api, &auth, expired("rt-0"));
-    let err = fanvue.api().get_current_user().call().await.unwrap_err();
+    let err = fanvue.api().get_current_user().send().await.unwrap_err();
     match &err {
         Error::Auth(AuthError::Rejected {
             status,
@@ -200,7 +200,7 @@ async fn secrets_only_go_where_they_belong() {
     let auth = token_server(Duration::ZERO).await;
     let api = api_server("at-1").await;
     let fanvue = client(&api, &auth, expired("rt-0"));
-    fanvue.api().get_current_user().call().await.unwrap();
+    fanvue.api().get_current_user().send().await.unwrap();
     for request in api.requests() {
         let dump = format!("{request:?}");
         assert!(!dump.contains("rt-0") && !dump.contains(CLIENT_SECRET) && !dump.contains("Basic"));
@@ -224,7 +224,7 @@ async fn refreshes_ahead_of_expiry() {
                 Some(SystemTime::now() + Duration::from_secs(30)),
             );
     let fanvue = client(&api, &auth, credentials);
-    fanvue.api().get_current_user().call().await.unwrap();
+    fanvue.api().get_current_user().send().await.unwrap();
     assert_eq!(auth.requests().len(), 1);
     assert_eq!(
         api.requests().len(),
@@ -248,7 +248,7 @@ async fn refreshes_ahead_of_expiry() {
     client(&api, &auth, credentials)
         .api()
         .get_current_user()
-        .call()
+        .send()
         .await
         .unwrap();
     assert!(auth.requests().is_empty());

@@ -251,3 +251,112 @@ async fn out_of_range_page_size_fails_without_a_request() {
     assert!(matches!(&results[..], [Err(Error::InvalidInput { .. })]));
     assert!(server.requests().is_empty());
 }
+
+/// Collects a stream's results, failing the test if it has not ended within 10 s.
+async fn within_time<T>(
+    stream: futures::stream::BoxStream<'_, Result<T, Error>>,
+) -> Vec<Result<T, Error>> {
+    tokio::time::timeout(std::time::Duration::from_secs(10), stream.collect())
+        .await
+        .expect("the stream ended")
+}
+
+#[tokio::test]
+async fn a_server_ignoring_page_stops_the_stream_with_a_typed_error() {
+    // Always page 1, always "more": the same items forever unless the stream notices.
+    let server = Server::start(|_| {
+        let data: Vec<_> = (0..3).map(fixtures::follower).collect();
+        Reply::json(
+            200,
+            json!({"data": data, "pagination": {"page": 1, "size": 3, "hasMore": true}}),
+        )
+    })
+    .await;
+    let fanvue = client(&server);
+    let results = within_time(fanvue.api().list_followers().paginate().items()).await;
+    assert_eq!(results.len(), 4, "page 1's items, then the error");
+    assert!(results[..3].iter().all(Result::is_ok));
+    match &results[3] {
+        Err(Error::Pagination { operation, reason }) => {
+            assert_eq!(*operation, "list-followers");
+            assert!(
+                reason.contains("requested page 2") && reason.contains("page 1"),
+                "{reason}"
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(server.requests()[1].query("page"), Some("2".into()));
+}
+
+/// A cursor list whose cursors go `None → A → B → A → ...`.
+fn cursor_cycle(r: &Recorded) -> Reply {
+    let next = match r.query("cursor").as_deref() {
+        None => "A",
+        Some("A") => "B",
+        _ => "A",
+    };
+    Reply::json(
+        200,
+        json!({"data": [fixtures::tracking_link(1)], "nextCursor": next}),
+    )
+}
+
+#[tokio::test]
+async fn a_cursor_cycle_stops_the_stream_with_a_typed_error() {
+    let server = Server::start(cursor_cycle).await;
+    let fanvue = client(&server);
+    let results = within_time(fanvue.api().list_tracking_links().pages()).await;
+    assert_eq!(results.len(), 4, "three pages, then the error");
+    match &results[3] {
+        Err(Error::Pagination { operation, reason }) => {
+            assert_eq!(*operation, "list-tracking-links");
+            assert!(reason.contains("\"A\""), "{reason}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let cursors: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.query("cursor"))
+        .collect();
+    assert_eq!(cursors, [None, Some("A".into()), Some("B".into())]);
+
+    // the same from a start cursor: A → B → A
+    let server = Server::start(cursor_cycle).await;
+    let results = within_time(
+        client(&server)
+            .api()
+            .list_tracking_links()
+            .paginate()
+            .start_cursor("A")
+            .items(),
+    )
+    .await;
+    assert!(matches!(
+        results.last(),
+        Some(Err(Error::Pagination { .. }))
+    ));
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_cursor_pointing_at_its_own_page_is_an_error_not_the_end() {
+    let server = Server::start(|r: &Recorded| {
+        let cursor = r.query("cursor").unwrap_or_else(|| "A".into());
+        Reply::json(
+            200,
+            json!({"data": [fixtures::tracking_link(1)], "nextCursor": cursor}),
+        )
+    })
+    .await;
+    let fanvue = client(&server);
+    let results = within_time(fanvue.api().list_tracking_links().items()).await;
+    // first page (next A), page A (next A again): stopped, and reported
+    assert!(
+        matches!(results.last(), Some(Err(Error::Pagination { .. }))),
+        "{results:?}"
+    );
+    assert_eq!(server.requests().len(), 2);
+}

@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use fanvue_api_ext::prelude::*;
-use fanvue_api_ext::{CallOptions, Error, Fanvue, RetryPolicy};
+use fanvue_api_ext::{Error, Fanvue, RetryPolicy};
 use serde_json::json;
 use support::{Reply, Server, client_with, first_n};
 
@@ -15,10 +15,11 @@ fn user() -> serde_json::Value {
 }
 
 fn fast_policy() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_max_attempts(3)
-        .with_base_delay(Duration::from_millis(5))
-        .with_max_delay(Duration::from_millis(20))
+    RetryPolicy::builder()
+        .max_attempts(3)
+        .base_delay(Duration::from_millis(5))
+        .max_delay(Duration::from_millis(20))
+        .build()
 }
 
 /// `GET /users/me` through a client with [`fast_policy`].
@@ -26,7 +27,7 @@ async fn get_me(server: &Server) -> Result<(), Error> {
     client_with(server, fast_policy())
         .api()
         .get_current_user()
-        .call()
+        .send()
         .await
         .map(drop)
 }
@@ -41,7 +42,7 @@ async fn retry_after_one_second_is_honoured() {
     .await;
     let fanvue = client_with(&server, fast_policy());
     let started = Instant::now();
-    fanvue.api().get_current_user().call().await.unwrap();
+    fanvue.api().get_current_user().send().await.unwrap();
     let elapsed = started.elapsed();
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
@@ -119,7 +120,7 @@ async fn post_is_not_retried_unless_opted_in() {
         .api()
         .create_upload_session()
         .body_map(body)
-        .call()
+        .send()
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Server { .. }));
@@ -132,7 +133,8 @@ async fn post_is_not_retried_unless_opted_in() {
         .api()
         .create_upload_session()
         .body_map(body)
-        .call_with(CallOptions::new().retry_non_idempotent(true))
+        .send()
+        .retry_non_idempotent(true)
         .await
         .unwrap();
     let requests = server.requests();
@@ -144,23 +146,36 @@ async fn post_is_not_retried_unless_opted_in() {
 
     // opted in by the policy
     let server = Server::start(first_n(1, Reply::text(503, "busy"), session())).await;
-    client_with(&server, fast_policy().with_retry_non_idempotent(true))
-        .api()
-        .create_upload_session()
-        .body_map(body)
-        .call()
-        .await
-        .unwrap();
+    client_with(
+        &server,
+        fast_policy()
+            .to_builder()
+            .retry_non_idempotent(true)
+            .build(),
+    )
+    .api()
+    .create_upload_session()
+    .body_map(body)
+    .send()
+    .await
+    .unwrap();
     assert_eq!(server.requests().len(), 2);
 
     // and a per-call opt-out beats the policy
     let server = Server::start(|_| Reply::text(503, "busy")).await;
-    let _ = client_with(&server, fast_policy().with_retry_non_idempotent(true))
-        .api()
-        .create_upload_session()
-        .body_map(body)
-        .call_with(CallOptions::new().retry_non_idempotent(false))
-        .await;
+    let _ = client_with(
+        &server,
+        fast_policy()
+            .to_builder()
+            .retry_non_idempotent(true)
+            .build(),
+    )
+    .api()
+    .create_upload_session()
+    .body_map(body)
+    .send()
+    .retry_non_idempotent(false)
+    .await;
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -180,6 +195,6 @@ async fn timeouts_are_retried_for_get() {
         .retry_policy(fast_policy())
         .build()
         .unwrap();
-    fanvue.api().get_current_user().call().await.unwrap();
+    fanvue.api().get_current_user().send().await.unwrap();
     assert_eq!(server.requests().len(), 2);
 }

@@ -13,10 +13,11 @@ use fanvue_api_ext::{Fanvue, RetryPolicy};
 use support::{Reply, Server, first_n};
 
 fn fast_policy() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_max_attempts(3)
-        .with_base_delay(Duration::from_millis(5))
-        .with_max_delay(Duration::from_millis(20))
+    RetryPolicy::builder()
+        .max_attempts(3)
+        .base_delay(Duration::from_millis(5))
+        .max_delay(Duration::from_millis(20))
+        .build()
 }
 
 fn user() -> serde_json::Value {
@@ -68,7 +69,7 @@ async fn each_retry_and_request_is_traced_without_secrets() {
         .retry_policy(fast_policy())
         .build()
         .unwrap();
-    fanvue.api().get_current_user().call().await.unwrap();
+    fanvue.api().get_current_user().send().await.unwrap();
 
     let output = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     let retry_line = output

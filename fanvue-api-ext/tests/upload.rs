@@ -272,7 +272,7 @@ async fn bad_input_fails_before_any_request() {
 
     let err = fanvue
         .media()
-        .upload("/no/such/dir/clip.mp4")
+        .upload(UploadSource::path("/no/such/dir/clip.mp4"))
         .send()
         .await
         .expect_err("missing file");

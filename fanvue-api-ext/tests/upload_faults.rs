@@ -1,13 +1,15 @@
 //! Every fault of the fake survived with byte-identical results: failing
 //! parts, expired URLs, 429 and 5xx from the API, connections reset mid-body,
-//! truncated and slow responses, wrong ETags, and a 401 that needs a refresh.
+//! truncated and slow responses, parts corrupted in transit (Content-MD5),
+//! ETags that are not MD5s, a 401 that needs a refresh, and a session
+//! creation whose answer is lost (never sent twice).
 
 mod upload_common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use fanvue_api_ext::upload::{PartRetryPolicy, UploadBuilder};
+use fanvue_api_ext::upload::{PartRetryPolicy, UploadBuilder, UploadError};
 use fanvue_fake::{ApiRoute, FakeFanvue, Fault, FaultTarget};
 use upload_common::*;
 
@@ -86,7 +88,6 @@ async fn rate_limits_on_the_api_are_waited_out() {
 #[tokio::test]
 async fn server_errors_on_the_api_are_retried() {
     let fake = fake().await;
-    fake.fail_route(ApiRoute::CreateUpload, 503, 1);
     fake.fail_route(ApiRoute::PartUrl, 502, 2);
     fake.fail_route(ApiRoute::CompleteUpload, 503, 1);
     fake.fail_route(ApiRoute::MediaGet, 504, 1);
@@ -105,11 +106,81 @@ async fn a_connection_reset_mid_body_is_retried() {
 }
 
 #[tokio::test]
-async fn a_wrong_etag_makes_the_part_go_again() {
+async fn a_part_corrupted_in_transit_is_refused_by_s3_and_sent_again() {
     let fake = fake().await;
-    fake.wrong_etag(2, 1);
+    // One byte of part 2 flips on arrival: S3 checks Content-MD5 and answers 400 BadDigest.
+    fake.inject(FaultTarget::S3Part(Some(2)), Fault::CorruptBody, 1);
     let counts = upload_survives(&fake, &client(&fake), |b| b).await;
     assert_eq!(counts.get(&2), Some(&2));
+    let puts = fake.s3_requests();
+    assert!(!puts.is_empty());
+    for put in &puts {
+        let digest = put
+            .headers
+            .get("content-md5")
+            .expect("every PUT carries Content-MD5");
+        assert_eq!(digest.to_str().unwrap().len(), 24, "base64 of 16 bytes");
+    }
+}
+
+#[tokio::test]
+async fn etags_that_are_not_md5s_are_accepted() {
+    // As under SSE-KMS / SSE-C: 32 hex digits that are not the MD5 of the part.
+    let fake = fanvue_fake::FakeFanvue::builder()
+        .processing_polls(1)
+        .opaque_etags(true)
+        .start()
+        .await
+        .unwrap();
+    let counts = upload_survives(&fake, &client(&fake), |b| b).await;
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+}
+
+#[tokio::test]
+async fn creating_the_session_is_not_sent_twice_when_its_answer_is_lost() {
+    let fake = fake().await;
+    // The fake creates the session and its media, then drops the connection.
+    fake.inject(
+        FaultTarget::Api(ApiRoute::CreateUpload),
+        Fault::ActThenReset,
+        1,
+    );
+    let err = quick(fake_upload(&fake))
+        .send()
+        .await
+        .expect_err("the answer was lost");
+    assert!(
+        matches!(err, UploadError::CreateSessionUncertain { .. }),
+        "{err:?}"
+    );
+    assert!(err.resume_state().is_none());
+    assert_eq!(fake.request_count(ApiRoute::CreateUpload), 1, "not retried");
+    assert_eq!(fake.uploads().len(), 1, "no duplicate media or session");
+    assert!(fake.s3_requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_server_error_creating_the_session_is_not_retried() {
+    let fake = fake().await;
+    fake.fail_route(ApiRoute::CreateUpload, 503, 1);
+    let err = quick(fake_upload(&fake)).send().await.expect_err("503");
+    assert!(
+        matches!(err, UploadError::CreateSessionUncertain { .. }),
+        "{err:?}"
+    );
+    assert_eq!(fake.request_count(ApiRoute::CreateUpload), 1);
+    // A 4xx is a plain refusal: nothing was created.
+    fake.fail_route(ApiRoute::CreateUpload, 400, 1);
+    let err = quick(fake_upload(&fake)).send().await.expect_err("400");
+    assert!(matches!(err, UploadError::CreateSession { .. }), "{err:?}");
+}
+
+fn fake_upload(fake: &FakeFanvue) -> UploadBuilder {
+    let fanvue = client(fake);
+    fanvue
+        .media()
+        .upload(pseudo_random(1000, 3))
+        .filename("clip.mp4")
 }
 
 #[tokio::test]

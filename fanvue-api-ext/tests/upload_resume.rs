@@ -253,3 +253,112 @@ async fn resume_after_an_unrecorded_completion_goes_on_to_processing() {
     assert_eq!(fake.s3_requests().len(), puts, "no part sent again");
     assert_eq!(fake.request_count(fanvue_fake::ApiRoute::CompleteUpload), 2);
 }
+
+#[tokio::test]
+async fn resume_after_the_file_changed_at_the_same_size_resends_the_changed_parts() {
+    let fake = fake().await;
+    let fanvue = client(&fake);
+    let (file, _) = temp_file(LEN, 26, ".mp4");
+    fake.fail_part(4, 400, 1);
+    let err = quick(fanvue.media().upload(file.path()))
+        .part_size(5 * MIB as u64)
+        .concurrency(1)
+        .send()
+        .await
+        .expect_err("part 4 fails");
+    let state = err.resume_state().expect("resumable").clone();
+    let done: Vec<u32> = state
+        .completed_parts
+        .iter()
+        .map(|p| p.part_number)
+        .collect();
+    assert_eq!(done, vec![1, 2, 3]);
+    assert!(state.completed_parts.iter().all(|p| p.md5.is_some()));
+    // Edit part 2's range in place: same size, other bytes.
+    let mut edited = std::fs::read(file.path()).unwrap();
+    for b in &mut edited[5 * MIB + 100..5 * MIB + 200] {
+        *b = !*b;
+    }
+    std::fs::write(file.path(), &edited).unwrap();
+    let json = serde_json::to_string(&state).unwrap();
+    let state: UploadState = serde_json::from_str(&json).unwrap();
+    quick(fanvue.media().resume(state.clone(), file.path()))
+        .send()
+        .await
+        .expect("resume succeeds");
+    // The object is the new file, not a mix of old and new parts.
+    assert_assembled(&fake, state.media_uuid, &sha256_hex(&edited), LEN);
+    let info = fake.upload_for_media(state.media_uuid).unwrap();
+    assert_eq!(
+        info.part_successes.into_iter().collect::<Vec<_>>(),
+        vec![(1, 1), (2, 2), (3, 1), (4, 1), (5, 1)],
+        "only the changed part and the missing ones were sent"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_resume_state_is_rejected_before_any_request() {
+    let fake = fake().await;
+    let fanvue = client(&fake);
+    fake.fail_part(3, 400, 1);
+    let data = pseudo_random(LEN, 27);
+    let err = quick(fanvue.media().upload(data.clone()))
+        .filename("a.mp4")
+        .part_size(5 * MIB as u64)
+        .concurrency(1)
+        .send()
+        .await
+        .expect_err("part 3 fails");
+    let good = err.resume_state().unwrap().clone();
+    let requests = fake.requests().len();
+    type Edit = Box<dyn Fn(&mut UploadState)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "listed twice",
+            Box::new(|s| {
+                let first = s.completed_parts[0].clone();
+                s.completed_parts.insert(1, first)
+            }),
+        ),
+        ("not sorted", Box::new(|s| s.completed_parts.reverse())),
+        (
+            "outside 1..=5",
+            Box::new(|s| s.completed_parts[1].part_number = 9),
+        ),
+        ("part size 1000", Box::new(|s| s.part_size = 1000)),
+        (
+            "malformed MD5",
+            Box::new(|s| s.completed_parts[0].md5 = Some("zz".into())),
+        ),
+    ];
+    for (expected, edit) in cases {
+        let mut state = good.clone();
+        edit(&mut state);
+        let err = fanvue
+            .media()
+            .resume(state, data.clone())
+            .send()
+            .await
+            .expect_err(expected);
+        assert!(
+            matches!(
+                err,
+                UploadError::Validation(fanvue_api_ext::upload::ValidationError::BadResumeState(_))
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(expected), "{expected}: {err}");
+    }
+    // A stream of unknown length cannot be checked against the state.
+    let err = fanvue
+        .media()
+        .resume(
+            good.clone(),
+            UploadSource::stream(std::io::Cursor::new(data.clone())),
+        )
+        .send()
+        .await
+        .expect_err("stream");
+    assert!(err.to_string().contains("unknown length"), "{err}");
+    assert_eq!(fake.requests().len(), requests, "nothing sent");
+}

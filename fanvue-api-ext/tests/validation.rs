@@ -33,7 +33,7 @@ async fn bad_path_parameters_make_no_request() {
     // an empty or malformed UUID cannot even be set on the typed builder
     for bad in ["", "not-a-uuid"] {
         assert_invalid(
-            fanvue.api().get_user_media_by_uuid().uuid(bad).call().await,
+            fanvue.api().get_user_media_by_uuid().uuid(bad).send().await,
             "request",
         );
     }
@@ -43,7 +43,7 @@ async fn bad_path_parameters_make_no_request() {
             .api()
             .get_user_media_by_uuid()
             .uuid(uuid::Uuid::nil())
-            .call()
+            .send()
             .await,
         "path parameter uuid",
     );
@@ -54,7 +54,7 @@ async fn bad_path_parameters_make_no_request() {
                 .get_upload_part_url()
                 .upload_id("up-1")
                 .part_number(part)
-                .call()
+                .send()
                 .await,
             "path parameter partNumber",
         );
@@ -65,7 +65,7 @@ async fn bad_path_parameters_make_no_request() {
             .get_upload_part_url()
             .upload_id("")
             .part_number(1)
-            .call()
+            .send()
             .await,
         "path parameter uploadId",
     );
@@ -87,7 +87,7 @@ async fn bad_path_parameters_make_no_request() {
         .get_upload_part_url()
         .upload_id("up-1")
         .part_number(10_000)
-        .call()
+        .send()
         .await
         .unwrap();
     assert_eq!(server.requests().len(), 1);
@@ -107,8 +107,8 @@ async fn bad_page_sizes_make_no_request() {
     // `size` and `page` have `minimum: 1`: the typed builder takes a
     // `NonZeroU64`, so 0 is refused while building the request
     for result in [
-        fanvue.api().list_followers().size(0).call().await,
-        fanvue.api().list_followers().page(0).call().await,
+        fanvue.api().list_followers().size(0).send().await,
+        fanvue.api().list_followers().page(0).send().await,
     ] {
         match result {
             Err(Error::InvalidInput { what, reason }) => {
@@ -126,7 +126,7 @@ async fn bad_page_sizes_make_no_request() {
         .api()
         .list_followers()
         .size(51)
-        .call()
+        .send()
         .await
         .expect_err("size 51");
     assert_eq!(
@@ -135,7 +135,7 @@ async fn bad_page_sizes_make_no_request() {
     );
     // `limit` of the tracking links: `minimum: 0, exclusiveMinimum: true`
     // (a `NonZeroU64` in the builder) and no maximum in the official document
-    match fanvue.api().list_tracking_links().limit(0).call().await {
+    match fanvue.api().list_tracking_links().limit(0).send().await {
         Err(Error::InvalidInput { reason, .. }) => assert!(reason.contains("limit"), "{reason}"),
         other => panic!("expected InvalidInput, got {other:?}"),
     }
@@ -145,7 +145,7 @@ async fn bad_page_sizes_make_no_request() {
         .list_followers()
         .page(1)
         .size(50)
-        .call()
+        .send()
         .await
         .unwrap();
     assert_eq!(server.requests().len(), 1);
@@ -156,7 +156,7 @@ async fn missing_required_parameter_is_invalid_input() {
     let server = Server::start(|_| Reply::json(200, json!({}))).await;
     let fanvue = client(&server);
     assert_invalid(
-        fanvue.api().get_user_media_by_uuid().call().await,
+        fanvue.api().get_user_media_by_uuid().send().await,
         "request",
     );
     assert!(server.requests().is_empty());
@@ -179,7 +179,7 @@ async fn out_of_bounds_bodies_make_no_request() {
         .body(json_body::<types::SendMessageBody>(
             json!({"text": too_long}),
         ))
-        .call()
+        .send()
         .await;
     assert_bound(
         result,
@@ -194,7 +194,7 @@ async fn out_of_bounds_bodies_make_no_request() {
         .body(json_body::<types::SendMessageBody>(
             json!({"text": "hi", "price": 299}),
         ))
-        .call()
+        .send()
         .await;
     assert_bound(
         result,
@@ -208,7 +208,7 @@ async fn out_of_bounds_bodies_make_no_request() {
         .body(json_body::<types::GetBatchStatusesBody>(
             json!({"userUuids": []}),
         ))
-        .call()
+        .send()
         .await;
     assert_bound(
         result,
@@ -225,7 +225,7 @@ async fn out_of_bounds_bodies_make_no_request() {
         .body(json_body::<types::SendMessageBody>(
             json!({"text": "hi", "price": 300}),
         ))
-        .call()
+        .send()
         .await
         .unwrap();
     assert_eq!(server.requests().len(), 1);

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
+use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{Fields, GenericArgument, Item, PathArguments, ReturnType, Type};
 
@@ -99,7 +100,7 @@ pub fn generate(
     for (index, op) in ops.iter().enumerate() {
         let builder = builders.get(&loose(&op.fn_name)).ok_or_else(|| {
             OpsError(format!(
-                "no builder with a `send` method found for operation `{}`",
+                "no builder with a `{RAW_SEND}` method found for operation `{}`",
                 op.id
             ))
         })?;
@@ -189,7 +190,7 @@ fn operation_impl(builder: &Builder, index: usize) -> TokenStream {
             ) -> impl ::std::future::Future<
                 Output = ::std::result::Result<ResponseValue<Self::Response>, Error<Self::ErrorBody>>,
             > + Send {
-                self.send()
+                self.send_raw()
             }
         }
     }
@@ -307,6 +308,85 @@ fn list_impl(
     })
 }
 
+/// What progenitor's `send` of every builder is renamed to.
+pub const RAW_SEND: &str = "send_raw";
+
+/// Renames progenitor's inherent `send` of every builder (in the `builder`
+/// module) to the hidden [`RAW_SEND`], so the one `send()` users see is
+/// `fanvue-api-ext`'s; the `Operation` impls call the raw one. Returns how
+/// many methods were renamed.
+pub fn hide_send(file: &mut syn::File) -> usize {
+    let mut renamed = 0;
+    for item in &mut file.items {
+        let Item::Mod(module) = item else { continue };
+        if module.ident != "builder" {
+            continue;
+        }
+        let Some((_, items)) = &mut module.content else {
+            continue;
+        };
+        for item in items {
+            let Item::Impl(imp) = item else { continue };
+            if imp.trait_.is_some() {
+                continue;
+            }
+            for member in &mut imp.items {
+                let syn::ImplItem::Fn(func) = member else {
+                    continue;
+                };
+                if func.sig.ident != "send" {
+                    continue;
+                }
+                func.sig.ident = format_ident!("{}", RAW_SEND);
+                func.attrs.retain(|a| !a.path().is_ident("doc"));
+                func.attrs.push(syn::parse_quote!(
+                    #[doc = "Sends the request as progenitor generated it (the raw seam behind `Operation::send_request`); users call `fanvue-api-ext`'s `send()`."]
+                ));
+                func.attrs.push(syn::parse_quote!(#[doc(hidden)]));
+                renamed += 1;
+            }
+        }
+    }
+    renamed
+}
+
+/// The `operation_id` progenitor writes into the `OperationInfo` of a
+/// builder's send method (its method name, e.g. `get_user_media`), read from
+/// the syntax tree.
+fn operation_info_id(block: &syn::Block) -> Option<String> {
+    struct Finder(Option<String>);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
+            let is_info = node
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "OperationInfo");
+            if is_info && self.0.is_none() {
+                for field in &node.fields {
+                    let syn::Member::Named(name) = &field.member else {
+                        continue;
+                    };
+                    if name != "operation_id" {
+                        continue;
+                    }
+                    if let syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(value),
+                        ..
+                    }) = &field.expr
+                    {
+                        self.0 = Some(value.value());
+                    }
+                }
+            }
+            syn::visit::visit_expr_struct(self, node);
+        }
+    }
+    let mut finder = Finder(None);
+    finder.visit_block(block);
+    finder.0
+}
+
 /// The builder of every operation, keyed by the loose form of its method name.
 fn builders(file: &syn::File) -> Result<HashMap<String, Builder>, OpsError> {
     let module = find_mod(&file.items, "builder")
@@ -324,7 +404,7 @@ fn builders(file: &syn::File) -> Result<HashMap<String, Builder>, OpsError> {
             let syn::ImplItem::Fn(func) = member else {
                 continue;
             };
-            if func.sig.ident != "send" {
+            if func.sig.ident != RAW_SEND {
                 continue;
             }
             let ReturnType::Type(_, ret) = &func.sig.output else {
@@ -336,13 +416,11 @@ fn builders(file: &syn::File) -> Result<HashMap<String, Builder>, OpsError> {
             let (Some(response), Some(error)) = (generic(ok, 0), generic(err, 0)) else {
                 continue;
             };
-            let body = func.block.to_token_stream().to_string();
-            let fn_name = body
-                .split("operation_id :")
-                .nth(1)
-                .and_then(|rest| rest.split('"').nth(1))
-                .map(str::to_string)
-                .unwrap_or_default();
+            let Some(fn_name) = operation_info_id(&func.block) else {
+                return Err(OpsError(format!(
+                    "builder `{ident}`: no `OperationInfo {{ operation_id: \"..\" }}` in its send method"
+                )));
+            };
             out.insert(
                 loose(&fn_name),
                 Builder {

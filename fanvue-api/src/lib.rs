@@ -9,14 +9,20 @@
 //! ```no_run
 //! use fanvue_api::prelude::*;
 //! use fanvue_api::executor::Inner;
+//! use fanvue_api::operation::Operation as _;
 //!
 //! # async fn demo() -> Result<(), fanvue_api::Error<fanvue_api::types::ApiError>> {
 //! let client = Client::new(fanvue_api::DEFAULT_BASE_URL, Inner::default());
-//! let page = client.get_user_media().page(2).size(50).send().await?;
+//! let page = client.get_user_media().page(2).size(50).send_request().await?;
 //! println!("{} items", page.data.len());
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! [`operation::Operation::send_request`] sends a request as it is and
+//! reports progenitor's error type; applications use `fanvue-api-ext`, whose
+//! single `send()` adds the rest and one typed error (progenitor's own
+//! `send` of each builder is renamed by the build script and hidden).
 //!
 //! This crate sends requests as they are: authentication, the API version
 //! header, retries and pagination streams live in `fanvue-api-ext`, plugged in

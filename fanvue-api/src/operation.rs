@@ -19,7 +19,9 @@ pub trait Operation: Sized + Send {
     /// The operation's static metadata (id, method, path template, tag).
     fn meta() -> &'static OperationMeta;
 
-    /// Sends the request (same as the builder's own `send`).
+    /// Sends the request as it is, through the client's executor, and reports
+    /// progenitor's error type (the raw seam: `fanvue-api-ext`'s `send()` is
+    /// the call path for applications).
     fn send_request(
         self,
     ) -> impl Future<Output = Result<ResponseValue<Self::Response>, Error<Self::ErrorBody>>> + Send;

@@ -6,6 +6,7 @@ mod common;
 
 use fanvue_api::enums::MediaVariantType;
 use fanvue_api::mock::MockServerExt;
+use fanvue_api::operation::Operation as _;
 use fanvue_api::prelude::*;
 use fanvue_api::types;
 use fanvue_api::variants::VariantList;
@@ -34,13 +35,13 @@ async fn typed_mocks_match_requests_and_serve_typed_responses() {
     });
     let client = common::client(&server);
 
-    let got = client.get_current_user().send().await.expect("me");
+    let got = client.get_current_user().send_request().await.expect("me");
     assert_eq!(got.into_inner(), user);
     let got = client
         .get_user_media()
         .page(3u64)
         .variants(vec![MediaVariantType::Main, MediaVariantType::Thumbnail])
-        .send()
+        .send_request()
         .await
         .expect("media");
     assert_eq!(got.into_inner(), page);

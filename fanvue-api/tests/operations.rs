@@ -10,6 +10,7 @@ use common::{
 use fanvue_api::enums::{
     EarningSource, MediaStatus, MediaVariantType, PostAudience, SmartListId, SocialPlatform,
 };
+use fanvue_api::operation::Operation as _;
 use fanvue_api::prelude::*;
 use futures::TryStreamExt;
 use httpmock::prelude::*;
@@ -35,7 +36,7 @@ async fn users_get_current_user() {
                 .header("accept", "application/json");
             then.status(200).json_body(current_user_json());
         },
-        client(&server).get_current_user().send(),
+        client(&server).get_current_user().send_request(),
     )
     .await;
     assert_eq!(user.handle, "ada");
@@ -62,7 +63,7 @@ async fn media_get_user_media_by_uuid_sends_variants_comma_separated() {
             .uuid(uuid(MEDIA))
             .purchased_by(uuid(FAN))
             .variants(vec![MediaVariantType::Main, MediaVariantType::Thumbnail])
-            .send(),
+            .send_request(),
     )
     .await;
     assert_eq!(
@@ -89,7 +90,7 @@ async fn media_get_upload_part_url_returns_the_plain_text_url() {
             .get_upload_part_url()
             .upload_id("up-1")
             .part_number(3)
-            .send(),
+            .send_request(),
     )
     .await;
     let chunks: Vec<bytes::Bytes> = stream.into_inner().try_collect().await.expect("body");
@@ -116,7 +117,7 @@ async fn chats_create_chat_sends_the_json_body() {
         client(&server)
             .create_chat()
             .body_map(|body| body.user_uuid(uuid(FAN)))
-            .send(),
+            .send_request(),
     )
     .await;
     assert_eq!(created.message, "Chat created");
@@ -142,7 +143,7 @@ async fn chat_messages_send_message() {
                     .media_uuids(vec![uuid(MEDIA)])
                     .price(Some(500))
             })
-            .send(),
+            .send_request(),
     )
     .await;
     assert_eq!(
@@ -174,7 +175,7 @@ async fn chat_templates_list_template_messages() {
             .page(1)
             .size(20)
             .folder_name("greetings")
-            .send(),
+            .send_request(),
     )
     .await;
     assert_eq!(
@@ -203,7 +204,7 @@ async fn chat_custom_lists_create_custom_list() {
         client(&server)
             .create_custom_list()
             .body_map(|body| body.name("VIP"))
-            .send(),
+            .send_request(),
     )
     .await;
     assert_eq!(list.name, "VIP");
@@ -221,7 +222,7 @@ async fn chat_smart_lists_get_smart_lists() {
                 {"uuid": "followers", "name": "Followers", "count": 40}
             ]));
         },
-        client(&server).get_smart_lists().send(),
+        client(&server).get_smart_lists().send_request(),
     )
     .await;
     assert_eq!(lists.len(), 2);
@@ -246,7 +247,7 @@ async fn chat_custom_list_members_add_members() {
             .add_members_to_custom_list()
             .uuid(uuid(list))
             .body_map(|body| body.user_uuids(vec![uuid(FAN)]))
-            .send(),
+            .send_request(),
     )
     .await;
     assert_eq!((result.added, result.skipped), (1, 0));
@@ -269,7 +270,7 @@ async fn agencies_get_creator_media_by_uuid() {
             .creator_user_uuid(uuid(CREATOR))
             .uuid(uuid(MEDIA))
             .variants(vec![MediaVariantType::Main, MediaVariantType::Blurred])
-            .send(),
+            .send_request(),
     )
     .await;
     assert_eq!(query_of(&recorder.seen()[0].url), "variants=main,blurred");
@@ -290,7 +291,11 @@ async fn creators_list_followers() {
             then.status(200)
                 .json_body(page_json(vec![chat_user_json()], 3, true));
         },
-        client(&server).list_followers().page(3).size(50).send(),
+        client(&server)
+            .list_followers()
+            .page(3)
+            .size(50)
+            .send_request(),
     )
     .await;
     assert_eq!(page.data[0].handle, "fan1");
@@ -325,7 +330,7 @@ async fn insights_get_earnings_sends_source_comma_separated() {
             .source(vec![EarningSource::Tip, EarningSource::Message])
             .cursor("c-0")
             .size(20)
-            .send(),
+            .send_request(),
     )
     .await;
     assert_eq!(
@@ -371,7 +376,7 @@ async fn posts_create_post() {
                     .text(Some("New set".to_string()))
                     .price(Some(999))
             })
-            .send(),
+            .send_request(),
     )
     .await;
     assert_eq!(post.audience, PostAudience::FollowersAndSubscribers);
@@ -404,7 +409,7 @@ async fn tracking_links_create_tracking_link() {
                 body.name("Spring")
                     .external_social_platform(SocialPlatform::Reddit)
             })
-            .send(),
+            .send_request(),
     )
     .await;
     assert_eq!(link.external_social_platform, SocialPlatform::Reddit);
@@ -429,7 +434,7 @@ async fn vault_create_vault_folder() {
         client(&server)
             .create_vault_folder()
             .body_map(|body| body.name("Beach"))
-            .send(),
+            .send_request(),
     )
     .await;
     assert_eq!(folder.name, "Beach");
@@ -451,7 +456,7 @@ async fn error_responses_decode_to_api_error() {
         .await;
     let error = client(&server)
         .get_current_user()
-        .send()
+        .send_request()
         .await
         .expect_err("410");
     let status = error.status().map(|s| s.as_u16());

@@ -26,13 +26,13 @@ async fn every_request_goes_through_the_executor_with_its_operation() {
 
     client
         .get_current_user()
-        .send()
+        .send_request()
         .await
         .expect("get-current-user");
     client
         .get_user_media()
         .page(1)
-        .send()
+        .send_request()
         .await
         .expect("get-user-media");
 
@@ -70,7 +70,7 @@ async fn variants_are_sent_comma_separated() {
     client
         .get_user_media()
         .variants(vec![MediaVariantType::Main, MediaVariantType::Thumbnail])
-        .send()
+        .send_request()
         .await
         .expect("get-user-media");
 

@@ -8,6 +8,7 @@ use common::{chat_user_json, client, current_user_json, media_json, page_json};
 use fanvue_api::enums::{
     EarningSource, MediaStatus, MediaType, MediaVariantType, SmartListId, SocialPlatform,
 };
+use fanvue_api::operation::Operation as _;
 use fanvue_api::prelude::*;
 use httpmock::prelude::*;
 use serde_json::json;
@@ -35,7 +36,7 @@ async fn media_with_unknown_status_type_and_variant_still_decodes() {
     let media = client(&server)
         .get_user_media_by_uuid()
         .uuid(uuid::Uuid::parse_str("0b7c7e5e-8f5a-4c55-9d2e-3d1f5c8a9b01").expect("uuid"))
-        .send()
+        .send_request()
         .await
         .expect("decodes")
         .into_inner();
@@ -70,7 +71,7 @@ async fn media_list_with_unknown_values_and_fields_still_decodes() {
 
     let page = client(&server)
         .get_user_media()
-        .send()
+        .send_request()
         .await
         .expect("decodes")
         .into_inner();
@@ -94,7 +95,7 @@ async fn current_user_with_extra_fields_still_decodes() {
 
     let user = client(&server)
         .get_current_user()
-        .send()
+        .send_request()
         .await
         .expect("decodes")
         .into_inner();
@@ -116,7 +117,7 @@ async fn smart_lists_with_an_unknown_list_id_still_decode() {
 
     let lists = client(&server)
         .get_smart_lists()
-        .send()
+        .send_request()
         .await
         .expect("decodes")
         .into_inner();
@@ -151,7 +152,7 @@ async fn earnings_with_an_unknown_source_still_decode() {
 
     let earnings = client(&server)
         .get_earnings()
-        .send()
+        .send_request()
         .await
         .expect("decodes")
         .into_inner();
@@ -188,7 +189,7 @@ async fn tracking_link_with_an_unknown_platform_still_decodes() {
 
     let links = client(&server)
         .list_tracking_links()
-        .send()
+        .send_request()
         .await
         .expect("decodes")
         .into_inner();

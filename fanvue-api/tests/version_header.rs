@@ -4,6 +4,7 @@
 mod common;
 
 use common::{client, current_user_json};
+use fanvue_api::operation::Operation as _;
 use fanvue_api::prelude::*;
 use httpmock::prelude::*;
 
@@ -21,7 +22,7 @@ async fn bare_client_sends_the_pinned_fanvue_version_header_only() {
         .await;
     client(&server)
         .get_current_user()
-        .send()
+        .send_request()
         .await
         .expect("the request matches: pinned version header, no generic api-version");
     pinned.assert_async().await;

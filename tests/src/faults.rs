@@ -130,6 +130,12 @@ pub enum Fault {
     /// API routes: expire every access token issued so far just before the token check, so this request
     /// gets 401 and the client must refresh (tokens issued afterwards work).
     ExpireAccessTokens,
+    /// API routes: handle the request fully (e.g. create the upload session and its media), then drop the
+    /// connection (reset) instead of answering: the client cannot know whether the server acted.
+    ActThenReset,
+    /// S3 part PUTs: one byte of the body is flipped on arrival, as a corruption in transit would. With a
+    /// `Content-MD5` header S3 refuses the part (400 `BadDigest`); without one it stores the corrupted bytes.
+    CorruptBody,
 }
 
 /// Where a fault applies.

@@ -21,6 +21,10 @@ use crate::state::Shared;
 #[derive(Clone, Copy)]
 pub(crate) struct ExpiredUrlFault;
 
+/// Request extension: handle the request, then drop the connection instead of answering.
+#[derive(Clone, Copy)]
+pub(crate) struct ActThenResetFault;
+
 /// Largest API/OAuth request body the log keeps (bigger bodies are rejected with 413).
 const MAX_LOGGED_BODY: usize = 16 * 1024 * 1024;
 
@@ -93,7 +97,21 @@ pub(crate) async fn api_gate(
         .as_ref()
         .and_then(|m| ApiRoute::from_template(req.method(), m.as_str()));
     match gate(&shared, listener, route, req).await {
-        Ok(req) => next.run(req).await,
+        Ok(req) => {
+            let drop_after = req
+                .extensions()
+                .get::<ActThenResetFault>()
+                .and_then(|_| req.extensions().get::<ConnAbort>().cloned());
+            let resp = next.run(req).await;
+            match drop_after {
+                Some(abort) => {
+                    abort.abort();
+                    std::future::pending::<()>().await;
+                    resp
+                }
+                None => resp,
+            }
+        }
         Err(resp) => resp,
     }
 }
@@ -155,7 +173,10 @@ pub(crate) async fn gate(
                     e.revoked = true;
                 }
             }
-            Fault::WrongEtag => {}
+            Fault::ActThenReset => {
+                req.extensions_mut().insert(ActThenResetFault);
+            }
+            Fault::WrongEtag | Fault::CorruptBody => {}
         }
     }
     if listener == Listener::Api {

@@ -238,8 +238,9 @@ impl FakeFanvueBuilder {
         self
     }
 
-    /// Makes S3 answer part ETags that are not plain MD5s (`"<32 hex>-1"`, as S3 does when an ETag is not
-    /// the MD5 of the bytes); completion then expects those ETags back. Default false (MD5 ETags).
+    /// Makes S3 answer part ETags that are not the MD5 of the bytes, though they look like one (32 hex
+    /// digits, as S3 answers under SSE-KMS or SSE-C); completion then expects those ETags back. Default
+    /// false (MD5 ETags).
     pub fn opaque_etags(mut self, opaque: bool) -> Self {
         self.config.opaque_etags = opaque;
         self

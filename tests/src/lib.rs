@@ -26,7 +26,8 @@
 //!   in HTTP Basic; `refresh_token` grant rotating the refresh token, `authorization_code` grant with PKCE
 //!   S256) and `GET /oauth2/auth` (redirects straight back with a code).
 //! - **S3** ([`FakeFanvue::s3_url`]): `PUT` to presigned part URLs (signature and expiry checked, 403 XML
-//!   errors like S3, `Content-Length` required, `ETag: "<md5>"`), and an unsigned raw
+//!   errors like S3, `Content-Length` required, `Content-MD5` checked when sent (400 `BadDigest` on a
+//!   mismatch, 400 `InvalidDigest` when malformed), `ETag: "<md5>"`), and an unsigned raw
 //!   `PUT /fanvue-fake-bucket/raw/{key}` ([`FakeFanvue::raw_put_url`]) as a single-stream baseline.
 //!
 //! # Uploads
@@ -39,7 +40,8 @@
 //!
 //! # Faults and knobs
 //! [`FakeFanvue::inject`] / [`FakeFanvue::inject_after`] register a [`Fault`] (status, 429, 401, reset,
-//! truncated body, delay, wrong ETag, expired URL, token expiry) for the next N requests of a
+//! truncated body, delay, wrong ETag, expired URL, token expiry, act-then-reset, a body corrupted in
+//! transit) for the next N requests of a
 //! [`FaultTarget`]; shorthands like [`FakeFanvue::fail_part`] or [`FakeFanvue::rate_limit`] cover the usual
 //! cases. Latency and the S3 bandwidth cap are set on the builder or live ([`FakeFanvue::set_latency`],
 //! [`FakeFanvue::set_s3_bandwidth`]).

@@ -126,6 +126,8 @@ fn expired() -> Response {
 struct ReadBody {
     size: u64,
     md5: String,
+    /// The raw MD5 (compared with `Content-MD5`).
+    md5_raw: [u8; 16],
     sha256: String,
     bytes: Option<Bytes>,
 }
@@ -139,6 +141,19 @@ async fn read_body(
     capacity_hint: u64,
     stop_after: Option<u64>,
 ) -> Result<ReadBody, axum::Error> {
+    read_body_with(shared, body, keep, capacity_hint, stop_after, false).await
+}
+
+/// [`read_body`], flipping the first byte on arrival when `corrupt` is set.
+async fn read_body_with(
+    shared: &Shared,
+    body: Body,
+    keep: bool,
+    capacity_hint: u64,
+    stop_after: Option<u64>,
+    corrupt: bool,
+) -> Result<ReadBody, axum::Error> {
+    let mut corrupt = corrupt;
     let rate = shared.lock().knobs.s3_bandwidth.filter(|r| *r > 0);
     let start = Instant::now();
     let mut stream = body.into_data_stream();
@@ -147,7 +162,13 @@ async fn read_body(
     let mut buf = keep.then(|| BytesMut::with_capacity(capacity_hint.min(64 << 20) as usize));
     let mut size = 0u64;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
+        let mut chunk = chunk?;
+        if corrupt && !chunk.is_empty() {
+            let mut owned = BytesMut::from(&chunk[..]);
+            owned[0] ^= 0xFF;
+            chunk = owned.freeze();
+            corrupt = false;
+        }
         size += chunk.len() as u64;
         md5.update(&chunk);
         sha.update(&chunk);
@@ -165,9 +186,11 @@ async fn read_body(
             break;
         }
     }
+    let md5_raw: [u8; 16] = md5.finalize().into();
     Ok(ReadBody {
         size,
-        md5: hex::encode(md5.finalize()),
+        md5: hex::encode(md5_raw),
+        md5_raw,
         sha256: hex::encode(sha.finalize()),
         bytes: buf.map(BytesMut::freeze),
     })
@@ -242,7 +265,9 @@ async fn early_fault(
             tokio::time::sleep(*d).await;
             None
         }
-        Fault::WrongEtag | Fault::ExpireAccessTokens => None,
+        Fault::WrongEtag | Fault::ExpireAccessTokens | Fault::ActThenReset | Fault::CorruptBody => {
+            None
+        }
     }
 }
 
@@ -331,19 +356,48 @@ async fn part_put(
         st.faults.take(FaultSubject::S3Part(part))
     };
     let _in_flight = shared.part_in_flight();
+    // `Content-MD5` (base64 of the 16-byte MD5), checked like S3: malformed is 400 InvalidDigest, a
+    // mismatch with the bytes received 400 BadDigest (and the part is not stored).
+    let content_md5 = match req.headers().get("content-md5") {
+        None => None,
+        Some(v) => {
+            use base64::Engine;
+            let decoded = v
+                .to_str()
+                .ok()
+                .and_then(|v| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(v.trim())
+                        .ok()
+                })
+                .and_then(|d| <[u8; 16]>::try_from(d).ok());
+            match decoded {
+                Some(d) => Some(d),
+                None => {
+                    return s3_error(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidDigest",
+                        "The Content-MD5 you specified was invalid.",
+                    );
+                }
+            }
+        }
+    };
     let mut body = Some(req.into_body());
     let mut wrong_etag = false;
+    let mut corrupt = false;
     if let Some(fault) = fault {
         if let Some(r) = early_fault(shared, &fault, &mut body, abort, content_length).await {
             return r;
         }
         wrong_etag = fault == Fault::WrongEtag;
+        corrupt = fault == Fault::CorruptBody;
     }
     let Some(body) = body else {
         return s3_error(StatusCode::BAD_REQUEST, "IncompleteBody", "No body");
     };
     let keep = shared.config.storage == StorageMode::KeepBytes;
-    let read = match read_body(shared, body, keep, content_length, None).await {
+    let read = match read_body_with(shared, body, keep, content_length, None, corrupt).await {
         Ok(r) => r,
         Err(_) => {
             return s3_error(
@@ -353,8 +407,16 @@ async fn part_put(
             );
         }
     };
+    if content_md5.is_some_and(|d| d != read.md5_raw) {
+        return s3_error(
+            StatusCode::BAD_REQUEST,
+            "BadDigest",
+            "The Content-MD5 you specified did not match what we received.",
+        );
+    }
     let etag = if shared.config.opaque_etags {
-        format!("{}-1", &read.sha256[..32])
+        // 32 hex digits that are not the MD5 of the bytes, as under SSE-KMS / SSE-C.
+        read.sha256[..32].to_string()
     } else {
         read.md5.clone()
     };

@@ -292,7 +292,12 @@ async fn opaque_etags_are_not_md5_but_complete() {
     let data = bytes(64, 1);
     let etag = put_part(&part_url(&fake, "", &upload, 1).await, data.clone()).await;
     assert_ne!(etag, format!("\"{}\"", md5_hex(&data)));
-    assert!(etag.ends_with("-1\""));
+    // Looks like an MD5 (as under SSE-KMS / SSE-C) but is not one.
+    let inner = etag.trim_matches('"');
+    assert!(
+        inner.len() == 32 && inner.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{etag}"
+    );
     assert_eq!(complete(&fake, "", &upload, &[(1, etag)]).await.0, 200);
     assert_eq!(fake.assembled_sha256(media), Some(sha256_hex(&data)));
 }
@@ -310,4 +315,84 @@ async fn tokens_expire_mid_flow_on_demand() {
     let path = format!("/media/uploads/{upload}/parts/2/url");
     assert_eq!(get_json(&fake, &path).await.0, 401);
     assert_eq!(get_json(&fake, "/users/me").await.0, 401, "stays expired");
+}
+
+fn content_md5(data: &[u8]) -> String {
+    use base64::Engine;
+    use md5::Digest;
+    base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(data))
+}
+
+#[tokio::test]
+async fn content_md5_is_checked_like_s3() {
+    let (fake, _, upload) = fake_with_upload(FakeFanvueBuilder::default()).await;
+    let data = bytes(1000, 3);
+    let url = part_url(&fake, "", &upload, 1).await;
+    // A wrong digest: 400 BadDigest, nothing stored.
+    let resp = client()
+        .put(&url)
+        .header("content-md5", content_md5(b"other bytes"))
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("<Code>BadDigest</Code>")
+    );
+    assert!(fake.upload(&upload).unwrap().stored_parts.is_empty());
+    // A malformed one: 400 InvalidDigest.
+    let resp = client()
+        .put(&url)
+        .header("content-md5", "not base64!")
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    assert!(resp.text().await.unwrap().contains("InvalidDigest"));
+    // The right one: stored.
+    let resp = client()
+        .put(&url)
+        .header("content-md5", content_md5(&data))
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    // A body corrupted in transit is refused when the digest is sent...
+    fake.inject(FaultTarget::S3Part(Some(1)), Fault::CorruptBody, 2);
+    let resp = client()
+        .put(&url)
+        .header("content-md5", content_md5(&data))
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    // ...and stored corrupted when it is not.
+    let etag = put_part(&url, data.clone()).await;
+    assert_ne!(etag, format!("\"{}\"", md5_hex(&data)));
+}
+
+#[tokio::test]
+async fn act_then_reset_creates_the_session_but_drops_the_answer() {
+    let fake = FakeFanvue::builder().start().await.unwrap();
+    fake.inject(
+        FaultTarget::Api(ApiRoute::CreateUpload),
+        Fault::ActThenReset,
+        1,
+    );
+    let resp = authed(
+        &fake,
+        client().post(format!("{}/media/uploads", fake.api_url())),
+    )
+    .json(&serde_json::json!({"name": "clip", "filename": "clip.mp4", "mediaType": "video"}))
+    .send()
+    .await;
+    assert!(resp.is_err(), "no answer: {resp:?}");
+    assert_eq!(fake.uploads().len(), 1, "but the session exists");
 }

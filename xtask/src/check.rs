@@ -82,7 +82,7 @@ pub fn check_with(
         eprint!("{}", report.render());
         if !report.passes() {
             return Err(CheckError::CrossCheck {
-                failures: report.failures().len() + report.unused.len(),
+                failures: report.failure_count(),
             });
         }
     }
@@ -197,7 +197,10 @@ pub fn summarize(diffs: &[Difference]) -> String {
         })
         .collect();
     if diffs.len() > MAX_LISTED {
-        lines.push(format!("  ... and {} more", diffs.len() - MAX_LISTED));
+        lines.push(format!(
+            "  ... and {} more",
+            diffs.len().saturating_sub(MAX_LISTED)
+        ));
     }
     lines.join("\n")
 }

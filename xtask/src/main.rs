@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use xtask::{check, diff, fetch, normalize, update};
+use xtask::{check, diff, fetch, normalize, public_api, update};
 
 #[derive(Parser)]
 #[command(name = "xtask", about = "Fanvue SDK maintainer tasks")]
@@ -27,6 +27,8 @@ enum Command {
     /// Fetch (or read) both inputs, normalize, cross-check, diff against the committed spec, print a semver
     /// verdict and a CHANGELOG-ready summary.
     Update(update::Args),
+    /// Write fanvue-api-ext's public API listing (`--check`: fail when it changed).
+    PublicApi(public_api::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args).map_err(Into::into),
         Command::Diff(args) => diff::run(args).map_err(Into::into),
         Command::Update(args) => update::run(args).map_err(Into::into),
+        Command::PublicApi(args) => public_api::run(args).map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use reqwest::StatusCode;
 
 /// A failure of the OAuth token endpoint (refresh or code exchange).
@@ -21,7 +23,7 @@ pub enum AuthError {
     },
     /// The token endpoint could not be reached or its response not read.
     #[error("token endpoint unreachable: {0}")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] crate::error::TransportError),
     /// The token endpoint answered success with a body that is not a token response.
     #[error("token endpoint sent an invalid token response ({status}): {reason}")]
     InvalidResponse {
@@ -30,6 +32,25 @@ pub enum AuthError {
         /// What was wrong (never the body itself).
         reason: &'static str,
     },
+    /// The token endpoint did not answer within the configured timeout
+    /// (see [`OAuthClient::with_timeouts`](crate::auth::OAuthClient::with_timeouts)).
+    #[error("token endpoint timed out after {} ms", after.as_millis())]
+    Timeout {
+        /// The configured total timeout of a token request.
+        after: Duration,
+    },
+    /// The token endpoint answered with a redirect, or the response came from
+    /// another URL than the token URL. Redirects are never followed: they
+    /// would carry the client secret, refresh token or PKCE verifier elsewhere.
+    #[error("token endpoint redirected ({status}); redirects are not followed")]
+    Redirected {
+        /// The status of the response.
+        status: StatusCode,
+    },
+    /// The refresh task ended without a result (the runtime shut down, or the
+    /// rotated-token callback panicked after the new tokens were stored).
+    #[error("the token refresh was aborted")]
+    RefreshAborted,
     /// The token endpoint returned an access token that cannot be put in a header.
     #[error("the access token is not a valid HTTP header value")]
     InvalidToken,

@@ -19,7 +19,18 @@ use secrecy::SecretString;
 
 pub use error::AuthError;
 pub use scope::Scope;
-pub use token_endpoint::{OAuthClient, TokenSet};
+pub use token_endpoint::{
+    DEFAULT_TOKEN_CONNECT_TIMEOUT, DEFAULT_TOKEN_TIMEOUT, MAX_TOKEN_LIFETIME, OAuthClient, TokenSet,
+};
+
+/// Parses one of this crate's constant URLs (each is parsed in a unit test).
+#[allow(
+    clippy::expect_used,
+    reason = "constant input, never from the network or the user; covered by a unit test"
+)]
+pub(crate) fn constant_url(url: &'static str) -> url::Url {
+    url::Url::parse(url).expect("the crate's constant URLs parse")
+}
 
 /// Fanvue's OAuth 2.0 token endpoint.
 pub const DEFAULT_TOKEN_URL: &str = "https://auth.fanvue.com/oauth2/token";
@@ -87,5 +98,17 @@ impl fmt::Debug for OAuthCredentials {
 }
 
 /// Called with the new refresh token whenever the token endpoint rotates it;
-/// persist it, the old one may no longer work. Runs inside the refresh: keep it quick.
+/// persist it, the old one may no longer work. Runs inside the refresh (in a
+/// task of its own, so it runs even when every request waiting on the refresh
+/// was cancelled); requests wait for it: keep it quick.
 pub type RefreshTokenCallback = Arc<dyn Fn(SecretString) + Send + Sync + 'static>;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn constant_urls_parse() {
+        for url in [super::DEFAULT_TOKEN_URL, super::DEFAULT_AUTHORIZATION_URL] {
+            assert_eq!(super::constant_url(url).as_str(), url);
+        }
+    }
+}

@@ -147,7 +147,7 @@ impl AuthorizationRequest {
         let state = self.state.unwrap_or_else(|| random_token(16));
         let mut url = match self.authorization_url {
             Some(url) => url,
-            None => Url::parse(DEFAULT_AUTHORIZATION_URL).expect("constant URL parses"),
+            None => super::constant_url(DEFAULT_AUTHORIZATION_URL),
         };
         let scope = self
             .scopes

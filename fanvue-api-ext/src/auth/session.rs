@@ -2,11 +2,12 @@
 //! session that refreshes shortly before expiry and once after a 401, with
 //! concurrent requests sharing a single refresh.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
+use tracing::Instrument as _;
 
 use super::{AuthError, OAuthClient, OAuthCredentials, RefreshTokenCallback};
 
@@ -25,8 +26,8 @@ pub(crate) struct AuthHeader {
 pub(crate) enum Authenticator {
     /// A fixed token (never refreshed).
     Static(HeaderValue),
-    /// An OAuth refresh-token session.
-    OAuth(Box<OAuthSession>),
+    /// An OAuth refresh-token session (shared with the refresh task it spawns).
+    OAuth(Arc<OAuthSession>),
 }
 
 impl Authenticator {
@@ -64,10 +65,15 @@ impl Authenticator {
 }
 
 /// An OAuth session: the current access token, the refresh token, and the single-flight refresh.
+///
+/// A refresh runs in a task of its own (spawned on the caller's runtime) that
+/// holds the refresh lock until the new tokens are stored and the rotation
+/// callback has run: cancelling every caller waiting on it (a timeout, a
+/// `select!`, a dropped web request) cannot lose a rotated refresh token.
 pub(crate) struct OAuthSession {
     client: OAuthClient,
     state: Mutex<SessionState>,
-    refresh_lock: tokio::sync::Mutex<()>,
+    refresh_lock: Arc<tokio::sync::Mutex<()>>,
     on_rotated: Option<RefreshTokenCallback>,
 }
 
@@ -86,12 +92,18 @@ struct CachedToken {
 impl CachedToken {
     /// A token just issued for `lifetime`: refreshed [`REFRESH_MARGIN`] before
     /// its expiry, or at half its lifetime when that is shorter.
+    /// A lifetime too long for `Instant` arithmetic counts as unknown.
     fn new(header: HeaderValue, lifetime: Option<Duration>) -> Self {
         let now = Instant::now();
         Self {
             header,
-            refresh_at: lifetime
-                .map(|life| now + life.saturating_sub(REFRESH_MARGIN.min(life / 2))),
+            refresh_at: lifetime.and_then(|life| {
+                now.checked_add(
+                    life.saturating_sub(
+                        REFRESH_MARGIN.min(life.checked_div(2).unwrap_or_default()),
+                    ),
+                )
+            }),
         }
     }
 
@@ -116,7 +128,8 @@ impl OAuthSession {
                 });
                 Some(CachedToken {
                     header: bearer(token)?,
-                    refresh_at: refresh_in.map(|d| Instant::now() + d),
+                    // an expiry too far ahead for `Instant` counts as unknown
+                    refresh_at: refresh_in.and_then(|d| Instant::now().checked_add(d)),
                 })
             }
             None => None,
@@ -128,7 +141,7 @@ impl OAuthSession {
                 refresh_token: credentials.refresh_token,
                 generation: 0,
             }),
-            refresh_lock: tokio::sync::Mutex::new(()),
+            refresh_lock: Arc::new(tokio::sync::Mutex::new(())),
             on_rotated,
         })
     }
@@ -146,7 +159,7 @@ impl OAuthSession {
         (header, state.generation)
     }
 
-    async fn header(&self) -> Result<AuthHeader, AuthError> {
+    async fn header(self: &Arc<Self>) -> Result<AuthHeader, AuthError> {
         match self.current() {
             (Some(header), _) => Ok(header),
             (None, generation) => self.refresh(generation, false).await,
@@ -155,13 +168,22 @@ impl OAuthSession {
 
     /// Refreshes unless the token changed since generation `stale` (single flight:
     /// callers queue on one lock and reuse the token the first one obtained).
-    async fn refresh(&self, stale: u64, after_unauthorized: bool) -> Result<AuthHeader, AuthError> {
-        let _flight = self.refresh_lock.lock().await;
+    ///
+    /// The refresh itself runs in a spawned task that owns the lock: if every
+    /// caller is dropped mid-refresh, it still completes, stores the tokens and
+    /// hands a rotated refresh token to the callback.
+    async fn refresh(
+        self: &Arc<Self>,
+        stale: u64,
+        after_unauthorized: bool,
+    ) -> Result<AuthHeader, AuthError> {
+        let flight = Arc::clone(&self.refresh_lock).lock_owned().await;
         let refresh_token = {
             let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             if state.generation != stale
-                && let Some(token) = state.access.as_ref().filter(|t| t.is_fresh())
+                && let Some(token) = state.access.as_ref()
             {
+                // issued while this caller waited for the lock: use it
                 return Ok(AuthHeader {
                     value: token.header.clone(),
                     generation: state.generation,
@@ -169,13 +191,31 @@ impl OAuthSession {
             }
             state.refresh_token.clone()
         };
+        let session = Arc::clone(self);
+        let task = tokio::spawn(
+            async move {
+                let result = session.run_refresh(refresh_token, after_unauthorized).await;
+                drop(flight);
+                result
+            }
+            .instrument(tracing::Span::current()),
+        );
+        task.await.unwrap_or(Err(AuthError::RefreshAborted))
+    }
+
+    /// Calls the token endpoint, stores the new tokens, then runs the rotation callback.
+    async fn run_refresh(
+        &self,
+        refresh_token: SecretString,
+        after_unauthorized: bool,
+    ) -> Result<AuthHeader, AuthError> {
         tracing::debug!(after_unauthorized, "refreshing the access token");
         let tokens = self.client.refresh(&refresh_token).await?;
         let header = bearer(&tokens.access_token)?;
         let (generation, rotated) = {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             state.access = Some(CachedToken::new(header.clone(), tokens.expires_in));
-            state.generation += 1;
+            state.generation = state.generation.wrapping_add(1);
             let rotated = tokens
                 .refresh_token
                 .filter(|new| new.expose_secret() != state.refresh_token.expose_secret());
@@ -233,5 +273,13 @@ mod tests {
         assert!(short.is_fresh());
         let unknown = CachedToken::new(HeaderValue::from_static("x"), None);
         assert!(unknown.is_fresh());
+    }
+
+    #[test]
+    fn lifetimes_beyond_instant_do_not_overflow() {
+        for life in [Duration::MAX, Duration::from_secs(u64::MAX / 2)] {
+            let token = CachedToken::new(HeaderValue::from_static("x"), Some(life));
+            assert!(token.is_fresh());
+        }
     }
 }

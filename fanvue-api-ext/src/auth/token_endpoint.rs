@@ -12,7 +12,16 @@ use url::Url;
 
 use super::pkce::{AuthorizationRequest, PkceVerifier};
 use super::{AuthError, DEFAULT_AUTHORIZATION_URL, DEFAULT_TOKEN_URL, OAuthCredentials, Scope};
-use crate::error::BuildError;
+use crate::error::{BuildError, TransportError};
+
+/// The default total timeout of one token request.
+pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default connect timeout of the token endpoint client.
+pub const DEFAULT_TOKEN_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest access-token lifetime taken from `expires_in` (larger values are clamped to it).
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+/// The largest token response body read (a token response is a few hundred bytes).
+const MAX_TOKEN_RESPONSE: usize = 64 * 1024;
 
 /// Tokens issued by the token endpoint.
 #[derive(Debug, Clone)]
@@ -22,7 +31,8 @@ pub struct TokenSet {
     pub access_token: SecretString,
     /// The refresh token, if one was issued (a rotated one replaces the old).
     pub refresh_token: Option<SecretString>,
-    /// The access token's lifetime, as reported.
+    /// The access token's lifetime, as reported: `None` when missing or not a
+    /// number, a negative value as zero, at most [`MAX_TOKEN_LIFETIME`].
     pub expires_in: Option<Duration>,
     /// When the response was received (with `expires_in`, gives the expiry).
     pub received_at: SystemTime,
@@ -35,7 +45,8 @@ pub struct TokenSet {
 impl TokenSet {
     /// When the access token expires, if the lifetime was reported.
     pub fn expires_at(&self) -> Option<SystemTime> {
-        self.expires_in.map(|d| self.received_at + d)
+        self.expires_in
+            .and_then(|d| self.received_at.checked_add(d))
     }
 
     /// Credentials for [`FanvueBuilder::oauth`](crate::FanvueBuilder::oauth),
@@ -56,9 +67,15 @@ impl TokenSet {
 
 /// An OAuth 2.0 client of Fanvue's authorization server: builds PKCE
 /// authorization requests, exchanges codes and refreshes tokens.
+///
+/// Token requests time out (default [`DEFAULT_TOKEN_TIMEOUT`] in total,
+/// [`DEFAULT_TOKEN_CONNECT_TIMEOUT`] to connect) and never follow a redirect:
+/// a 3xx answer is [`AuthError::Redirected`], so the client secret, refresh
+/// token or PKCE verifier never reach another host.
 #[derive(Clone)]
 pub struct OAuthClient {
     http: reqwest::Client,
+    timeout: Duration,
     client_id: String,
     client_secret: SecretString,
     token_url: Url,
@@ -80,11 +97,16 @@ impl OAuthClient {
     /// A client for Fanvue's authorization server.
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<SecretString>) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            // Building fails only when the TLS backend cannot start, in which
+            // case `Client::default` fails the same way.
+            http: crate::transport::default_client_with(|builder| {
+                token_client_settings(builder, DEFAULT_TOKEN_CONNECT_TIMEOUT)
+            }),
+            timeout: DEFAULT_TOKEN_TIMEOUT,
             client_id: client_id.into(),
             client_secret: client_secret.into(),
-            token_url: parse_static(DEFAULT_TOKEN_URL),
-            authorization_url: parse_static(DEFAULT_AUTHORIZATION_URL),
+            token_url: super::constant_url(DEFAULT_TOKEN_URL),
+            authorization_url: super::constant_url(DEFAULT_AUTHORIZATION_URL),
         }
     }
 
@@ -109,7 +131,30 @@ impl OAuthClient {
         Ok(self)
     }
 
-    /// Sends token requests with this HTTP client.
+    /// Sets the total timeout of each token request and the connect timeout
+    /// (defaults [`DEFAULT_TOKEN_TIMEOUT`], [`DEFAULT_TOKEN_CONNECT_TIMEOUT`]).
+    /// Replaces a client given with [`with_http_client`](Self::with_http_client)
+    /// by a new one that does not follow redirects.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use fanvue_api_ext::auth::OAuthClient;
+    ///
+    /// let oauth = OAuthClient::new("client-id", "client-secret".to_string())
+    ///     .with_timeouts(Duration::from_secs(5), Duration::from_secs(2))?;
+    /// # Ok::<(), fanvue_api_ext::BuildError>(())
+    /// ```
+    pub fn with_timeouts(mut self, total: Duration, connect: Duration) -> Result<Self, BuildError> {
+        self.http = token_http_client(connect).map_err(BuildError::HttpClient)?;
+        self.timeout = total;
+        Ok(self)
+    }
+
+    /// Sends token requests with this HTTP client. Build it with
+    /// `redirect(reqwest::redirect::Policy::none())`: a client that follows
+    /// redirects would re-send the token request to the redirect's target
+    /// before this crate sees the answer (which it then refuses with
+    /// [`AuthError::Redirected`]). The total timeout still applies.
     pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
         self.http = http;
         self
@@ -159,9 +204,18 @@ impl OAuthClient {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
-        let response = self
+        let timeout = self.timeout;
+        let fail = |e: reqwest::Error| {
+            if e.is_timeout() {
+                AuthError::Timeout { after: timeout }
+            } else {
+                AuthError::Transport(TransportError::from_reqwest(e))
+            }
+        };
+        let mut response = self
             .http
             .post(self.token_url.clone())
+            .timeout(timeout)
             .basic_auth(&self.client_id, Some(self.client_secret.expose_secret()))
             .header(
                 CONTENT_TYPE,
@@ -171,12 +225,21 @@ impl OAuthClient {
             .body(body)
             .send()
             .await
-            .map_err(|e| AuthError::Transport(e.without_url()))?;
+            .map_err(fail)?;
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| AuthError::Transport(e.without_url()))?;
+        if status.is_redirection() || response.url() != &self.token_url {
+            return Err(AuthError::Redirected { status });
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(fail)? {
+            if bytes.len().saturating_add(chunk.len()) > MAX_TOKEN_RESPONSE {
+                return Err(AuthError::InvalidResponse {
+                    status,
+                    reason: "token response larger than 64 KiB",
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         if !status.is_success() {
             let body: OAuthErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
             return Err(AuthError::Rejected {
@@ -202,11 +265,7 @@ impl OAuthClient {
                 .refresh_token
                 .filter(|t| !t.is_empty())
                 .map(SecretString::from),
-            expires_in: raw.expires_in.and_then(|v| match v {
-                serde_json::Value::Number(n) => n.as_u64().map(Duration::from_secs),
-                serde_json::Value::String(s) => s.trim().parse().ok().map(Duration::from_secs),
-                _ => None,
-            }),
+            expires_in: raw.expires_in.as_ref().and_then(lifetime),
             received_at: SystemTime::now(),
             scopes: raw
                 .scope
@@ -220,10 +279,37 @@ impl OAuthClient {
     }
 }
 
-fn parse_static(url: &str) -> Url {
-    // Only called with the crate's constant URLs.
-    Url::parse(url)
-        .unwrap_or_else(|_| Url::parse("https://auth.fanvue.com/").expect("constant URL"))
+/// The token endpoint's HTTP client: connect timeout, no redirects.
+fn token_http_client(connect_timeout: Duration) -> Result<reqwest::Client, TransportError> {
+    token_client_settings(crate::transport::client_builder()?, connect_timeout)
+        .build()
+        .map_err(TransportError::from_reqwest)
+}
+
+/// The token endpoint's client settings: a connect timeout, and no redirects
+/// (a redirect would re-send credentials to another host).
+fn token_client_settings(
+    builder: reqwest::ClientBuilder,
+    connect_timeout: Duration,
+) -> reqwest::ClientBuilder {
+    builder
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+}
+
+/// `expires_in` (seconds, a number or a numeric string) as a lifetime: `None`
+/// when missing or not a number, negative as zero, at most [`MAX_TOKEN_LIFETIME`].
+fn lifetime(value: &serde_json::Value) -> Option<Duration> {
+    let seconds = match value {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    if seconds.is_nan() {
+        return None;
+    }
+    let max = MAX_TOKEN_LIFETIME.as_secs_f64();
+    Duration::try_from_secs_f64(seconds.clamp(0.0, max)).ok()
 }
 
 #[derive(Deserialize)]
@@ -245,4 +331,51 @@ struct OAuthErrorBody {
     error: Option<String>,
     #[serde(default)]
     error_description: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lifetimes_are_clamped() {
+        let max = Some(MAX_TOKEN_LIFETIME);
+        let cases = [
+            (json!(3600), Some(Duration::from_secs(3600))),
+            (json!("3600"), Some(Duration::from_secs(3600))),
+            (json!(" 90 "), Some(Duration::from_secs(90))),
+            (json!(1.5), Some(Duration::from_millis(1500))),
+            (json!(0), Some(Duration::ZERO)),
+            (json!(-1), Some(Duration::ZERO)),
+            (json!(i64::MIN), Some(Duration::ZERO)),
+            (json!("-5"), Some(Duration::ZERO)),
+            (json!(u64::MAX), max),
+            (json!(1e300), max),
+            (json!("inf"), max),
+            (json!("-inf"), Some(Duration::ZERO)),
+            (json!("NaN"), None),
+            (json!("soon"), None),
+            (json!(null), None),
+            (json!([1]), None),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(lifetime(&value), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn expiry_of_extreme_lifetimes_does_not_overflow() {
+        let mut tokens = TokenSet {
+            access_token: SecretString::from("at"),
+            refresh_token: None,
+            expires_in: Some(Duration::MAX),
+            received_at: SystemTime::now(),
+            scopes: Vec::new(),
+            token_type: None,
+        };
+        assert_eq!(tokens.expires_at(), None);
+        tokens.expires_in = Some(MAX_TOKEN_LIFETIME);
+        assert!(tokens.expires_at().is_some());
+    }
 }

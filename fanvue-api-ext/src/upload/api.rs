@@ -6,9 +6,9 @@ use std::future::Future;
 
 use uuid::Uuid;
 
-use super::media_type::MediaType;
 use super::state::CompletedPart;
 use fanvue_api::types::MediaStatus;
+use fanvue_api::types::MediaType;
 
 /// The body of "create upload session".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +59,11 @@ pub(crate) trait UploadApi: Send + Sync + 'static {
         &self,
         media_uuid: Uuid,
     ) -> impl Future<Output = Result<(MediaStatus, Self::Media), crate::Error>> + Send;
+
+    /// Whether a failed request may have reached the server and been acted on
+    /// (a timeout or a connection dropped after sending), as opposed to one
+    /// that provably never left (connect failure) or was answered.
+    fn maybe_reached_server(&self, error: &crate::Error) -> bool;
 
     /// Whether an error of these calls is worth retrying at the upload level
     /// (after the client's own retries): timeouts, connection failures, 429, 5xx.

@@ -24,7 +24,14 @@ impl Fanvue {
     ///
     /// ```no_run
     /// # async fn demo(fanvue: fanvue_api_ext::Fanvue) -> Result<(), fanvue_api_ext::upload::UploadError> {
-    /// let media = fanvue.media().upload("clip.mp4").name("Beach day").send().await?;
+    /// use fanvue_api_ext::upload::UploadSource;
+    ///
+    /// let media = fanvue
+    ///     .media()
+    ///     .upload(UploadSource::path("clip.mp4"))
+    ///     .name("Beach day")
+    ///     .send()
+    ///     .await?;
     /// # let _ = media;
     /// # Ok(()) }
     /// ```
@@ -48,8 +55,13 @@ impl std::fmt::Debug for MediaUploads {
 }
 
 impl MediaUploads {
-    /// Starts an upload of `source`: a file path (`&str`, `&Path`, `PathBuf`),
-    /// bytes (`Bytes`, `Vec<u8>`), or [`UploadSource::reader`].
+    /// The client the uploads go through.
+    pub(crate) fn fanvue(&self) -> &Fanvue {
+        &self.fanvue
+    }
+
+    /// Starts an upload of `source`: a file ([`UploadSource::path`], or a
+    /// `&Path` / `PathBuf`), bytes (`Bytes`, `Vec<u8>`), or [`UploadSource::reader`].
     ///
     /// Set options on the returned builder, then `.send().await` (or just
     /// `.await`) it for the ready media.
@@ -130,7 +142,9 @@ impl UploadBuilder {
         self
     }
 
-    /// The part size in bytes (default 8 MiB; 5 MiB to 5 GiB). It is grown
+    /// The part size in bytes (5 MiB to 5 GiB; default
+    /// [`default_part_size`](super::plan::default_part_size): 8 MiB, 16 MiB
+    /// from 512 MiB, and 8 MiB for streams of unknown length). It is grown
     /// when the source would otherwise need more than 10,000 parts.
     pub fn part_size(mut self, bytes: u64) -> Self {
         self.config.part_size = Some(bytes);
@@ -138,7 +152,8 @@ impl UploadBuilder {
     }
 
     /// How many parts are in flight at once (default 8). Peak memory is about
-    /// `concurrency × part size`.
+    /// `concurrency × part size`, plus a read-ahead of at most 2 parts and
+    /// 32 MiB.
     pub fn concurrency(mut self, parts: usize) -> Self {
         self.config.concurrency = parts;
         self
@@ -202,8 +217,10 @@ impl UploadBuilder {
     /// Runs the upload: the ready media, or the phase that failed.
     pub async fn send(self) -> Result<Media, UploadError> {
         let http = self.fanvue.transfer_client().clone();
+        let mut config = self.config;
+        config.quota = Some(self.fanvue.retry_quota().clone());
         let api = Arc::new(FanvueUploadApi::new(self.fanvue, self.creator));
-        engine::run(api, http, self.source, self.config).await
+        engine::run(api, http, self.source, config).await
     }
 }
 

@@ -3,25 +3,33 @@
 //!
 //! Part uploads run as tasks of a [`JoinSet`] owned by the upload future:
 //! dropping the future (or cancelling its token) aborts them at once. At most
-//! `concurrency` parts are held in memory, read or being sent.
+//! `concurrency` parts are being sent, and at most `concurrency` plus a small
+//! read-ahead (up to 32 MiB) are held in memory. Presigned part URLs are
+//! fetched ahead of need by a prefetcher task, so a part's connection does
+//! not wait for an API round trip before its bytes flow.
 
+use std::collections::VecDeque;
+use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use futures::StreamExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::api::{SessionRequest, UploadApi};
 use super::error::{SourceError, UploadError, ValidationError};
-use super::media_type::MediaType;
-use super::plan::PartPlan;
+use super::media_type::{self, MediaType};
+use super::plan::{DEFAULT_PART_SIZE, MAX_PARTS, PartPlan};
 use super::progress::{Phase, Progress, ProgressCallback, ProgressSink};
-use super::source::{OpenedSource, PartData, UploadSource};
-use super::state::UploadState;
-use super::transfer::{PartCtx, PartFailure, PartRetryPolicy, upload_part};
+use super::source::{BufferPool, OpenedSource, PartBytes, PartData, UploadSource};
+use super::state::{CompletedPart, UploadState};
+use super::transfer::{PartCtx, PartFailure, PartRetryPolicy, Prefetched, fetch_url, upload_part};
+use crate::retry::RetryQuota;
 use fanvue_api::types::MediaStatus;
 
 /// The default number of parts in flight.
@@ -36,6 +44,40 @@ pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// A checkpoint callback, called with the state after the session is created
 /// and after every acknowledged part.
 pub type CheckpointCallback = Arc<dyn Fn(&UploadState) + Send + Sync>;
+
+/// The bounds shared by the parts of one upload, or of every upload of a
+/// batch: connections (parts being sent) and part buffers in memory.
+#[derive(Clone)]
+pub(crate) struct Limits {
+    /// One permit per part being sent (a connection busy with it).
+    pub(crate) connections: Arc<Semaphore>,
+    /// One permit per part held in memory (read, hashed, waiting or sent).
+    pub(crate) buffers: Arc<Semaphore>,
+    /// The part buffers, reused from part to part.
+    pub(crate) pool: Arc<BufferPool>,
+}
+
+/// Parts read ahead of a free connection, so that reading and hashing the
+/// next part never keeps a connection idle, as long as they fit in
+/// [`READ_AHEAD_BYTES`].
+const MAX_READ_AHEAD_PARTS: usize = 2;
+/// Memory allowed for parts read ahead (on top of `concurrency × part size`).
+const READ_AHEAD_BYTES: u64 = 32 * 1024 * 1024;
+
+impl Limits {
+    /// Limits for `concurrency` parts in flight of `part_size` bytes.
+    pub(crate) fn new(concurrency: usize, part_size: u64) -> Self {
+        let ahead = usize::try_from(READ_AHEAD_BYTES / part_size.max(1))
+            .unwrap_or(0)
+            .min(MAX_READ_AHEAD_PARTS);
+        let buffers = concurrency.saturating_add(ahead);
+        Self {
+            connections: Arc::new(Semaphore::new(concurrency)),
+            buffers: Arc::new(Semaphore::new(buffers)),
+            pool: Arc::new(BufferPool::new(buffers)),
+        }
+    }
+}
 
 /// Every option of an upload.
 #[derive(Clone)]
@@ -53,6 +95,10 @@ pub(crate) struct Config {
     pub(crate) on_checkpoint: Option<CheckpointCallback>,
     pub(crate) cancel: Option<CancellationToken>,
     pub(crate) resume: Option<UploadState>,
+    /// Shared bounds (a batch); `None` makes the upload's own.
+    pub(crate) limits: Option<Limits>,
+    /// The client-wide retry quota part retries draw from (`None`: unlimited).
+    pub(crate) quota: Option<Arc<RetryQuota>>,
 }
 
 impl Default for Config {
@@ -71,6 +117,8 @@ impl Default for Config {
             on_checkpoint: None,
             cancel: None,
             resume: None,
+            limits: None,
+            quota: None,
         }
     }
 }
@@ -97,11 +145,77 @@ pub(crate) async fn run<A: UploadApi>(
     let Some(cancel) = config.cancel.clone() else {
         return Upload::new(api, http, config, shared).run(source).await;
     };
+    if cancel.is_cancelled() {
+        return Err(UploadError::Cancelled { state: None });
+    }
     let work = Upload::new(api, http, config, shared.clone()).run(source);
     tokio::select! {
         biased;
         () = cancel.cancelled() => Err(UploadError::Cancelled { state: snapshot(&shared) }),
         result = work => result,
+    }
+}
+
+/// How the source is cut: a known length planned up front, or a stream cut
+/// into parts of a fixed size until it ends.
+#[derive(Debug, Clone, Copy)]
+enum Layout {
+    Known(PartPlan),
+    Stream { part_size: u64 },
+}
+
+impl Layout {
+    fn part_size(&self) -> u64 {
+        match self {
+            Layout::Known(plan) => plan.part_size(),
+            Layout::Stream { part_size } => *part_size,
+        }
+    }
+
+    /// The byte range of part `n`; for a stream, where it would be.
+    fn range(&self, n: u32) -> Option<Range<u64>> {
+        match self {
+            Layout::Known(plan) => plan.range(n),
+            Layout::Stream { part_size } => {
+                let start = u64::from(n.checked_sub(1)?).checked_mul(*part_size)?;
+                Some(start..start.checked_add(*part_size)?)
+            }
+        }
+    }
+}
+
+/// One part to start: its number, where its bytes come from, and whether it
+/// only needs checking (a resumed part whose MD5 is recorded).
+struct Job {
+    number: u32,
+    verify: Option<String>,
+}
+
+/// What a part task reports.
+enum Done {
+    /// Sent and acknowledged.
+    Sent { part: CompletedPart, len: u64 },
+    /// A resumed part whose bytes are unchanged: not sent again.
+    Verified { len: u64 },
+}
+
+/// Why a part task failed.
+enum TaskError {
+    Part(PartFailure),
+    Source {
+        part: u32,
+        source: SourceError,
+    },
+    /// Not started: another part had failed.
+    Stopped,
+}
+
+/// Aborts the URL prefetcher when the upload stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -111,6 +225,7 @@ struct Upload<A> {
     config: Config,
     shared: SharedState,
     path: Option<PathBuf>,
+    own_limits: Mutex<Option<Limits>>,
 }
 
 impl<A: UploadApi> Upload<A> {
@@ -121,6 +236,7 @@ impl<A: UploadApi> Upload<A> {
             config,
             shared,
             path: None,
+            own_limits: Mutex::new(None),
         }
     }
 
@@ -129,6 +245,10 @@ impl<A: UploadApi> Upload<A> {
             return Err(ValidationError::ZeroConcurrency.into());
         }
         self.path = source.file_path().map(ToOwned::to_owned);
+        let resume = self.config.resume.take();
+        if resume.is_some() && self.path.is_none() && source.known_len().is_none() {
+            return Err(ValidationError::ResumeNeedsKnownLength.into());
+        }
         let mut opened = source.open().await.map_err(|e| self.io(e, None))?;
         let progress = ProgressSink::new(
             opened.len(),
@@ -136,29 +256,25 @@ impl<A: UploadApi> Upload<A> {
             self.config.progress_watch.clone(),
         );
         progress.phase(Phase::Preparing);
-        let (mut state, plan, first) = match self.config.resume.take() {
+        let (mut state, layout, first) = match resume {
             Some(state) => {
                 let plan = self.check_resume(&state, opened.len())?;
-                (state, plan, None)
+                (state, Layout::Known(plan), None)
             }
             None => self.start(&mut opened, &progress).await?,
         };
-        let done_bytes: u64 = state
-            .completed_parts
-            .iter()
-            .map(|p| plan.len_of(p.part_number))
-            .sum();
+        let limits = self.limits(layout.part_size());
         progress.update(|p| {
             p.media_uuid = Some(state.media_uuid);
-            p.parts_total = plan.part_count();
-            p.parts_done = state.completed_parts.len() as u32;
-            p.bytes_sent = done_bytes;
+            if let Layout::Known(plan) = layout {
+                p.parts_total = plan.part_count();
+            }
         });
         self.checkpoint(&state);
 
         if !state.session_completed {
             progress.phase(Phase::Uploading);
-            self.send_parts(&mut state, &plan, &mut opened, first, &progress)
+            self.send_parts(&mut state, layout, &mut opened, first, &progress, limits)
                 .await?;
             drop(opened);
             progress.phase(Phase::Completing);
@@ -171,6 +287,12 @@ impl<A: UploadApi> Upload<A> {
                     status,
                 });
             }
+        } else {
+            let total = state.total_size;
+            progress.update_excluding(total, |p| {
+                p.bytes_sent = total;
+                p.parts_done = p.parts_total;
+            });
         }
         progress.phase(Phase::Processing);
         let media = self.wait_ready(&state).await?;
@@ -183,8 +305,23 @@ impl<A: UploadApi> Upload<A> {
         &self,
         opened: &mut OpenedSource,
         progress: &ProgressSink,
-    ) -> Result<(UploadState, PartPlan, Option<PartData>), UploadError> {
-        let plan = PartPlan::new(opened.len(), self.config.part_size)?;
+    ) -> Result<
+        (
+            UploadState,
+            Layout,
+            Option<(PartData, OwnedSemaphorePermit)>,
+        ),
+        UploadError,
+    > {
+        let layout = match opened.len() {
+            Some(len) => Layout::Known(PartPlan::new(len, self.config.part_size)?),
+            None => {
+                let part_size = self.config.part_size.unwrap_or(DEFAULT_PART_SIZE);
+                // Checks the part size against S3's rules.
+                PartPlan::exact(part_size, part_size)?;
+                Layout::Stream { part_size }
+            }
+        };
         let filename = match (&self.config.filename, &self.path) {
             (Some(f), _) => f.clone(),
             (None, Some(path)) => path
@@ -197,17 +334,30 @@ impl<A: UploadApi> Upload<A> {
         check_length("filename", &filename)?;
         check_length("name", &name)?;
         // Read part 1 before any request: it catches short readers of small
-        // sources and gives the bytes to sniff the media type from.
-        let range = plan.range(1).unwrap_or(0..0);
+        // sources and empty streams, and gives the bytes to sniff the media
+        // type from.
+        let range = layout.range(1).unwrap_or(0..0);
+        // Part 1 is held in memory like any other part: under a buffer permit.
+        let limits = self.limits(layout.part_size());
+        let Ok(permit) = limits.buffers.clone().acquire_owned().await else {
+            return Err(UploadError::Cancelled { state: None });
+        };
         let first = opened
-            .read_part(1, range.start, range.end)
+            .part(range.start, range.end, &limits.pool)
+            .await
+            .map_err(|e| self.io(e, None))?
+            .load(1, &limits.pool)
             .await
             .map_err(|e| self.io(e, None))?;
+        if first.bytes.is_empty() {
+            return Err(ValidationError::EmptySource.into());
+        }
         let media_type = self
             .config
             .media_type
-            .or_else(|| MediaType::from_filename(&filename))
-            .or_else(|| MediaType::sniff(&first.bytes[..first.bytes.len().min(64)]))
+            .clone()
+            .or_else(|| media_type::from_filename(&filename))
+            .or_else(|| media_type::sniff(first.bytes.get(..64).unwrap_or(&first.bytes)))
             .ok_or_else(|| ValidationError::UnknownMediaType {
                 filename: filename.clone(),
             })?;
@@ -220,17 +370,43 @@ impl<A: UploadApi> Upload<A> {
                 media_type,
             })
             .await
-            .map_err(|source| UploadError::CreateSession { source })?;
+            .map_err(|source| {
+                if self.api.maybe_reached_server(&source) {
+                    UploadError::CreateSessionUncertain { source }
+                } else {
+                    UploadError::CreateSession { source }
+                }
+            })?;
         let state = UploadState {
             media_uuid: session.media_uuid,
             upload_id: session.upload_id,
             creator_uuid: self.api.creator(),
-            part_size: plan.part_size(),
-            total_size: plan.total_size(),
+            part_size: layout.part_size(),
+            total_size: match layout {
+                Layout::Known(plan) => plan.total_size(),
+                Layout::Stream { .. } => 0,
+            },
             completed_parts: Vec::new(),
             session_completed: false,
         };
-        Ok((state, plan, Some(first)))
+        Ok((state, layout, Some((first, permit))))
+    }
+
+    /// The bounds of this upload: the batch's, or its own (made once).
+    fn limits(&self, part_size: u64) -> Limits {
+        let mut own = match self.own_limits.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        match (&self.config.limits, &*own) {
+            (Some(shared), _) => shared.clone(),
+            (None, Some(made)) => made.clone(),
+            (None, None) => {
+                let made = Limits::new(self.config.concurrency, part_size);
+                *own = Some(made.clone());
+                made
+            }
+        }
     }
 
     /// Completes the session. When that fails, the media is checked once:
@@ -260,7 +436,8 @@ impl<A: UploadApi> Upload<A> {
         }
     }
 
-    fn check_resume(&self, state: &UploadState, len: u64) -> Result<PartPlan, UploadError> {
+    fn check_resume(&self, state: &UploadState, len: Option<u64>) -> Result<PartPlan, UploadError> {
+        state.validate()?;
         if state.creator_uuid != self.api.creator() {
             return Err(ValidationError::CreatorMismatch {
                 state: state.creator_uuid,
@@ -268,6 +445,9 @@ impl<A: UploadApi> Upload<A> {
             }
             .into());
         }
+        let Some(len) = len else {
+            return Err(ValidationError::ResumeNeedsKnownLength.into());
+        };
         if state.total_size != len {
             return Err(ValidationError::ResumeSizeMismatch {
                 expected: state.total_size,
@@ -275,33 +455,61 @@ impl<A: UploadApi> Upload<A> {
             }
             .into());
         }
-        let plan = PartPlan::exact(state.total_size, state.part_size)?;
-        if let Some(bad) = state
-            .completed_parts
-            .iter()
-            .find(|p| p.part_number == 0 || p.part_number > plan.part_count())
-        {
-            return Err(ValidationError::BadResumeState(format!(
-                "part {} is outside 1..={}",
-                bad.part_number,
-                plan.part_count()
-            ))
-            .into());
-        }
-        if state.upload_id.is_empty() {
-            return Err(ValidationError::BadResumeState("empty upload id".into()).into());
-        }
-        Ok(plan)
+        Ok(PartPlan::exact(state.total_size, state.part_size)?)
     }
 
-    /// Sends every part not yet acknowledged, `concurrency` at a time.
+    /// Starts the URL prefetcher for the parts to send, in order: it keeps
+    /// their presigned URLs about `concurrency` parts ahead of need.
+    fn prefetch(
+        &self,
+        upload_id: &str,
+        order: Vec<u32>,
+        stream_from: Option<u32>,
+    ) -> (mpsc::Receiver<(u32, Option<Prefetched>)>, AbortOnDrop) {
+        let window = self.config.concurrency.clamp(1, 64);
+        let parallel = self.config.concurrency.clamp(2, 16);
+        let (tx, rx) = mpsc::channel(window);
+        let api = self.api.clone();
+        let upload_id = upload_id.to_owned();
+        let timeout = self.config.retry.attempt_timeout;
+        let numbers: Box<dyn Iterator<Item = u32> + Send> = match stream_from {
+            Some(from) => Box::new(from..=MAX_PARTS),
+            None => Box::new(order.into_iter()),
+        };
+        let task = tokio::spawn(async move {
+            let mut urls = futures::stream::iter(numbers)
+                .map(|n| {
+                    let api = api.clone();
+                    let upload_id = upload_id.clone();
+                    async move {
+                        let fetched = match fetch_url(&*api, &upload_id, n, timeout).await {
+                            Ok(Ok(url)) => Some(Ok((url, Instant::now()))),
+                            Ok(Err(e)) => Some(Err(e)),
+                            Err(_) => None,
+                        };
+                        (n, fetched)
+                    }
+                })
+                .buffered(parallel);
+            while let Some(item) = urls.next().await {
+                if tx.send(item).await.is_err() {
+                    break;
+                }
+            }
+        });
+        (rx, AbortOnDrop(task))
+    }
+
+    /// Sends every part not yet acknowledged (checking, on a resume, that the
+    /// acknowledged ones still hold the same bytes), `concurrency` at a time.
     async fn send_parts(
         &self,
         state: &mut UploadState,
-        plan: &PartPlan,
+        layout: Layout,
         opened: &mut OpenedSource,
-        mut first: Option<PartData>,
+        mut first: Option<(PartData, OwnedSemaphorePermit)>,
         progress: &ProgressSink,
+        limits: Limits,
     ) -> Result<(), UploadError> {
         let ctx = Arc::new(PartCtx {
             api: self.api.clone(),
@@ -309,76 +517,218 @@ impl<A: UploadApi> Upload<A> {
             upload_id: state.upload_id.clone(),
             retry: self.config.retry.clone(),
             progress: progress.clone(),
+            failed: AtomicBool::new(false),
+            quota: self.config.quota.clone(),
         });
-        let pending: Vec<u32> = (1..=plan.part_count())
-            .filter(|n| !state.is_done(*n))
-            .collect();
-        let mut todo = pending.into_iter();
-        let mut tasks = JoinSet::new();
-        loop {
-            while tasks.len() < self.config.concurrency {
-                // A cancellation seen here (e.g. from a checkpoint callback)
-                // starts no new part and never lets the upload go on.
-                if self
-                    .config
-                    .cancel
-                    .as_ref()
-                    .is_some_and(|c| c.is_cancelled())
-                {
-                    return Err(UploadError::Cancelled {
-                        state: Some(Box::new(state.clone())),
-                    });
-                }
-                let Some(n) = todo.next() else { break };
-                let data = match first.take() {
-                    Some(part) if part.number == n => part,
-                    _ => {
-                        let range = plan.range(n).unwrap_or(0..0);
-                        opened
-                            .read_part(n, range.start, range.end)
-                            .await
-                            .map_err(|e| self.io(e, Some(state)))?
+        // Parts acknowledged before a resume: checked against their MD5 (and
+        // sent again when it differs); without an MD5 they cannot be
+        // checked, so they are sent again.
+        let mut jobs: VecDeque<Job> = VecDeque::new();
+        let mut to_send: Vec<u32> = Vec::new();
+        let stream = match layout {
+            Layout::Known(plan) => {
+                for n in 1..=plan.part_count() {
+                    let recorded = state.done(n).map(|p| p.md5.clone());
+                    match recorded {
+                        Some(Some(md5)) => jobs.push_back(Job {
+                            number: n,
+                            verify: Some(md5),
+                        }),
+                        Some(None) => {
+                            state.forget(n);
+                            to_send.push(n);
+                            jobs.push_back(Job {
+                                number: n,
+                                verify: None,
+                            });
+                        }
+                        None => {
+                            to_send.push(n);
+                            jobs.push_back(Job {
+                                number: n,
+                                verify: None,
+                            });
+                        }
                     }
-                };
-                tasks.spawn(upload_part(ctx.clone(), data));
+                }
+                false
             }
-            let Some(joined) = tasks.join_next().await else {
-                return Ok(());
-            };
-            match joined {
-                Ok(Ok(done)) => {
-                    let len = plan.len_of(done.part_number);
-                    state.record(done);
-                    progress.update(|p| {
-                        p.parts_done += 1;
-                        p.bytes_sent += len;
-                        // The part's bytes move from "in flight" to "sent".
-                        p.bytes_in_flight = p.bytes_in_flight.saturating_sub(len);
-                    });
-                    self.checkpoint(state);
+            Layout::Stream { .. } => true,
+        };
+        let (mut urls, _prefetcher) = self.prefetch(&state.upload_id, to_send, stream.then_some(1));
+        let mut next_stream_part: u32 = 1;
+        let mut ended = false;
+        let mut streamed_bytes: u64 = 0;
+        let mut tasks: JoinSet<Result<Done, TaskError>> = JoinSet::new();
+        // Parts take connections in the order they were started, though
+        // they are read and hashed in parallel: each waits for its turn.
+        let mut turn: Option<oneshot::Receiver<()>> = None;
+        loop {
+            // A cancellation seen here (e.g. from a checkpoint callback)
+            // starts no new part and never lets the upload go on.
+            if self
+                .config
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.is_cancelled())
+            {
+                return Err(UploadError::Cancelled {
+                    state: Some(Box::new(state.clone())),
+                });
+            }
+            let more = if stream { !ended } else { !jobs.is_empty() };
+            // Part 1, read before the session was created, already holds its permit.
+            let held = first.as_ref().is_some_and(|(d, _)| {
+                jobs.front()
+                    .map_or(stream && next_stream_part == 1, |j| j.number == d.number)
+            });
+            tokio::select! {
+                biased;
+                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                    self.finished(joined, state, progress)?;
                 }
-                Ok(Err(PartFailure::Url { part, source })) => {
-                    return Err(UploadError::PartUrl {
-                        part,
-                        source,
-                        state: Box::new(state.clone()),
-                    });
-                }
-                Ok(Err(PartFailure::Put { part, source })) => {
-                    return Err(UploadError::PartUpload {
-                        part,
-                        source,
-                        state: Box::new(state.clone()),
-                    });
-                }
-                Err(join_error) => {
-                    if join_error.is_panic() {
-                        std::panic::resume_unwind(join_error.into_panic());
+                permit = acquire(&limits.buffers, held), if more => {
+                    let Some(mut permit) = permit else {
+                        return Err(UploadError::Cancelled { state: Some(Box::new(state.clone())) });
+                    };
+                    let job = if stream {
+                        let n = next_stream_part;
+                        next_stream_part = n.saturating_add(1);
+                        Job { number: n, verify: None }
+                    } else {
+                        match jobs.pop_front() {
+                            Some(job) => job,
+                            None => continue,
+                        }
+                    };
+                    let n = job.number;
+                    let input = match first.take() {
+                        Some((data, held)) if data.number == n => {
+                            permit = held;
+                            Ok(data)
+                        }
+                        other => {
+                            first = other;
+                            let range = layout.range(n).unwrap_or(0..0);
+                            Err(opened
+                                .part(range.start, range.end, &limits.pool)
+                                .await
+                                .map_err(|e| self.io(e, Some(state)))?)
+                        }
+                    };
+                    if stream {
+                        let len = match &input {
+                            Ok(data) => data.bytes.len() as u64,
+                            Err(PartBytes::Ready(b)) => b.len() as u64,
+                            Err(PartBytes::File { len, .. }) => *len,
+                        };
+                        if len == 0 {
+                            // The previous part was the last one.
+                            ended = true;
+                            continue;
+                        }
+                        if n > MAX_PARTS {
+                            let part_size = layout.part_size();
+                            return Err(self.io(
+                                SourceError::StreamTooLong {
+                                    max: part_size.saturating_mul(u64::from(MAX_PARTS)),
+                                    part_size,
+                                },
+                                Some(state),
+                            ));
+                        }
+                        streamed_bytes = streamed_bytes.saturating_add(len);
+                        if len < layout.part_size() {
+                            ended = true;
+                        }
+                        if ended {
+                            let total = streamed_bytes;
+                            state.total_size = total;
+                            progress.update(|p| {
+                                p.total_bytes = Some(total);
+                                p.parts_total = n;
+                            });
+                        }
                     }
-                    return Err(UploadError::Cancelled {
-                        state: Some(Box::new(state.clone())),
-                    });
+                    let prefetched = if job.verify.is_none() {
+                        next_url(&mut urls, n).await
+                    } else {
+                        None
+                    };
+                    let (next_turn, my_turn_done) = oneshot::channel();
+                    tasks.spawn(run_part(
+                        ctx.clone(),
+                        limits.clone(),
+                        PartTask {
+                            n,
+                            input,
+                            verify: job.verify,
+                            prefetched,
+                            buffer: permit,
+                            turn: Turn {
+                                wait: turn.replace(my_turn_done),
+                                done: next_turn,
+                            },
+                        },
+                    ));
                 }
+                else => return Ok(()),
+            }
+        }
+    }
+
+    /// Records a finished part task.
+    fn finished(
+        &self,
+        joined: Result<Result<Done, TaskError>, tokio::task::JoinError>,
+        state: &mut UploadState,
+        progress: &ProgressSink,
+    ) -> Result<(), UploadError> {
+        match joined {
+            Ok(Ok(Done::Sent { part, len })) => {
+                state.record(part);
+                progress.update(|p| {
+                    p.parts_done = p.parts_done.saturating_add(1);
+                    p.bytes_sent = p.bytes_sent.saturating_add(len);
+                    // The part's bytes move from "in flight" to "sent".
+                    p.bytes_in_flight = p.bytes_in_flight.saturating_sub(len);
+                });
+                self.checkpoint(state);
+                Ok(())
+            }
+            Ok(Ok(Done::Verified { len })) => {
+                progress.update_excluding(len, |p| {
+                    p.parts_done = p.parts_done.saturating_add(1);
+                    p.bytes_sent = p.bytes_sent.saturating_add(len);
+                });
+                Ok(())
+            }
+            Ok(Err(TaskError::Part(PartFailure::Url { part, source }))) => {
+                Err(UploadError::PartUrl {
+                    part,
+                    source,
+                    state: Box::new(state.clone()),
+                })
+            }
+            Ok(Err(TaskError::Part(PartFailure::Put { part, source }))) => {
+                Err(UploadError::PartUpload {
+                    part,
+                    source,
+                    state: Box::new(state.clone()),
+                })
+            }
+            Ok(Err(TaskError::Stopped)) => Ok(()),
+            Ok(Err(TaskError::Source { part, source })) => {
+                tracing::debug!(part, "reading the part failed: {source}");
+                Err(self.io(source, Some(state)))
+            }
+            Err(join_error) => {
+                if join_error.is_panic() {
+                    std::panic::resume_unwind(join_error.into_panic());
+                }
+                Err(UploadError::Cancelled {
+                    state: Some(Box::new(state.clone())),
+                })
             }
         }
     }
@@ -386,7 +736,7 @@ impl<A: UploadApi> Upload<A> {
     /// Polls the media with a growing delay until ready, error or timeout.
     async fn wait_ready(&self, state: &UploadState) -> Result<A::Media, UploadError> {
         let started = Instant::now();
-        let deadline = started + self.config.processing_timeout;
+        let deadline = started.checked_add(self.config.processing_timeout);
         let mut delay = self.config.poll_interval;
         let mut last_status = MediaStatus::Processing;
         loop {
@@ -411,16 +761,24 @@ impl<A: UploadApi> Upload<A> {
                 }
             }
             let now = Instant::now();
-            if now >= deadline {
+            let left = match deadline {
+                Some(d) => d.saturating_duration_since(now),
+                None => Duration::MAX,
+            };
+            if left.is_zero() {
                 return Err(UploadError::Timeout {
                     media_uuid: state.media_uuid,
-                    waited: now - started,
+                    waited: now.saturating_duration_since(started),
                     last_status,
                     state: Box::new(state.clone()),
                 });
             }
-            tokio::time::sleep(delay.min(deadline - now)).await;
-            delay = (delay * 3 / 2).min(MAX_POLL_INTERVAL.max(self.config.poll_interval));
+            tokio::time::sleep(delay.min(left)).await;
+            delay = delay
+                .saturating_mul(3)
+                .checked_div(2)
+                .unwrap_or(delay)
+                .min(MAX_POLL_INTERVAL.max(self.config.poll_interval));
         }
     }
 
@@ -444,6 +802,130 @@ impl<A: UploadApi> Upload<A> {
             state: state.map(|s| Box::new(s.clone())),
         }
     }
+}
+
+/// A buffer permit, or (`held`) one that is already there: a permit of a
+/// zero-permit semaphore stands in, replaced by the held one.
+async fn acquire(buffers: &Arc<Semaphore>, held: bool) -> Option<OwnedSemaphorePermit> {
+    if held {
+        return Arc::new(Semaphore::new(0)).try_acquire_many_owned(0).ok();
+    }
+    buffers.clone().acquire_owned().await.ok()
+}
+
+/// The prefetched URL of part `n` (the prefetcher yields them in the order
+/// parts are started); `None` when it is not there (the task fetches it).
+async fn next_url(
+    urls: &mut mpsc::Receiver<(u32, Option<Prefetched>)>,
+    n: u32,
+) -> Option<Prefetched> {
+    loop {
+        let (m, fetched) = urls.recv().await?;
+        if m == n {
+            return fetched;
+        }
+        if m > n {
+            return None;
+        }
+    }
+}
+
+/// A part's place in the queue for connections.
+struct Turn {
+    /// Resolves (or fails, when that task ended) once the part before has
+    /// its connection.
+    wait: Option<oneshot::Receiver<()>>,
+    /// Tells the part after that this one has its connection.
+    done: oneshot::Sender<()>,
+}
+
+impl Turn {
+    /// Gives the turn on without taking a connection (keeps the order).
+    async fn pass(self) {
+        if let Some(wait) = self.wait {
+            let _ = wait.await;
+        }
+        let _ = self.done.send(());
+    }
+}
+
+/// What a part task is given.
+struct PartTask {
+    /// The part number.
+    n: u32,
+    /// Its bytes (read and hashed already), or where to read them.
+    input: Result<PartData, PartBytes>,
+    /// The MD5 recorded for it before a resume: only check it.
+    verify: Option<String>,
+    /// Its URL, fetched ahead of need.
+    prefetched: Option<Prefetched>,
+    /// Its place in memory.
+    buffer: OwnedSemaphorePermit,
+    /// Its place in the queue for connections.
+    turn: Turn,
+}
+
+/// One part's task: read and hash its bytes (in memory under a buffer
+/// permit), check them against a recorded MD5 when resuming, and otherwise
+/// send them on a connection permit.
+async fn run_part<A: UploadApi>(
+    ctx: Arc<PartCtx<A>>,
+    limits: Limits,
+    task: PartTask,
+) -> Result<Done, TaskError> {
+    let PartTask {
+        n,
+        input,
+        verify,
+        prefetched,
+        buffer,
+        turn,
+    } = task;
+    let _buffer = buffer;
+    let data = match input {
+        Ok(data) => data,
+        Err(bytes) => match bytes.load(n, &limits.pool).await {
+            Ok(data) => data,
+            Err(source) => {
+                turn.pass().await;
+                return Err(TaskError::Source { part: n, source });
+            }
+        },
+    };
+    let len = data.bytes.len() as u64;
+    if let Some(md5) = verify {
+        if data.md5_hex().eq_ignore_ascii_case(&md5) {
+            limits.pool.give(data.bytes);
+            turn.pass().await;
+            return Ok(Done::Verified { len });
+        }
+        tracing::info!(
+            part = n,
+            "the part's bytes changed since it was sent: sending it again"
+        );
+    }
+    if let Some(wait) = turn.wait {
+        // An error only means the part before ended without a connection.
+        let _ = wait.await;
+    }
+    let connection = limits.connections.clone().acquire_owned().await;
+    let _ = turn.done.send(());
+    if ctx.failed.load(Ordering::SeqCst) {
+        // Another part failed for good: the upload is stopping.
+        return Err(TaskError::Stopped);
+    }
+    let Ok(connection) = connection else {
+        return Err(TaskError::Stopped);
+    };
+    let result = upload_part(ctx.clone(), &data, prefetched).await;
+    if result.is_err() {
+        ctx.failed.store(true, Ordering::SeqCst);
+    }
+    drop(connection);
+    limits.pool.give(data.bytes);
+    result
+        .map(|part| Done::Sent { part, len })
+        .map_err(TaskError::Part)
 }
 
 fn check_length(field: &'static str, value: &str) -> Result<(), ValidationError> {

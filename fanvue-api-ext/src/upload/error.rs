@@ -35,10 +35,27 @@ pub enum UploadError {
         state: Option<Box<UploadState>>,
     },
 
-    /// Creating the upload session (`POST .../media/uploads`) failed.
+    /// Creating the upload session (`POST .../media/uploads`) failed; Fanvue
+    /// created nothing (it answered with an error, or the request never
+    /// reached it).
     #[error("creating the upload session failed: {source}")]
     CreateSession {
         /// The API error.
+        #[source]
+        source: crate::Error,
+    },
+
+    /// The request creating the upload session may have reached Fanvue, but
+    /// its answer was lost (timeout, or the connection dropped after the
+    /// request was sent). It is **not retried**: Fanvue may have created a
+    /// media record and an S3 multipart upload, and a second request would
+    /// create a duplicate. Check the creator's media (an entry in status
+    /// `created` with this name) before uploading again.
+    #[error(
+        "creating the upload session may or may not have succeeded (the answer was lost: {source}); not retried to avoid a duplicate media"
+    )]
+    CreateSessionUncertain {
+        /// The transport error.
         #[source]
         source: crate::Error,
     },
@@ -139,6 +156,7 @@ impl UploadError {
             | UploadError::Timeout { state, .. } => Some(state),
             UploadError::Validation(_)
             | UploadError::CreateSession { .. }
+            | UploadError::CreateSessionUncertain { .. }
             | UploadError::Processing { .. } => None,
         }
     }
@@ -149,7 +167,9 @@ impl UploadError {
             UploadError::Validation(_) => Phase::Preparing,
             UploadError::Io { state: None, .. } => Phase::Preparing,
             UploadError::Io { state: Some(_), .. } => Phase::Uploading,
-            UploadError::CreateSession { .. } => Phase::CreatingSession,
+            UploadError::CreateSession { .. } | UploadError::CreateSessionUncertain { .. } => {
+                Phase::CreatingSession
+            }
             UploadError::PartUrl { .. } | UploadError::PartUpload { .. } => Phase::Uploading,
             UploadError::Complete { .. } => Phase::Completing,
             UploadError::Poll { .. }
@@ -229,6 +249,12 @@ pub enum ValidationError {
     /// The resume state is inconsistent (bad part size, part numbers out of range, ...).
     #[error("invalid resume state: {0}")]
     BadResumeState(String),
+    /// A source of unknown length ([`UploadSource::stream`](super::UploadSource::stream))
+    /// cannot resume: the bytes it already gave cannot be read again to check them.
+    #[error(
+        "a source of unknown length cannot resume an upload; resume with the same file, bytes or a reader of known length"
+    )]
+    ResumeNeedsKnownLength,
     /// `for_creator` names another creator than the upload being resumed.
     #[error("the upload being resumed belongs to creator {state:?}, not {requested:?}")]
     CreatorMismatch {
@@ -260,6 +286,26 @@ pub enum SourceError {
         /// The declared length.
         expected: u64,
     },
+    /// The file got shorter while it was being uploaded.
+    #[error(
+        "the file changed during the upload: it ends at byte {actual}, expected at least {expected}"
+    )]
+    Changed {
+        /// The length the part needed.
+        expected: u64,
+        /// Where the file ended.
+        actual: u64,
+    },
+    /// A stream of unknown length is longer than 10,000 parts of the part size.
+    #[error(
+        "the stream is longer than {max} bytes (10,000 parts of {part_size}); set a bigger part size"
+    )]
+    StreamTooLong {
+        /// The most bytes the part size allows.
+        max: u64,
+        /// The part size used.
+        part_size: u64,
+    },
 }
 
 /// Why sending one part to its presigned URL failed.
@@ -276,21 +322,13 @@ pub enum PartUploadError {
     },
     /// The connection failed (refused, reset, broken mid-body, ...).
     #[error("transport error: {0}")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] crate::error::TransportError),
     /// The PUT took longer than the part timeout.
     #[error("no answer within {0:?}")]
     TimedOut(Duration),
     /// The storage answered without an `ETag` header.
     #[error("the storage answered without an ETag")]
     MissingEtag,
-    /// The `ETag` is a plain MD5 that differs from the MD5 of the bytes sent.
-    #[error("ETag {etag} does not match the part's MD5 {md5}")]
-    EtagMismatch {
-        /// The ETag received.
-        etag: String,
-        /// The MD5 (hex) of the bytes sent.
-        md5: String,
-    },
     /// The presigned URL returned by the API is not an absolute http(s) URL.
     #[error("the presigned URL is not an absolute http(s) URL")]
     BadUrl,

@@ -6,18 +6,24 @@ use bytes::BytesMut;
 use fanvue_api::prelude::*;
 use fanvue_api::types;
 use futures::StreamExt;
+use std::time::Duration;
 use uuid::Uuid;
 
 use super::api::{Session, SessionRequest, UploadApi};
-use super::media_type::MediaType;
 use super::state::CompletedPart;
-use crate::call::{CallOptions, OperationExt};
+use crate::call::OperationExt;
+use crate::error::TransportError;
 use crate::{Error, Fanvue};
 
 /// The media an upload returns once Fanvue has processed it (the
 /// `GET /media/{uuid}` result, with the `main`, `thumbnail` and `blurred`
 /// variants requested so it carries their URLs).
 pub type Media = types::Media;
+
+/// How many 429 answers to creating a session are waited out.
+const MAX_CREATE_RATE_LIMITED: u32 = 3;
+/// The longest wait for one of them.
+const MAX_CREATE_WAIT: Duration = Duration::from_secs(60);
 
 /// The largest presigned-URL body read (a URL is a few hundred bytes).
 const MAX_URL_BODY: usize = 64 * 1024;
@@ -32,13 +38,42 @@ impl FanvueUploadApi {
     pub(crate) fn new(fanvue: Fanvue, creator: Option<Uuid>) -> Self {
         Self { fanvue, creator }
     }
+
+    /// `POST .../media/uploads` once: the executor retries it only when the
+    /// request never left (connect failure).
+    async fn create_session_once(&self, request: &SessionRequest) -> Result<Session, Error> {
+        let api = self.fanvue.api();
+        let (name, filename) = (request.name.clone(), request.filename.clone());
+        let media_type = request.media_type.clone();
+        let session = match self.creator {
+            None => {
+                api.create_upload_session()
+                    .body_map(|b| b.name(name).filename(filename).media_type(media_type))
+                    .send()
+                    .await?
+            }
+            Some(creator) => {
+                api.create_creator_upload_session()
+                    .creator_user_uuid(creator)
+                    .body_map(|b| b.name(name).filename(filename).media_type(media_type))
+                    .send()
+                    .await?
+            }
+        };
+        Ok(Session {
+            media_uuid: session.media_uuid,
+            upload_id: session.upload_id,
+        })
+    }
 }
 
-/// Creating a session or completing one twice is harmless next to failing a
-/// whole upload: retry them on transient failures like idempotent calls.
-fn retry_anyway() -> CallOptions {
-    CallOptions::new().retry_non_idempotent(true)
-}
+// Completing a session twice is harmless next to failing a whole upload: it
+// is retried on transient failures like idempotent calls
+// (`.retry_non_idempotent(true)`). Creating a session is NOT (a second one
+// would be a duplicate media): the executor then retries it only when the
+// request provably never left (connect failure). A part's URL request is sent
+// without the executor's retries: the part loop retries the part as a unit
+// (one retry layer per request).
 
 fn variants() -> types::VariantList {
     types::VariantList::from([
@@ -46,17 +81,6 @@ fn variants() -> types::VariantList {
         types::MediaVariantType::Thumbnail,
         types::MediaVariantType::Blurred,
     ])
-}
-
-impl From<MediaType> for types::MediaType {
-    fn from(value: MediaType) -> Self {
-        match value {
-            MediaType::Image => types::MediaType::Image,
-            MediaType::Video => types::MediaType::Video,
-            MediaType::Audio => types::MediaType::Audio,
-            MediaType::Document => types::MediaType::Document,
-        }
-    }
 }
 
 fn part_number(n: u32) -> std::num::NonZeroU64 {
@@ -71,28 +95,26 @@ impl UploadApi for FanvueUploadApi {
     }
 
     async fn create_session(&self, request: &SessionRequest) -> Result<Session, Error> {
-        let api = self.fanvue.api();
-        let (name, filename) = (request.name.clone(), request.filename.clone());
-        let media_type = types::MediaType::from(request.media_type);
-        let session = match self.creator {
-            None => {
-                api.create_upload_session()
-                    .body_map(|b| b.name(name).filename(filename).media_type(media_type))
-                    .call_with(retry_anyway())
-                    .await?
+        let mut refused = 0;
+        loop {
+            match self.create_session_once(request).await {
+                Err(Error::RateLimited { retry_after, .. })
+                    if refused < MAX_CREATE_RATE_LIMITED =>
+                {
+                    // A 429 is a refusal: nothing was created, sending again is safe.
+                    refused += 1;
+                    let wait = retry_after
+                        .unwrap_or(Duration::from_secs(1))
+                        .min(MAX_CREATE_WAIT);
+                    tracing::info!(
+                        ?wait,
+                        "creating the upload session was rate limited: waiting"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
             }
-            Some(creator) => {
-                api.create_creator_upload_session()
-                    .creator_user_uuid(creator)
-                    .body_map(|b| b.name(name).filename(filename).media_type(media_type))
-                    .call_with(retry_anyway())
-                    .await?
-            }
-        };
-        Ok(Session {
-            media_uuid: session.media_uuid,
-            upload_id: session.upload_id,
-        })
+        }
     }
 
     async fn part_url(&self, upload_id: &str, n: u32) -> Result<String, Error> {
@@ -102,7 +124,8 @@ impl UploadApi for FanvueUploadApi {
                 api.get_upload_part_url()
                     .upload_id(upload_id)
                     .part_number(i64::from(n))
-                    .call()
+                    .send()
+                    .without_retries()
                     .await?
             }
             Some(creator) => {
@@ -110,14 +133,15 @@ impl UploadApi for FanvueUploadApi {
                     .creator_user_uuid(creator)
                     .upload_id(upload_id)
                     .part_number(i64::from(n))
-                    .call()
+                    .send()
+                    .without_retries()
                     .await?
             }
         };
         let mut body = BytesMut::new();
         let mut stream = stream.into_inner();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(Error::Transport)?;
+            let chunk = chunk.map_err(|e| Error::Transport(TransportError::from_reqwest(e)))?;
             if body.len() + chunk.len() > MAX_URL_BODY {
                 return Err(Error::invalid_input(
                     "presigned URL",
@@ -147,7 +171,8 @@ impl UploadApi for FanvueUploadApi {
                 api.complete_upload_session()
                     .upload_id(upload_id)
                     .body_map(|b| b.parts(parts))
-                    .call_with(retry_anyway())
+                    .send()
+                    .retry_non_idempotent(true)
                     .await?
             }
             Some(creator) => {
@@ -155,7 +180,8 @@ impl UploadApi for FanvueUploadApi {
                     .creator_user_uuid(creator)
                     .upload_id(upload_id)
                     .body_map(|b| b.parts(parts))
-                    .call_with(retry_anyway())
+                    .send()
+                    .retry_non_idempotent(true)
                     .await?
             }
         };
@@ -169,7 +195,7 @@ impl UploadApi for FanvueUploadApi {
                 api.get_user_media_by_uuid()
                     .uuid(media_uuid)
                     .variants(variants())
-                    .call()
+                    .send()
                     .await?
             }
             Some(creator) => {
@@ -177,11 +203,21 @@ impl UploadApi for FanvueUploadApi {
                     .creator_user_uuid(creator)
                     .uuid(media_uuid)
                     .variants(variants())
-                    .call()
+                    .send()
                     .await?
             }
         };
         Ok((media.status.clone(), media))
+    }
+
+    fn maybe_reached_server(&self, error: &Error) -> bool {
+        match error {
+            // Timeout, reset or closed after the request went out.
+            Error::Transport(e) => e.kind() != crate::error::TransportErrorKind::Connect,
+            // A 5xx (a gateway timeout, a crash) says nothing of what was done.
+            Error::Server { .. } => true,
+            _ => false,
+        }
     }
 
     fn is_transient(&self, error: &Error) -> bool {

@@ -1,12 +1,15 @@
-//! Media upload in one call: from a file (or bytes, or a reader) to ready media.
+//! Media upload in one call: from a file (or bytes, a reader, or a stream of
+//! unknown length) to ready media; and many files as one batch.
 //!
 //! ```no_run
 //! # async fn demo(fanvue: fanvue_api_ext::Fanvue) -> Result<(), fanvue_api_ext::upload::UploadError> {
+//! use fanvue_api_ext::upload::UploadSource;
+//!
 //! let media = fanvue
 //!     .media()
-//!     .upload("clip.mp4")
+//!     .upload(UploadSource::path("clip.mp4"))
 //!     .name("Beach day")
-//!     .on_progress(|p| eprintln!("{}/{} bytes", p.bytes_sent + p.bytes_in_flight, p.total_bytes))
+//!     .on_progress(|p| eprintln!("{} bytes, {} B/s, ETA {:?}", p.shown_bytes(), p.bytes_per_sec, p.eta))
 //!     .send()
 //!     .await?;
 //! # let _ = media;
@@ -18,29 +21,45 @@
 //!
 //! 1. **Create the upload session** (`POST .../media/uploads`): the media's
 //!    uuid and the multipart upload id. Before that, the options are checked
-//!    and the first part is read (so a bad source, or an unknown media type,
-//!    fails before any request).
+//!    and the first part is read (so a bad source, an empty stream or an
+//!    unknown media type fails before any request). It is sent **once**:
+//!    resent only when it provably never left (connect failure) or was
+//!    refused with 429; a lost answer is
+//!    [`UploadError::CreateSessionUncertain`], never a duplicate media.
 //! 2. **Send the parts**, [`concurrency`](UploadBuilder::concurrency) at a
-//!    time: for each, get its presigned URL, `PUT` the bytes there (with no
-//!    `Authorization` and no Fanvue header), keep the `ETag`. A failing part is
-//!    retried alone with backoff, with a fresh URL when the storage says the
-//!    URL expired or is forbidden, and resent when a plain-MD5 `ETag` does not
-//!    match the bytes.
+//!    time: `PUT` each part's bytes to its presigned URL (with no
+//!    `Authorization` and no Fanvue header, with `Content-MD5`) and keep the
+//!    `ETag`, whatever it looks like. URLs are fetched ahead of need by a
+//!    prefetcher (about `concurrency` parts ahead, fetched again when older
+//!    than 5 minutes or refused as expired); parts are read and hashed in
+//!    their own tasks with a small read-ahead (up to 32 MiB), and take
+//!    connections in order. A failing part is retried alone with backoff,
+//!    with a fresh URL when the storage says the URL expired or is
+//!    forbidden, and resent when the storage refuses its bytes as corrupted
+//!    (400 `BadDigest`).
 //! 3. **Complete** the session with every `{PartNumber, ETag}`.
 //! 4. **Wait for processing**: poll the media with a growing delay until it is
 //!    `ready` (returned), `error` ([`UploadError::Processing`]) or the
 //!    [`processing_timeout`](UploadBuilder::processing_timeout) passes.
 //!
 //! Parts follow S3's rules (see [`plan`]): numbers 1 to 10,000, every part but
-//! the last at least 5 MiB, at most 5 GiB a part; the part size (default
-//! 8 MiB) grows for files that need it, up to 5 TiB. Files are read part by
-//! part as the upload goes: peak memory is about `concurrency × part size`.
+//! the last at least 5 MiB, at most 5 GiB a part; the default part size is
+//! 8 MiB, 16 MiB from 512 MiB, and grows for files that need it, up to 5 TiB.
+//! Sources are read part by part as the upload goes: peak memory is about
+//! `concurrency × part size` (plus the read-ahead), whatever the size.
 //!
 //! An interrupted upload resumes from its [`UploadState`] (in the error, or
 //! from [`on_checkpoint`](UploadBuilder::on_checkpoint)) with
-//! [`MediaUploads::resume`], sending only the missing parts.
+//! [`MediaUploads::resume`]: the state is validated, the finished parts are
+//! checked against their recorded MD5 (and sent again if the bytes changed),
+//! and the missing parts are sent. Streams of unknown length cannot resume.
+//!
+//! [`MediaUploads::upload_many`] uploads a batch with one bound on
+//! connections and memory, an aggregate [`BatchProgress`] and a
+//! [`BatchResult`] per file.
 
 mod api;
+mod batch;
 mod builder;
 mod engine;
 mod error;
@@ -52,6 +71,10 @@ mod source;
 mod state;
 mod transfer;
 
+pub use batch::{
+    BatchItem, BatchProgress, BatchProgressCallback, BatchResult, BatchUpload,
+    DEFAULT_FILES_AT_ONCE,
+};
 pub use builder::{MediaUploads, UploadBuilder};
 pub use engine::{
     CheckpointCallback, DEFAULT_CONCURRENCY, DEFAULT_POLL_INTERVAL, DEFAULT_PROCESSING_TIMEOUT,
@@ -60,7 +83,9 @@ pub use engine::{
 pub use error::{PartUploadError, SourceError, UploadError, ValidationError};
 pub use fanvue::Media;
 pub use fanvue_api::types::MediaStatus;
-pub use media_type::MediaType;
+/// The media type sent when creating the upload session (the generated
+/// [`fanvue_api::types::MediaType`], re-exported).
+pub use fanvue_api::types::MediaType;
 pub use plan::PartPlan;
 pub use progress::{Phase, Progress, ProgressCallback};
 pub use source::UploadSource;

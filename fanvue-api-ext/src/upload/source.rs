@@ -1,38 +1,45 @@
-//! What to upload: a file path (read part by part, never whole), bytes in
-//! memory, or any async reader with a known length.
+//! What to upload: a file path (each part read from its own range, never the
+//! whole file), bytes in memory, an async reader of known length, or a reader
+//! or byte stream of unknown length (uploaded in parts until its end).
 
 use std::fmt;
-use std::io::SeekFrom;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
+use futures::Stream;
 use md5::{Digest, Md5};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::error::SourceError;
 
 /// The bytes to upload.
 ///
-/// Build one with [`UploadSource::path`], [`UploadSource::bytes`] or
-/// [`UploadSource::reader`], or let `From` do it: a `&Path`, `PathBuf`, `&str`
-/// or `String` is a **file path**; `Bytes`, `Vec<u8>` and `&'static [u8]` are
-/// the content itself.
+/// Build one with [`UploadSource::path`], [`UploadSource::bytes`],
+/// [`UploadSource::reader`] (known length), [`UploadSource::stream`] or
+/// [`UploadSource::byte_stream`] (unknown length), or let `From` do it: a
+/// `&Path` or `PathBuf` is a **file path**; `Bytes`, `Vec<u8>` and
+/// `&'static [u8]` are the content itself. A string is neither: say which
+/// with [`UploadSource::path`].
 pub struct UploadSource {
     kind: SourceKind,
 }
 
+/// A boxed async reader.
+type BoxReader = Pin<Box<dyn AsyncRead + Send>>;
+
 enum SourceKind {
     Path(PathBuf),
     Bytes(Bytes),
-    Reader {
-        reader: Box<dyn AsyncRead + Send + Unpin>,
-        len: u64,
-    },
+    Reader { reader: BoxReader, len: Option<u64> },
 }
 
 impl UploadSource {
-    /// A file, read part by part as the upload goes (never loaded whole).
-    /// Its name gives the default filename and media type.
+    /// A file, read part by part as the upload goes (never loaded whole; each
+    /// part is read from its own range, so parts are read in parallel). Its
+    /// name gives the default filename and media type.
     pub fn path(path: impl Into<PathBuf>) -> Self {
         Self {
             kind: SourceKind::Path(path.into()),
@@ -50,13 +57,48 @@ impl UploadSource {
     /// front to back; parts are still sent concurrently. The upload fails with
     /// [`SourceError::TooShort`]/[`SourceError::TooLong`] if the reader yields
     /// another number of bytes.
-    pub fn reader(reader: impl AsyncRead + Send + Unpin + 'static, len: u64) -> Self {
+    pub fn reader(reader: impl AsyncRead + Send + 'static, len: u64) -> Self {
         Self {
             kind: SourceKind::Reader {
-                reader: Box::new(reader),
-                len,
+                reader: Box::pin(reader),
+                len: Some(len),
             },
         }
+    }
+
+    /// An async reader of **unknown length** (a download being re-uploaded, a
+    /// transcoder's output): it is read front to back into parts of the part
+    /// size and uploaded until it ends. Memory stays bounded by about
+    /// `concurrency × part size`, whatever its length.
+    ///
+    /// Limits: at most 10,000 parts, so at most `10,000 × part size` bytes
+    /// (78 GiB with the default 8 MiB parts; set a bigger
+    /// [`part_size`](super::UploadBuilder::part_size) for more), else
+    /// [`SourceError::StreamTooLong`]. An empty stream is
+    /// [`ValidationError::EmptySource`](super::ValidationError::EmptySource)
+    /// before any request. **Resume is not available**: the bytes already
+    /// read cannot be read again, so [`MediaUploads::resume`](super::MediaUploads::resume)
+    /// refuses such a source (the error's state still names the media).
+    pub fn stream(reader: impl AsyncRead + Send + 'static) -> Self {
+        Self {
+            kind: SourceKind::Reader {
+                reader: Box::pin(reader),
+                len: None,
+            },
+        }
+    }
+
+    /// A stream of byte chunks of unknown length (e.g. a `reqwest` response's
+    /// `bytes_stream()`); see [`UploadSource::stream`] for the limits.
+    pub fn byte_stream<S, B, E>(stream: S) -> Self
+    where
+        S: Stream<Item = Result<B, E>> + Send + 'static,
+        B: bytes::Buf + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        use futures::TryStreamExt;
+        let stream = stream.map_err(std::io::Error::other);
+        Self::stream(tokio_util::io::StreamReader::new(stream))
     }
 
     /// The file path, when the source is a file.
@@ -67,30 +109,45 @@ impl UploadSource {
         }
     }
 
+    /// The length, when known without reading (`None` for a file: it is
+    /// measured when opened).
+    pub(crate) fn known_len(&self) -> Option<u64> {
+        match &self.kind {
+            SourceKind::Bytes(b) => Some(b.len() as u64),
+            SourceKind::Reader { len, .. } => *len,
+            SourceKind::Path(_) => None,
+        }
+    }
+
     /// Opens the source: finds its length (a file's from its metadata).
     pub(crate) async fn open(self) -> Result<OpenedSource, SourceError> {
-        let (reader, len) = match self.kind {
+        Ok(match self.kind {
             SourceKind::Path(path) => {
-                let file = tokio::fs::File::open(&path).await?;
-                let meta = file.metadata().await?;
+                let meta = tokio::fs::metadata(&path).await?;
                 if !meta.is_file() {
                     return Err(SourceError::Io(std::io::Error::new(
                         std::io::ErrorKind::InvalidInput,
                         "not a regular file",
                     )));
                 }
-                (Reader::File(file), meta.len())
+                // Fail now (not in a part task) when the file cannot be read.
+                drop(tokio::fs::File::open(&path).await?);
+                OpenedSource {
+                    reader: Reader::File(Arc::from(path)),
+                    len: Some(meta.len()),
+                    pos: 0,
+                }
             }
-            SourceKind::Bytes(bytes) => {
-                let len = bytes.len() as u64;
-                (Reader::Bytes(bytes), len)
-            }
-            SourceKind::Reader { reader, len } => (Reader::Stream(reader), len),
-        };
-        Ok(OpenedSource {
-            reader,
-            len,
-            pos: 0,
+            SourceKind::Bytes(bytes) => OpenedSource {
+                len: Some(bytes.len() as u64),
+                reader: Reader::Bytes(bytes),
+                pos: 0,
+            },
+            SourceKind::Reader { reader, len } => OpenedSource {
+                reader: Reader::Stream(reader),
+                len,
+                pos: 0,
+            },
         })
     }
 }
@@ -100,7 +157,10 @@ impl fmt::Debug for UploadSource {
         match &self.kind {
             SourceKind::Path(p) => f.debug_tuple("UploadSource::Path").field(p).finish(),
             SourceKind::Bytes(b) => write!(f, "UploadSource::Bytes({} bytes)", b.len()),
-            SourceKind::Reader { len, .. } => write!(f, "UploadSource::Reader({len} bytes)"),
+            SourceKind::Reader { len: Some(len), .. } => {
+                write!(f, "UploadSource::Reader({len} bytes)")
+            }
+            SourceKind::Reader { len: None, .. } => write!(f, "UploadSource::Stream"),
         }
     }
 }
@@ -120,18 +180,6 @@ impl From<&PathBuf> for UploadSource {
         Self::path(p.clone())
     }
 }
-impl From<&str> for UploadSource {
-    /// A file path.
-    fn from(p: &str) -> Self {
-        Self::path(p)
-    }
-}
-impl From<String> for UploadSource {
-    /// A file path.
-    fn from(p: String) -> Self {
-        Self::path(p)
-    }
-}
 impl From<Bytes> for UploadSource {
     fn from(b: Bytes) -> Self {
         Self::bytes(b)
@@ -149,142 +197,252 @@ impl From<&'static [u8]> for UploadSource {
 }
 
 enum Reader {
-    File(tokio::fs::File),
+    File(Arc<Path>),
     Bytes(Bytes),
-    Stream(Box<dyn AsyncRead + Send + Unpin>),
+    Stream(BoxReader),
 }
 
-/// One part read from the source, with the MD5 of its bytes.
+/// One part's bytes with their MD5.
 #[derive(Clone)]
 pub(crate) struct PartData {
     pub(crate) number: u32,
     pub(crate) bytes: Bytes,
-    pub(crate) md5_hex: String,
+    pub(crate) md5: [u8; 16],
 }
 
-/// An opened source, read front to back part by part.
+impl PartData {
+    /// Hashes `bytes` as part `number`.
+    pub(crate) fn hashed(number: u32, bytes: Bytes) -> Self {
+        let md5 = Md5::digest(&bytes).into();
+        Self { number, bytes, md5 }
+    }
+
+    /// The MD5 as lowercase hex (kept in the state).
+    pub(crate) fn md5_hex(&self) -> String {
+        hex::encode(self.md5)
+    }
+
+    /// The MD5 as base64 (the `Content-MD5` header).
+    pub(crate) fn md5_base64(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(self.md5)
+    }
+}
+
+/// Part buffers kept for reuse: allocating and freeing a part-sized buffer
+/// for every part (on whichever thread) fragments the allocator's arenas and
+/// lets the resident memory grow well past the parts actually held.
+#[derive(Default)]
+pub(crate) struct BufferPool {
+    free: std::sync::Mutex<Vec<BytesMut>>,
+    /// The most buffers kept.
+    max: usize,
+}
+
+impl BufferPool {
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            free: std::sync::Mutex::new(Vec::new()),
+            max,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<BytesMut>> {
+        match self.free.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// A zero-filled buffer of `len` bytes (a reused one when possible).
+    pub(crate) fn take(&self, len: usize) -> BytesMut {
+        let reused = {
+            let mut free = self.lock();
+            let at = free.iter().position(|b| b.capacity() >= len);
+            at.map(|i| free.swap_remove(i))
+        };
+        match reused {
+            Some(mut buf) => {
+                buf.clear();
+                buf.resize(len, 0);
+                buf
+            }
+            None => BytesMut::zeroed(len),
+        }
+    }
+
+    /// Takes back a part's bytes once nothing else holds them.
+    pub(crate) fn give(&self, bytes: Bytes) {
+        if let Ok(buf) = bytes.try_into_mut() {
+            let mut free = self.lock();
+            if free.len() < self.max {
+                free.push(buf);
+            }
+        }
+    }
+}
+
+/// Where a part's bytes come from, resolved in the part's task (so reading
+/// and hashing run in parallel and off the loop that starts parts).
+pub(crate) enum PartBytes {
+    /// Already read (streams) or in memory; hashed in the task.
+    Ready(Bytes),
+    /// To be read from a file range in the task.
+    File {
+        path: Arc<Path>,
+        start: u64,
+        len: u64,
+    },
+}
+
+impl PartBytes {
+    /// Reads (when needed) and hashes the part, off the async threads.
+    pub(crate) async fn load(
+        self,
+        number: u32,
+        pool: &Arc<BufferPool>,
+    ) -> Result<PartData, SourceError> {
+        let pool = pool.clone();
+        let joined = tokio::task::spawn_blocking(move || match self {
+            PartBytes::Ready(bytes) => Ok(PartData::hashed(number, bytes)),
+            PartBytes::File { path, start, len } => {
+                read_file_range(&path, start, len, &pool).map(|b| PartData::hashed(number, b))
+            }
+        })
+        .await;
+        match joined {
+            Ok(result) => result,
+            Err(e) => Err(SourceError::Io(std::io::Error::other(format!(
+                "reading part {number} stopped: {e}"
+            )))),
+        }
+    }
+}
+
+fn read_file_range(
+    path: &Path,
+    start: u64,
+    len: u64,
+    pool: &BufferPool,
+) -> Result<Bytes, SourceError> {
+    let size = usize::try_from(len)
+        .map_err(|_| SourceError::Io(std::io::Error::other("part does not fit in memory")))?;
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(start))?;
+    let mut buf = pool.take(size);
+    let mut filled = 0;
+    while filled < size {
+        let n = file.read(buf.get_mut(filled..).unwrap_or_default())?;
+        if n == 0 {
+            return Err(SourceError::Changed {
+                expected: start.saturating_add(len),
+                actual: start.saturating_add(filled as u64),
+            });
+        }
+        filled += n;
+    }
+    Ok(buf.freeze())
+}
+
+/// An opened source, cut into parts front to back.
 pub(crate) struct OpenedSource {
     reader: Reader,
-    len: u64,
+    len: Option<u64>,
     pos: u64,
 }
 
-/// Size of the scratch buffer used to skip over a non-seekable reader.
-const SKIP_CHUNK: usize = 64 * 1024;
-
 impl OpenedSource {
-    /// The declared (or measured) length.
-    pub(crate) fn len(&self) -> u64 {
+    /// The declared (or measured) length; `None` for a stream.
+    pub(crate) fn len(&self) -> Option<u64> {
         self.len
     }
 
-    /// Reads the bytes `start..end` (with `start` at or after the previous
-    /// part's end) as part `number`, computing its MD5. When `end` is the
-    /// declared length, also checks the source has nothing more.
-    pub(crate) async fn read_part(
+    /// Part `start..end` (with `start` at or after the previous part's end):
+    /// a file range to read later, a slice of the bytes, or the bytes read
+    /// now from a reader. A reader of declared length is checked to end
+    /// exactly there. A reader of unknown length may end early: the part is
+    /// then shorter, and empty at the end of the stream.
+    pub(crate) async fn part(
         &mut self,
-        number: u32,
         start: u64,
         end: u64,
-    ) -> Result<PartData, SourceError> {
-        debug_assert!(start >= self.pos && end > start && end <= self.len);
-        self.skip_to(start).await?;
-        let len = usize::try_from(end - start)
-            .map_err(|_| SourceError::Io(std::io::Error::other("part does not fit in memory")))?;
-        let mut md5 = Md5::new();
-        let bytes = match &mut self.reader {
+        pool: &BufferPool,
+    ) -> Result<PartBytes, SourceError> {
+        let want = end.saturating_sub(start);
+        let part = match &mut self.reader {
             Reader::Bytes(all) => {
-                // start/end are within len == all.len().
-                let slice = all.slice(start as usize..end as usize);
-                md5.update(&slice);
-                slice
+                let (s, e) = (to_usize(start)?, to_usize(end)?);
+                PartBytes::Ready(all.slice(s.min(all.len())..e.min(all.len())))
             }
-            Reader::File(r) => {
-                let mut buf = BytesMut::zeroed(len);
-                fill(r, &mut buf, &mut md5, start, self.len).await?;
-                buf.freeze()
-            }
+            Reader::File(path) => PartBytes::File {
+                path: path.clone(),
+                start,
+                len: want,
+            },
             Reader::Stream(r) => {
-                let mut buf = BytesMut::zeroed(len);
-                fill(r, &mut buf, &mut md5, start, self.len).await?;
-                buf.freeze()
+                skip(r, self.pos, start, self.len).await?;
+                let mut buf = pool.take(to_usize(want)?);
+                let mut filled = 0;
+                while filled < buf.len() {
+                    let n = r.read(buf.get_mut(filled..).unwrap_or_default()).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    filled += n;
+                }
+                let got = start.saturating_add(filled as u64);
+                if let Some(len) = self.len {
+                    if filled < buf.len() {
+                        return Err(SourceError::TooShort {
+                            expected: len,
+                            actual: got,
+                        });
+                    }
+                    if end == len {
+                        let mut one = [0u8; 1];
+                        if r.read(&mut one).await? > 0 {
+                            return Err(SourceError::TooLong { expected: len });
+                        }
+                    }
+                }
+                buf.truncate(filled);
+                PartBytes::Ready(buf.freeze())
             }
         };
         self.pos = end;
-        if end == self.len {
-            self.check_exhausted().await?;
-        }
-        Ok(PartData {
-            number,
-            bytes,
-            md5_hex: hex::encode(md5.finalize()),
-        })
-    }
-
-    async fn skip_to(&mut self, target: u64) -> Result<(), SourceError> {
-        if target == self.pos {
-            return Ok(());
-        }
-        match &mut self.reader {
-            Reader::Bytes(_) => {}
-            Reader::File(f) => {
-                f.seek(SeekFrom::Start(target)).await?;
-            }
-            Reader::Stream(r) => {
-                let mut scratch = vec![0u8; SKIP_CHUNK];
-                let mut pos = self.pos;
-                while pos < target {
-                    let want = usize::try_from(target - pos)
-                        .unwrap_or(SKIP_CHUNK)
-                        .min(SKIP_CHUNK);
-                    let n = r.read(&mut scratch[..want]).await?;
-                    if n == 0 {
-                        return Err(SourceError::TooShort {
-                            expected: self.len,
-                            actual: pos,
-                        });
-                    }
-                    pos += n as u64;
-                }
-            }
-        }
-        self.pos = target;
-        Ok(())
-    }
-
-    async fn check_exhausted(&mut self) -> Result<(), SourceError> {
-        let mut one = [0u8; 1];
-        let extra = match &mut self.reader {
-            Reader::Bytes(_) => 0,
-            Reader::File(f) => f.read(&mut one).await?,
-            Reader::Stream(r) => r.read(&mut one).await?,
-        };
-        if extra > 0 {
-            return Err(SourceError::TooLong { expected: self.len });
-        }
-        Ok(())
+        Ok(part)
     }
 }
 
-/// Fills `buf` from `r`, hashing as it goes; a premature end is `TooShort`.
-async fn fill<R: AsyncRead + Unpin + ?Sized>(
-    r: &mut R,
-    buf: &mut [u8],
-    md5: &mut Md5,
-    start: u64,
-    declared: u64,
+fn to_usize(n: u64) -> Result<usize, SourceError> {
+    usize::try_from(n)
+        .map_err(|_| SourceError::Io(std::io::Error::other("offset does not fit in memory")))
+}
+
+/// Size of the scratch buffer used to skip over a reader.
+const SKIP_CHUNK: usize = 64 * 1024;
+
+/// Reads and drops `from..to` of a reader.
+async fn skip(
+    r: &mut BoxReader,
+    from: u64,
+    to: u64,
+    declared: Option<u64>,
 ) -> Result<(), SourceError> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        let n = r.read(&mut buf[filled..]).await?;
+    let mut scratch = vec![0u8; SKIP_CHUNK];
+    let mut pos = from;
+    while pos < to {
+        let want = usize::try_from(to - pos)
+            .unwrap_or(SKIP_CHUNK)
+            .min(SKIP_CHUNK);
+        let n = r.read(scratch.get_mut(..want).unwrap_or_default()).await?;
         if n == 0 {
             return Err(SourceError::TooShort {
-                expected: declared,
-                actual: start + filled as u64,
+                expected: declared.unwrap_or(to),
+                actual: pos,
             });
         }
-        md5.update(&buf[filled..filled + n]);
-        filled += n;
+        pos += n as u64;
     }
     Ok(())
 }
@@ -298,8 +456,34 @@ mod tests {
         (0..n).map(|i| (i * 7 % 251) as u8).collect()
     }
 
-    fn md5_hex(b: &[u8]) -> String {
-        hex::encode(Md5::digest(b))
+    async fn load(
+        opened: &mut OpenedSource,
+        n: u32,
+        start: u64,
+        end: u64,
+    ) -> Result<PartData, SourceError> {
+        let pool = Arc::new(BufferPool::new(2));
+        opened.part(start, end, &pool).await?.load(n, &pool).await
+    }
+
+    #[test]
+    fn the_pool_reuses_buffers_nothing_else_holds() {
+        let pool = BufferPool::new(1);
+        let mut a = pool.take(100);
+        a[0] = 7;
+        let a = a.freeze();
+        let ptr = a.as_ptr();
+        let shared = a.slice(10..20);
+        pool.give(a);
+        // Still shared with a slice: not reused.
+        assert_ne!(pool.take(100).as_ptr(), ptr);
+        drop(shared);
+        let b = pool.take(100).freeze();
+        let ptr = b.as_ptr();
+        pool.give(b);
+        let c = pool.take(50);
+        assert_eq!(c.as_ptr(), ptr, "reused");
+        assert!(c.iter().all(|&x| x == 0), "zero-filled");
     }
 
     #[tokio::test]
@@ -308,20 +492,48 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(&data).unwrap();
         let sources = vec![
-            UploadSource::path(file.path()),
-            UploadSource::bytes(data.clone()),
-            UploadSource::reader(std::io::Cursor::new(data.clone()), data.len() as u64),
+            (UploadSource::path(file.path()), Some(100_000)),
+            (UploadSource::bytes(data.clone()), Some(100_000)),
+            (
+                UploadSource::reader(std::io::Cursor::new(data.clone()), data.len() as u64),
+                Some(100_000),
+            ),
+            (
+                UploadSource::stream(std::io::Cursor::new(data.clone())),
+                None,
+            ),
         ];
-        for source in sources {
+        for (source, len) in sources {
             let mut opened = source.open().await.unwrap();
-            assert_eq!(opened.len(), 100_000);
+            assert_eq!(opened.len(), len);
             // skip part 1 (a resume), read parts 2 and 3
-            let p2 = opened.read_part(2, 40_000, 80_000).await.unwrap();
+            let p2 = load(&mut opened, 2, 40_000, 80_000).await.unwrap();
             assert_eq!(&p2.bytes[..], &data[40_000..80_000]);
-            assert_eq!(p2.md5_hex, md5_hex(&data[40_000..80_000]));
-            let p3 = opened.read_part(3, 80_000, 100_000).await.unwrap();
+            assert_eq!(p2.md5, <[u8; 16]>::from(Md5::digest(&data[40_000..80_000])));
+            let p3 = load(&mut opened, 3, 80_000, 100_000).await.unwrap();
             assert_eq!(&p3.bytes[..], &data[80_000..]);
         }
+    }
+
+    #[tokio::test]
+    async fn a_stream_ends_with_a_short_then_an_empty_part() {
+        let data = pattern(25_000);
+        let chunks: Vec<Result<Bytes, std::io::Error>> = data
+            .chunks(999)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let mut opened = UploadSource::byte_stream(futures::stream::iter(chunks))
+            .open()
+            .await
+            .unwrap();
+        let p1 = load(&mut opened, 1, 0, 10_000).await.unwrap();
+        assert_eq!(&p1.bytes[..], &data[..10_000]);
+        let p2 = load(&mut opened, 2, 10_000, 20_000).await.unwrap();
+        assert_eq!(&p2.bytes[..], &data[10_000..20_000]);
+        let p3 = load(&mut opened, 3, 20_000, 30_000).await.unwrap();
+        assert_eq!(&p3.bytes[..], &data[20_000..]);
+        let p4 = load(&mut opened, 4, 30_000, 40_000).await.unwrap();
+        assert!(p4.bytes.is_empty());
     }
 
     #[tokio::test]
@@ -332,7 +544,7 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(
-            short.read_part(1, 0, 2000).await,
+            load(&mut short, 1, 0, 2000).await,
             Err(SourceError::TooShort {
                 expected: 2000,
                 actual: 1000
@@ -343,8 +555,23 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(
-            long.read_part(1, 0, 500).await,
+            load(&mut long, 1, 0, 500).await,
             Err(SourceError::TooLong { expected: 500 })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_file_that_shrinks_is_an_error() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&pattern(1000)).unwrap();
+        let mut opened = UploadSource::path(file.path()).open().await.unwrap();
+        file.as_file().set_len(600).unwrap();
+        assert!(matches!(
+            load(&mut opened, 1, 0, 1000).await,
+            Err(SourceError::Changed {
+                expected: 1000,
+                actual: 600
+            })
         ));
     }
 

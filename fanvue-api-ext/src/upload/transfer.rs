@@ -1,7 +1,13 @@
 //! Sending one part to its presigned URL, with retries: a fresh URL when the
 //! storage says the URL expired or is forbidden, backoff (honouring
 //! `Retry-After`) on throttling, 5xx and broken connections, and a resend when
-//! the `ETag` is a plain MD5 that does not match the bytes sent.
+//! the storage refuses the bytes as corrupted (`Content-MD5` mismatch, 400
+//! `BadDigest`). Every PUT carries `Content-MD5`; any `ETag` is accepted.
+//!
+//! The part is retried as a unit (URL request and `PUT`): the URL request is
+//! sent with the executor's retries off, so each request has one retry layer.
+//! Backoff, jitter and `Retry-After` parsing are the [`crate::retry`] module's,
+//! and every retry draws from the client-wide retry quota.
 //!
 //! The PUT goes through the transfer client, which has no default headers: the
 //! storage never sees the Fanvue token or any `X-Fanvue-*` header.
@@ -10,15 +16,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use bytes::Bytes;
-use reqwest::header::{CONTENT_LENGTH, ETAG, RETRY_AFTER};
+use reqwest::header::{CONTENT_LENGTH, ETAG};
 
 use super::api::UploadApi;
 use super::error::PartUploadError;
 use super::progress::ProgressSink;
 use super::source::PartData;
 use super::state::CompletedPart;
+use crate::error::TransportError;
+use crate::retry::{self, Backoff, RetryQuota};
 
 /// How a failing part is retried. Each part has its own budget; the other
 /// parts carry on meanwhile.
@@ -84,13 +91,8 @@ impl PartRetryPolicy {
         }
     }
 
-    fn backoff(&self) -> impl Iterator<Item = Duration> + Send + use<> {
-        ExponentialBuilder::default()
-            .with_min_delay(self.min_delay)
-            .with_max_delay(self.max_delay)
-            .with_max_times(self.max_attempts.saturating_sub(1) as usize)
-            .with_jitter()
-            .build()
+    fn backoff(&self) -> Backoff {
+        Backoff::new(self.min_delay, self.max_delay, self.max_attempts)
     }
 }
 
@@ -101,6 +103,38 @@ pub(crate) struct PartCtx<A> {
     pub(crate) upload_id: String,
     pub(crate) retry: PartRetryPolicy,
     pub(crate) progress: ProgressSink,
+    /// Set by a part that failed for good, before it frees its connection:
+    /// parts waiting for a connection then stop instead of starting.
+    pub(crate) failed: std::sync::atomic::AtomicBool,
+    /// The client-wide retry quota (`None`: unlimited).
+    pub(crate) quota: Option<Arc<RetryQuota>>,
+}
+
+impl<A> PartCtx<A> {
+    /// The next delay of `backoff` if the quota pays for the retry; `None`: give up.
+    fn next_retry(
+        &self,
+        backoff: &mut Backoff,
+        timeout: bool,
+        taken: &mut u32,
+    ) -> Option<Duration> {
+        let delay = backoff.next()?;
+        if let Some(quota) = &self.quota {
+            let Some(cost) = quota.acquire(timeout) else {
+                tracing::info!("retry quota exhausted: not retrying the part");
+                return None;
+            };
+            *taken = taken.saturating_add(cost);
+        }
+        Some(delay)
+    }
+
+    /// The part is done: the quota gets back what its retries took.
+    fn succeeded(&self, taken: u32) {
+        if let Some(quota) = &self.quota {
+            quota.succeeded(taken);
+        }
+    }
 }
 
 /// A part that could not be sent.
@@ -117,43 +151,81 @@ struct Attempt {
     retryable: bool,
     refresh_url: bool,
     retry_after: Option<Duration>,
+    /// The attempt timed out (a retry costs more of the quota).
+    timeout: bool,
 }
 
 /// The longest `Retry-After` from the storage that is honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
-/// Sends one part, retrying it alone; returns its number and `ETag`.
+/// A presigned URL fetched ahead of need is used only while younger than
+/// this; an older one is fetched again (presigned URLs expire).
+pub(crate) const URL_MAX_AGE: Duration = Duration::from_secs(5 * 60);
+
+/// A part URL fetched ahead of need (or the error of fetching it).
+pub(crate) type Prefetched = Result<(reqwest::Url, tokio::time::Instant), crate::Error>;
+
+/// Gets part `n`'s presigned URL from the API (one request; the client's
+/// executor does its own retries), bounded by the attempt timeout.
+pub(crate) async fn fetch_url<A: UploadApi>(
+    api: &A,
+    upload_id: &str,
+    n: u32,
+    timeout: Duration,
+) -> Result<Result<reqwest::Url, crate::Error>, PartFailure> {
+    match tokio::time::timeout(timeout, api.part_url(upload_id, n)).await {
+        Ok(Ok(text)) => match parse_presigned_url(&text) {
+            Some(u) => Ok(Ok(u)),
+            None => Err(PartFailure::Put {
+                part: n,
+                source: PartUploadError::BadUrl,
+            }),
+        },
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(_) => Err(PartFailure::Put {
+            part: n,
+            source: PartUploadError::TimedOut(timeout),
+        }),
+    }
+}
+
+/// Sends one part, retrying it alone; returns its number, `ETag` and MD5.
+/// `prefetched` is its URL when it was fetched ahead of need.
 pub(crate) async fn upload_part<A: UploadApi>(
     ctx: Arc<PartCtx<A>>,
-    part: PartData,
+    part: &PartData,
+    prefetched: Option<Prefetched>,
 ) -> Result<CompletedPart, PartFailure> {
     let mut backoff = ctx.retry.backoff();
+    let mut taken = 0u32;
     let mut url: Option<reqwest::Url> = None;
+    let mut prefetched = prefetched;
     loop {
         let target = match &url {
             Some(u) => u.clone(),
             None => {
-                let fetched = tokio::time::timeout(
-                    ctx.retry.attempt_timeout,
-                    ctx.api.part_url(&ctx.upload_id, part.number),
-                )
-                .await;
+                let fetched = match prefetched.take() {
+                    Some(Ok((u, at))) if at.elapsed() < URL_MAX_AGE => Ok(Ok(u)),
+                    Some(Err(e)) => Ok(Err(e)),
+                    _ => {
+                        fetch_url(
+                            &*ctx.api,
+                            &ctx.upload_id,
+                            part.number,
+                            ctx.retry.attempt_timeout,
+                        )
+                        .await
+                    }
+                };
                 match fetched {
-                    Ok(Ok(text)) => match parse_presigned_url(&text) {
-                        Some(u) => {
-                            url = Some(u.clone());
-                            u
-                        }
-                        None => {
-                            return Err(PartFailure::Put {
-                                part: part.number,
-                                source: PartUploadError::BadUrl,
-                            });
-                        }
-                    },
+                    Ok(Ok(u)) => {
+                        url = Some(u.clone());
+                        u
+                    }
                     Ok(Err(e)) => {
+                        let timeout = matches!(&e, crate::Error::Transport(t) if t.kind() == crate::error::TransportErrorKind::Timeout);
                         if ctx.api.is_transient(&e)
-                            && let Some(delay) = backoff.next()
+                            && let Some(delay) = ctx.next_retry(&mut backoff, timeout, &mut taken)
                         {
                             tracing::debug!(part = part.number, ?delay, "retrying part URL: {e}");
                             tokio::time::sleep(delay).await;
@@ -164,7 +236,10 @@ pub(crate) async fn upload_part<A: UploadApi>(
                             source: e,
                         });
                     }
-                    Err(_) => match backoff.next() {
+                    Err(PartFailure::Put {
+                        source: PartUploadError::TimedOut(t),
+                        ..
+                    }) => match ctx.next_retry(&mut backoff, true, &mut taken) {
                         Some(delay) => {
                             tokio::time::sleep(delay).await;
                             continue;
@@ -172,19 +247,22 @@ pub(crate) async fn upload_part<A: UploadApi>(
                         None => {
                             return Err(PartFailure::Put {
                                 part: part.number,
-                                source: PartUploadError::TimedOut(ctx.retry.attempt_timeout),
+                                source: PartUploadError::TimedOut(t),
                             });
                         }
                     },
+                    Err(other) => return Err(other),
                 }
             }
         };
         let timeout = ctx.retry.put_timeout(part.bytes.len() as u64);
-        let failed = match put_once(&ctx.http, target, &part, timeout, &ctx.progress).await {
+        let failed = match put_once(&ctx.http, target, part, timeout, &ctx.progress).await {
             Ok(etag) => {
+                ctx.succeeded(taken);
                 return Ok(CompletedPart {
                     part_number: part.number,
                     etag,
+                    md5: Some(part.md5_hex()),
                 });
             }
             Err(attempt) => attempt,
@@ -193,7 +271,7 @@ pub(crate) async fn upload_part<A: UploadApi>(
             url = None;
         }
         let delay = if failed.retryable {
-            backoff.next()
+            ctx.next_retry(&mut backoff, failed.timeout, &mut taken)
         } else {
             None
         };
@@ -228,12 +306,13 @@ async fn put_once(
     let request = http
         .put(url)
         .header(CONTENT_LENGTH, part.bytes.len())
+        .header("content-md5", part.md5_base64())
         .body(counted_body(
             part.bytes.clone(),
             progress.clone(),
             handed.clone(),
         ));
-    let result = put_and_read_etag(request, part, timeout).await;
+    let result = put_and_read_etag(request, timeout).await;
     if result.is_err() {
         // What this attempt handed over is not sent: the part goes again.
         progress.drop_in_flight(handed.load(Ordering::Relaxed));
@@ -263,12 +342,11 @@ fn counted_body(bytes: Bytes, progress: ProgressSink, handed: Arc<AtomicU64>) ->
 /// Sends the PUT and turns its response into the part's `ETag` or a failed attempt.
 async fn put_and_read_etag(
     request: reqwest::RequestBuilder,
-    part: &PartData,
     timeout: Duration,
 ) -> Result<String, Attempt> {
     let response = match tokio::time::timeout(timeout, request.send()).await {
-        Err(_) => return Err(retry_with(PartUploadError::TimedOut(timeout))),
-        Ok(Err(e)) => return Err(retry_with(PartUploadError::Transport(e.without_url()))),
+        Err(_) => return Err(timed_out(timeout)),
+        Ok(Err(e)) => return Err(transport(e)),
         Ok(Ok(r)) => r,
     };
     let status = response.status();
@@ -277,36 +355,29 @@ async fn put_and_read_etag(
         .get(ETAG)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after = retry::retry_after(response.headers(), std::time::SystemTime::now());
     // Read the (small) body so the connection can be reused; a broken body is
     // a transport failure of this attempt.
     let body = match tokio::time::timeout(timeout, response.bytes()).await {
-        Err(_) => return Err(retry_with(PartUploadError::TimedOut(timeout))),
-        Ok(Err(e)) => return Err(retry_with(PartUploadError::Transport(e.without_url()))),
+        Err(_) => return Err(timed_out(timeout)),
+        Ok(Err(e)) => return Err(transport(e)),
         Ok(Ok(b)) => b,
     };
     if status.is_success() {
-        let Some(etag) = etag else {
+        // Any ETag is accepted: integrity is S3's `Content-MD5` check (a
+        // corrupted part is refused with 400 BadDigest); under SSE-KMS or
+        // SSE-C the ETag is not the MD5 of the bytes.
+        let Some(etag) = etag.filter(|e| !e.trim().is_empty()) else {
             return Err(retry_with(PartUploadError::MissingEtag));
         };
-        if let Some(md5) = plain_md5(&etag)
-            && !md5.eq_ignore_ascii_case(&part.md5_hex)
-        {
-            return Err(retry_with(PartUploadError::EtagMismatch {
-                etag,
-                md5: part.md5_hex.clone(),
-            }));
-        }
         return Ok(etag);
     }
     let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
     let code = status.as_u16();
-    let expired = text.to_ascii_lowercase().contains("expired");
+    let lower = text.to_ascii_lowercase();
+    let expired = lower.contains("expired");
+    // The bytes did not arrive as sent (S3 checked `Content-MD5`): send again.
+    let bad_digest = lower.contains("baddigest");
     let error = PartUploadError::Status {
         status: code,
         body: text,
@@ -320,15 +391,14 @@ async fn put_and_read_etag(
             refresh_url: true,
             ..retry_with(error)
         },
+        400 if bad_digest => retry_with(error),
         408 | 429 | 500..=599 => Attempt {
             retry_after,
             ..retry_with(error)
         },
         _ => Attempt {
-            error,
             retryable: false,
-            refresh_url: false,
-            retry_after: None,
+            ..retry_with(error)
         },
     })
 }
@@ -339,19 +409,23 @@ fn retry_with(error: PartUploadError) -> Attempt {
         retryable: true,
         refresh_url: false,
         retry_after: None,
+        timeout: false,
     }
 }
 
-/// The MD5 (hex) an `ETag` holds when it is a plain single-part MD5
-/// (`"<32 hex>"`); `None` for multipart-style (`"<hex>-N"`) or other ETags.
-pub(crate) fn plain_md5(etag: &str) -> Option<&str> {
-    let inner = etag.trim();
-    let inner = inner.strip_prefix("W/").unwrap_or(inner);
-    let inner = inner
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(inner);
-    (inner.len() == 32 && inner.bytes().all(|b| b.is_ascii_hexdigit())).then_some(inner)
+fn timed_out(after: Duration) -> Attempt {
+    Attempt {
+        timeout: true,
+        ..retry_with(PartUploadError::TimedOut(after))
+    }
+}
+
+fn transport(error: reqwest::Error) -> Attempt {
+    let error = TransportError::from_reqwest(error);
+    Attempt {
+        timeout: error.kind() == crate::error::TransportErrorKind::Timeout,
+        ..retry_with(PartUploadError::Transport(error))
+    }
 }
 
 /// The presigned URL from the API's `text/plain` body (trimmed; a JSON string
@@ -370,16 +444,6 @@ pub(crate) fn parse_presigned_url(text: &str) -> Option<reqwest::Url> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn recognises_plain_md5_etags() {
-        let md5 = "0123456789abcdef0123456789ABCDEF";
-        assert_eq!(plain_md5(&format!("\"{md5}\"")), Some(md5));
-        assert_eq!(plain_md5(md5), Some(md5));
-        assert_eq!(plain_md5(&format!("\"{md5}-3\"")), None);
-        assert_eq!(plain_md5("\"abc\""), None);
-        assert_eq!(plain_md5("\"0123456789abcdef0123456789abcdeg\""), None);
-    }
 
     #[test]
     fn parses_presigned_urls() {

@@ -55,6 +55,21 @@ pub struct Reply {
     pub body: String,
     /// Wait this long before answering.
     pub delay: Duration,
+    /// Answer only once this is notified (never, if it never is).
+    pub gate: Option<Arc<tokio::sync::Notify>>,
+    /// How the body is delimited.
+    pub framing: Framing,
+}
+
+/// How a reply's body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `content-length` = the body's length.
+    Length,
+    /// `content-length` = this (more than the body: the connection is closed after the body).
+    Declared(usize),
+    /// No `content-length`: the body ends when the connection is closed.
+    CloseDelimited,
 }
 
 impl Reply {
@@ -64,6 +79,8 @@ impl Reply {
             headers: vec![("content-type".into(), "application/json".into())],
             body: body.to_string(),
             delay: Duration::ZERO,
+            gate: None,
+            framing: Framing::Length,
         }
     }
 
@@ -73,6 +90,8 @@ impl Reply {
             headers: vec![("content-type".into(), "text/plain".into())],
             body: body.to_owned(),
             delay: Duration::ZERO,
+            gate: None,
+            framing: Framing::Length,
         }
     }
 
@@ -83,6 +102,24 @@ impl Reply {
 
     pub fn delayed(mut self, delay: Duration) -> Self {
         self.delay = delay;
+        self
+    }
+
+    /// Declares `content-length: declared` but sends only the body, then closes the connection.
+    pub fn cut_short(mut self, declared: usize) -> Self {
+        self.framing = Framing::Declared(declared);
+        self
+    }
+
+    /// Sends no `content-length`; the body ends when the connection is closed.
+    pub fn close_delimited(mut self) -> Self {
+        self.framing = Framing::CloseDelimited;
+        self
+    }
+
+    /// Holds the answer until `gate` is notified.
+    pub fn gated(mut self, gate: Arc<tokio::sync::Notify>) -> Self {
+        self.gate = Some(gate);
         self
     }
 }
@@ -137,11 +174,23 @@ async fn serve(mut stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<Recor
         if !reply.delay.is_zero() {
             tokio::time::sleep(reply.delay).await;
         }
-        let mut head = format!(
-            "HTTP/1.1 {} X\r\ncontent-length: {}\r\n",
-            reply.status,
-            reply.body.len()
-        );
+        if let Some(gate) = &reply.gate {
+            gate.notified().await;
+        }
+        let mut head = match reply.framing {
+            Framing::Length => format!(
+                "HTTP/1.1 {} X\r\ncontent-length: {}\r\n",
+                reply.status,
+                reply.body.len()
+            ),
+            Framing::Declared(length) => format!(
+                "HTTP/1.1 {} X\r\ncontent-length: {length}\r\n",
+                reply.status
+            ),
+            Framing::CloseDelimited => {
+                format!("HTTP/1.1 {} X\r\nconnection: close\r\n", reply.status)
+            }
+        };
         for (name, value) in &reply.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -149,6 +198,10 @@ async fn serve(mut stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<Recor
         if stream.write_all(head.as_bytes()).await.is_err()
             || stream.write_all(reply.body.as_bytes()).await.is_err()
         {
+            return;
+        }
+        if reply.framing != Framing::Length {
+            let _ = stream.shutdown().await;
             return;
         }
     }

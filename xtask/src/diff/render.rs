@@ -157,7 +157,7 @@ fn code(text: &str) -> String {
     if longest == 0 {
         format!("`{text}`")
     } else {
-        let fence = "`".repeat(longest + 1);
+        let fence = "`".repeat(longest.saturating_add(1));
         format!("{fence} {text} {fence}")
     }
 }

@@ -295,12 +295,12 @@ impl<'a> Flattener<'_, 'a> {
                     child,
                     child_path,
                     required.contains(name.as_str()),
-                    depth + 1,
+                    depth.saturating_add(1),
                 );
             }
         }
         if let Some(items) = node.get("items").filter(|i| i.is_object()) {
-            self.field(items, format!("{path}[]"), true, depth + 1);
+            self.field(items, format!("{path}[]"), true, depth.saturating_add(1));
         }
         if let Some(extra) = node.get("additionalProperties").filter(|a| a.is_object()) {
             let child_path = if path.is_empty() {
@@ -308,7 +308,7 @@ impl<'a> Flattener<'_, 'a> {
             } else {
                 format!("{path}.*")
             };
-            self.field(extra, child_path, false, depth + 1);
+            self.field(extra, child_path, false, depth.saturating_add(1));
         }
         for key in ["allOf", "oneOf", "anyOf"] {
             for branch in node
@@ -319,7 +319,7 @@ impl<'a> Flattener<'_, 'a> {
             {
                 if let Entered::Node(branch, pushed) = self.enter(branch) {
                     if depth < MAX_DEPTH {
-                        self.children(branch, path, depth + 1);
+                        self.children(branch, path, depth.saturating_add(1));
                     }
                     self.leave(pushed);
                 }
@@ -339,7 +339,7 @@ impl<'a> Flattener<'_, 'a> {
             match self.spec.lookup(reference) {
                 Some(target) => {
                     self.stack.push(reference.to_owned());
-                    pushed += 1;
+                    pushed = pushed.saturating_add(1);
                     node = target;
                 }
                 None => {

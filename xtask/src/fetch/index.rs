@@ -49,7 +49,7 @@ pub struct IndexListing {
 /// When two links name the same `<group>/<slug>` (for example with and without `.md`), the first one wins.
 pub fn reference_pages(index: &str, index_url: &Url) -> IndexListing {
     let mut pages: BTreeMap<(String, String), PageRef> = BTreeMap::new();
-    let mut ignored = 0;
+    let mut ignored: usize = 0;
     let mut seen_urls = std::collections::HashSet::new();
     for link in links(index, index_url) {
         if !seen_urls.insert(link.clone()) {
@@ -61,7 +61,7 @@ pub fn reference_pages(index: &str, index_url: &Url) -> IndexListing {
                     .entry((page.group.clone(), page.slug.clone()))
                     .or_insert(page);
             }
-            None => ignored += 1,
+            None => ignored = ignored.saturating_add(1),
         }
     }
     IndexListing {
@@ -76,7 +76,7 @@ fn links(index: &str, index_url: &Url) -> Vec<Url> {
     // Markdown links: `](target)` or `](target "title")`, target possibly in `<...>`.
     let mut rest = index;
     while let Some(pos) = rest.find("](") {
-        rest = &rest[pos + 2..];
+        rest = rest.get(pos.saturating_add(2)..).unwrap_or_default();
         let target = rest
             .split(|c: char| c == ')' || c.is_whitespace())
             .next()
