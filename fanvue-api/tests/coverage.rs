@@ -41,7 +41,7 @@ async fn collections_list_is_one_page_and_create_sends_the_label() {
                 "pagination": pagination(1, false)
             }));
         },
-        client(&server).list_collections().send(),
+        client(&server).list_collections().send_raw(),
     )
     .await;
     let page = <fanvue_api::builder::ListCollections<'_> as SinglePageList>::into_page(list);
@@ -62,7 +62,7 @@ async fn collections_list_is_one_page_and_create_sends_the_label() {
         client(&server)
             .create_collection()
             .body_map(|body| body.label("Gym"))
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(created.label, "Gym");
@@ -82,7 +82,7 @@ async fn vault_folders_list_is_one_page_with_null_created_at() {
                 "pagination": pagination(1, false)
             }));
         },
-        client.list_vault_folders().send(),
+        client.list_vault_folders().send_raw(),
     )
     .await;
     // no paging parameters exist, so none is sent
@@ -119,7 +119,7 @@ async fn notifications_list_sends_page_size_and_event_type() {
             .page(2)
             .size(20)
             .event_type(3)
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(
@@ -167,7 +167,7 @@ async fn chats_list_decodes_null_timestamps_and_sends_comma_filters() {
                 "pagination": pagination(1, false)
             }));
         },
-        client.list_chats().page(1).size(50).search("fan").send(),
+        client.list_chats().page(1).size(50).search("fan").send_raw(),
     )
     .await;
     assert_eq!(
@@ -214,7 +214,7 @@ async fn chats_list_mass_messages_with_null_timestamps() {
         client(&server)
             .list_mass_messages()
             .include_deleted("true")
-            .send(),
+            .send_raw(),
     )
     .await;
     let message = &list.data[0];
@@ -253,7 +253,7 @@ async fn media_lists_send_status_and_variants_comma_separated() {
             .get_user_media()
             .status(vec![MediaStatus::Ready, MediaStatus::Processing])
             .variants(vec![MediaVariantType::Main, MediaVariantType::Thumbnail])
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(
@@ -284,7 +284,7 @@ async fn media_grant_sends_the_entitlement_body() {
                     .source("shop")
                     .source_ref("order-7")
             })
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(granted.entitlement_id, uuid(OTHER));
@@ -319,7 +319,7 @@ async fn insights_earnings_send_source_comma_separated() {
             .get_earnings()
             .source(vec![EarningSource::Tip, EarningSource::AppStore])
             .size(20)
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(
@@ -366,7 +366,7 @@ async fn posts_update_pin_and_comment() {
                 body.text(Some("Hello".to_string()))
                     .collection_uuids(vec![uuid(OTHER)])
             })
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(updated.collections[0].label, "Beach");
@@ -378,7 +378,7 @@ async fn posts_update_pin_and_comment() {
             when.method(POST).path(format!("/posts/{ITEM}/pin"));
             then.status(200).json_body(post_json);
         },
-        client(&server).pin_post().uuid(uuid(ITEM)).send(),
+        client(&server).pin_post().uuid(uuid(ITEM)).send_raw(),
     )
     .await;
     assert!(pinned.is_pinned);
@@ -397,7 +397,7 @@ async fn posts_update_pin_and_comment() {
             .create_post_comment()
             .uuid(uuid(ITEM))
             .body_map(|body| body.text("Nice"))
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(comment.updated_at, None);
@@ -421,7 +421,7 @@ async fn subscribers_list_sends_sorting() {
             .list_subscribers()
             .sort_field("subscribedAt")
             .sort_direction("desc")
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(
@@ -443,7 +443,7 @@ async fn agencies_team_members_and_creator_invites() {
                 "nickname": null, "creatorAccess": [{"uuid": CREATOR, "role": "CHATTER"}]
             }]));
         },
-        client(&server).list_team_members().send(),
+        client(&server).list_team_members().send_raw(),
     )
     .await;
     assert_eq!(members[0].nickname, None);
@@ -461,7 +461,7 @@ async fn agencies_team_members_and_creator_invites() {
         client(&server)
             .create_creator_invite()
             .body_map(|body| body.email("new@example.com"))
-            .send(),
+            .send_raw(),
     )
     .await;
     assert!(invite.success);
@@ -485,7 +485,7 @@ async fn apps_subscription_status() {
         client(&server)
             .get_app_subscription_status()
             .app_uuid(uuid(ITEM))
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(status.app_name, "Tools");
@@ -521,7 +521,7 @@ async fn insights_batch_decodes_each_key_to_insights_or_error() {
         client(&server)
             .batch_fan_insights()
             .body_map(|body| body.user_uuids(vec![uuid(FAN), uuid(OTHER), uuid(ITEM)]))
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(batch.len(), 3);
