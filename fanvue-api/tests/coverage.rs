@@ -167,7 +167,12 @@ async fn chats_list_decodes_null_timestamps_and_sends_comma_filters() {
                 "pagination": pagination(1, false)
             }));
         },
-        client.list_chats().page(1).size(50).search("fan").send_raw(),
+        client
+            .list_chats()
+            .page(1)
+            .size(50)
+            .search("fan")
+            .send_raw(),
     )
     .await;
     assert_eq!(
