@@ -41,7 +41,7 @@ async fn collections_list_is_one_page_and_create_sends_the_label() {
                 "pagination": pagination(1, false)
             }));
         },
-        client(&server).list_collections().send(),
+        client(&server).list_collections().send_raw(),
     )
     .await;
     let page = <fanvue_api::builder::ListCollections<'_> as SinglePageList>::into_page(list);
@@ -62,7 +62,7 @@ async fn collections_list_is_one_page_and_create_sends_the_label() {
         client(&server)
             .create_collection()
             .body_map(|body| body.label("Gym"))
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(created.label, "Gym");
@@ -82,7 +82,7 @@ async fn vault_folders_list_is_one_page_with_null_created_at() {
                 "pagination": pagination(1, false)
             }));
         },
-        client.list_vault_folders().send(),
+        client.list_vault_folders().send_raw(),
     )
     .await;
     // no paging parameters exist, so none is sent
@@ -119,7 +119,7 @@ async fn notifications_list_sends_page_size_and_event_type() {
             .page(2)
             .size(20)
             .event_type(3)
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(
@@ -167,7 +167,12 @@ async fn chats_list_decodes_null_timestamps_and_sends_comma_filters() {
                 "pagination": pagination(1, false)
             }));
         },
-        client.list_chats().page(1).size(50).search("fan").send(),
+        client
+            .list_chats()
+            .page(1)
+            .size(50)
+            .search("fan")
+            .send_raw(),
     )
     .await;
     assert_eq!(
@@ -214,7 +219,7 @@ async fn chats_list_mass_messages_with_null_timestamps() {
         client(&server)
             .list_mass_messages()
             .include_deleted("true")
-            .send(),
+            .send_raw(),
     )
     .await;
     let message = &list.data[0];
@@ -253,13 +258,15 @@ async fn media_lists_send_status_and_variants_comma_separated() {
             .get_user_media()
             .status(vec![MediaStatus::Ready, MediaStatus::Processing])
             .variants(vec![MediaVariantType::Main, MediaVariantType::Thumbnail])
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(
         query_of(&recorder.seen()[0].url),
         "status=ready,processing&variants=main,thumbnail"
     );
+    assert_eq!(list.data[0].status, MediaStatus::Ready);
+    assert_eq!(list.data[0].created_at, None);
 }
 
 #[tokio::test]
@@ -282,7 +289,7 @@ async fn media_grant_sends_the_entitlement_body() {
                     .source("shop")
                     .source_ref("order-7")
             })
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(granted.entitlement_id, uuid(OTHER));
@@ -317,7 +324,7 @@ async fn insights_earnings_send_source_comma_separated() {
             .get_earnings()
             .source(vec![EarningSource::Tip, EarningSource::AppStore])
             .size(20)
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(
@@ -364,7 +371,7 @@ async fn posts_update_pin_and_comment() {
                 body.text(Some("Hello".to_string()))
                     .collection_uuids(vec![uuid(OTHER)])
             })
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(updated.collections[0].label, "Beach");
@@ -376,7 +383,7 @@ async fn posts_update_pin_and_comment() {
             when.method(POST).path(format!("/posts/{ITEM}/pin"));
             then.status(200).json_body(post_json);
         },
-        client(&server).pin_post().uuid(uuid(ITEM)).send(),
+        client(&server).pin_post().uuid(uuid(ITEM)).send_raw(),
     )
     .await;
     assert!(pinned.is_pinned);
@@ -395,7 +402,7 @@ async fn posts_update_pin_and_comment() {
             .create_post_comment()
             .uuid(uuid(ITEM))
             .body_map(|body| body.text("Nice"))
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(comment.updated_at, None);
@@ -419,7 +426,7 @@ async fn subscribers_list_sends_sorting() {
             .list_subscribers()
             .sort_field("subscribedAt")
             .sort_direction("desc")
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(
@@ -441,7 +448,7 @@ async fn agencies_team_members_and_creator_invites() {
                 "nickname": null, "creatorAccess": [{"uuid": CREATOR, "role": "CHATTER"}]
             }]));
         },
-        client(&server).list_team_members().send(),
+        client(&server).list_team_members().send_raw(),
     )
     .await;
     assert_eq!(members[0].nickname, None);
@@ -459,7 +466,7 @@ async fn agencies_team_members_and_creator_invites() {
         client(&server)
             .create_creator_invite()
             .body_map(|body| body.email("new@example.com"))
-            .send(),
+            .send_raw(),
     )
     .await;
     assert!(invite.success);
@@ -483,9 +490,64 @@ async fn apps_subscription_status() {
         client(&server)
             .get_app_subscription_status()
             .app_uuid(uuid(ITEM))
-            .send(),
+            .send_raw(),
     )
     .await;
     assert_eq!(status.app_name, "Tools");
     assert_eq!(status.pricing_plans[0].name, "Pro");
+}
+
+#[tokio::test]
+async fn insights_batch_decodes_each_key_to_insights_or_error() {
+    use fanvue_api::types::{FanInsightsOrError, PerKeyErrorKind};
+    let server = MockServer::start_async().await;
+    let batch = exchange(
+        &server,
+        |when, then| {
+            when.method(POST)
+                .path("/insights/fans/batch")
+                .json_body(json!({"userUuids": [FAN, OTHER, ITEM]}));
+            then.status(200).json_body(json!({
+                FAN: {
+                    "status": "subscriber",
+                    "spending": {
+                        "lastPurchaseAt": null,
+                        // `gross` is "DEPRECATED: use `total`": never required
+                        "maxSinglePayment": {"total": 5000},
+                        "sources": {"tips": {"total": 5000.0}},
+                        "total": {"gross": 12000, "total": 12000}
+                    },
+                    "subscription": {"autoRenewalEnabled": true, "createdAt": null, "renewsAt": null}
+                },
+                OTHER: {"error": "not_found"},
+                ITEM: {"error": "rate_limited"}
+            }));
+        },
+        client(&server)
+            .batch_fan_insights()
+            .body_map(|body| body.user_uuids(vec![uuid(FAN), uuid(OTHER), uuid(ITEM)]))
+            .send_raw(),
+    )
+    .await;
+    assert_eq!(batch.len(), 3);
+    match &batch[FAN] {
+        FanInsightsOrError::FanInsights(insights) => {
+            assert_eq!(insights.spending.total.total, 12000);
+            assert_eq!(insights.spending.sources["tips"].total, 5000);
+            assert_eq!(insights.spending.last_purchase_at, None);
+            assert_eq!(insights.subscription.created_at, None);
+        }
+        other => panic!("expected insights, got {other:?}"),
+    }
+    match &batch[OTHER] {
+        FanInsightsOrError::PerKeyError(e) => assert_eq!(e.error, PerKeyErrorKind::NotFound),
+        other => panic!("expected a per-key error, got {other:?}"),
+    }
+    // an error kind this spec does not list still decodes as an error
+    match &batch[ITEM] {
+        FanInsightsOrError::PerKeyError(e) => {
+            assert_eq!(e.error, PerKeyErrorKind::Unknown("rate_limited".into()))
+        }
+        other => panic!("expected a per-key error, got {other:?}"),
+    }
 }

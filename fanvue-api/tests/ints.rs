@@ -30,7 +30,7 @@ async fn integral_floats_decode_through_the_client() {
     let media = client(&server)
         .get_user_media_by_uuid()
         .uuid(MEDIA.parse::<uuid::Uuid>().unwrap())
-        .send()
+        .send_raw()
         .await
         .expect("3840.0 decodes")
         .into_inner();
@@ -52,7 +52,7 @@ async fn a_fractional_integer_is_an_error_naming_the_field() {
     let err = client(&server)
         .get_user_media_by_uuid()
         .uuid(MEDIA.parse::<uuid::Uuid>().unwrap())
-        .send()
+        .send_raw()
         .await
         .expect_err("3840.5 is not an integer");
     // The message names type and field (the payload is quoted too, so

@@ -54,7 +54,7 @@ pub struct Args {
 pub enum UpdateError {
     /// Fetching the inputs failed.
     #[error(transparent)]
-    Fetch(#[from] FetchError),
+    Fetch(#[from] Box<FetchError>),
     /// Normalizing failed.
     #[error(transparent)]
     Normalize(#[from] NormalizeError),
@@ -209,7 +209,7 @@ pub fn summary(log: &Changelog) -> String {
     s
 }
 
-/// What [`update`] found.
+/// What [`update_from`] found.
 #[derive(Debug)]
 pub struct Outcome {
     /// The verdict.
@@ -262,12 +262,14 @@ pub fn run(args: Args) -> Result<(), UpdateError> {
                 progress: true,
                 ..FetchOptions::default()
             };
-            runtime.block_on(fetch::fetch_with_official(
-                &args.index_url,
-                Some(&args.openapi_url),
-                &out,
-                &options,
-            ))?;
+            runtime
+                .block_on(fetch::fetch_with_official(
+                    &args.index_url,
+                    Some(&args.openapi_url),
+                    &out,
+                    &options,
+                ))
+                .map_err(Box::new)?;
             (out.clone(), out.join(fetch::OPENAPI_FILE))
         }
     };
@@ -282,7 +284,7 @@ pub fn run(args: Args) -> Result<(), UpdateError> {
     }
     if !outcome.cross_check.passes() {
         return Err(crate::check::CheckError::CrossCheck {
-            failures: outcome.cross_check.failures().len() + outcome.cross_check.unused.len(),
+            failures: outcome.cross_check.failure_count(),
         }
         .into());
     }

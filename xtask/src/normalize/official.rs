@@ -37,7 +37,7 @@ pub struct Rule {
 
 /// The rules applied to the official document, in order. (Integers and instants are the rules of numbers.yaml,
 /// applied to both inputs; the error schema, 410/429 and required bodies are fixes of every operation.)
-pub const RULES: [Rule; 9] = [
+pub const RULES: [Rule; 10] = [
     Rule {
         name: "inline-components",
         what: "parameters and responses written as `$ref` to components.parameters/responses are inlined",
@@ -65,6 +65,12 @@ pub const RULES: [Rule; 9] = [
         what: "a property described \"DEPRECATED: use X\" is removed from `required` and marked `deprecated: true`",
         why: "PROVENANCE: some required fields are described \"DEPRECATED: use X\" (e.g. `gross` of fan spending \
               totals); a deprecated field may disappear, so the client must not require it",
+    },
+    Rule {
+        name: "default-within-bounds",
+        what: "a numeric `default` outside its own `minimum`/`maximum` is dropped",
+        why: "the official document's `limit` of GET /creators/{creatorUserUuid}/subscribers/online says \
+              `default: 1000` with `maximum: 50`: a client sending its default would be refused",
     },
     Rule {
         name: "bare-nullable-branch",
@@ -443,7 +449,8 @@ pub fn fix_official_operation(op: &mut Value, fact: Option<&PageFacts>) {
     }
 }
 
-/// The schema rules, on `schema` and all its sub-schemas: `deprecated-never-required`, `bare-nullable-branch`,
+/// The schema rules, on `schema` and all its sub-schemas: `default-within-bounds`, `deprecated-never-required`,
+/// `bare-nullable-branch`,
 /// `batch-map-union`, `anyof-media`.
 pub fn fix_schema(schema: &mut Value) {
     let _ = walk::for_each_child::<()>(schema, &mut |child, _, _| {
@@ -453,6 +460,20 @@ pub fn fix_schema(schema: &mut Value) {
     let Some(obj) = schema.as_object_mut() else {
         return;
     };
+    // default-within-bounds
+    if let Some(d) = obj.get("default").and_then(Value::as_f64) {
+        let below = obj
+            .get("minimum")
+            .and_then(Value::as_f64)
+            .is_some_and(|m| d < m);
+        let above = obj
+            .get("maximum")
+            .and_then(Value::as_f64)
+            .is_some_and(|m| d > m);
+        if below || above {
+            obj.remove("default");
+        }
+    }
     // deprecated-never-required
     let deprecated: Vec<String> = obj
         .get("properties")
@@ -683,6 +704,19 @@ fn hoist(schema: &mut Value, name: &str, out: &mut Map<String, Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_default_outside_its_bounds_is_dropped() {
+        let mut s = json!({ "type": "number", "default": 1000, "minimum": 1, "maximum": 50 });
+        fix_schema(&mut s);
+        assert_eq!(s, json!({ "type": "number", "minimum": 1, "maximum": 50 }));
+        let mut ok = json!({ "type": "number", "default": 15, "minimum": 1, "maximum": 50 });
+        fix_schema(&mut ok);
+        assert_eq!(ok["default"], 15);
+        let mut low = json!({ "type": "number", "default": 0, "minimum": 1 });
+        fix_schema(&mut low);
+        assert!(low.get("default").is_none());
+    }
 
     #[test]
     fn kebab_ids() {
