@@ -82,7 +82,7 @@ pub fn check_with(
         eprint!("{}", report.render());
         if !report.passes() {
             return Err(CheckError::CrossCheck {
-                failures: report.failures().len() + report.unused.len(),
+                failures: report.failures().len().saturating_add(report.unused.len()),
             });
         }
     }

@@ -136,7 +136,9 @@ pub fn cross_check(pages: &[ProcessedPage], doc: &Value, exceptions: &Exceptions
             .enumerate()
             .find(|(_, e)| e.operation == d.operation && e.place == d.place)
         {
-            used[i] = true;
+            if let Some(used) = used.get_mut(i) {
+                *used = true;
+            }
             d.excepted = Some(e.why.clone());
         }
     }
@@ -185,7 +187,11 @@ impl Report {
     pub fn render(&self) -> String {
         let fails = self.failures().len();
         let accepted = self.diffs.iter().filter(|d| d.excepted.is_some()).count();
-        let notes = self.diffs.len() - fails - accepted;
+        let notes = self
+            .diffs
+            .len()
+            .saturating_sub(fails)
+            .saturating_sub(accepted);
         let mut s = format!(
             "cross-check of the reference pages against the official document: {fails} failing, {accepted} \
              accepted by openapi/crosscheck.yaml, {notes} reported\n"
@@ -462,7 +468,7 @@ impl Cx<'_> {
                             format!("required: page {pr}, official {or}"),
                         );
                     }
-                    self.schema(ps, os, &child, depth + 1);
+                    self.schema(ps, os, &child, depth.saturating_add(1));
                 }
             }
         }
@@ -482,13 +488,13 @@ impl Cx<'_> {
             );
         }
         if let (Some(pi), Some(oi)) = (p.get("items"), o.get("items")) {
-            self.schema(pi, oi, &format!("{place}[]"), depth + 1);
+            self.schema(pi, oi, &format!("{place}[]"), depth.saturating_add(1));
         }
         if let (Some(pa), Some(oa)) = (
             p.get("additionalProperties").filter(|v| v.is_object()),
             o.get("additionalProperties").filter(|v| v.is_object()),
         ) {
-            self.schema(pa, oa, &format!("{place}{{}}"), depth + 1);
+            self.schema(pa, oa, &format!("{place}{{}}"), depth.saturating_add(1));
         }
     }
 }

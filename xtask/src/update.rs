@@ -52,9 +52,9 @@ pub struct Args {
 /// Why `cargo xtask update` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
-    /// Fetching the inputs failed.
+    /// Fetching the inputs failed (boxed: it is much larger than the other variants).
     #[error(transparent)]
-    Fetch(#[from] FetchError),
+    Fetch(Box<FetchError>),
     /// Normalizing failed.
     #[error(transparent)]
     Normalize(#[from] NormalizeError),
@@ -70,6 +70,12 @@ pub enum UpdateError {
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
+}
+
+impl From<FetchError> for UpdateError {
+    fn from(error: FetchError) -> Self {
+        UpdateError::Fetch(Box::new(error))
+    }
 }
 
 /// The semver verdict for the SDK.
@@ -282,7 +288,11 @@ pub fn run(args: Args) -> Result<(), UpdateError> {
     }
     if !outcome.cross_check.passes() {
         return Err(crate::check::CheckError::CrossCheck {
-            failures: outcome.cross_check.failures().len() + outcome.cross_check.unused.len(),
+            failures: outcome
+                .cross_check
+                .failures()
+                .len()
+                .saturating_add(outcome.cross_check.unused.len()),
         }
         .into());
     }
