@@ -105,15 +105,6 @@ mod executor;
 pub mod pagination;
 pub mod retry;
 mod transport;
-// upload/ is being changed in parallel (issue #10 items 9-11): its last
-// violations are fixed once that work has landed.
-#[allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
 pub mod upload;
 pub mod validate;
 

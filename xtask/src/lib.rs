@@ -19,14 +19,6 @@ pub mod check;
 pub mod crosscheck;
 pub mod diff;
 pub mod fetch;
-// normalize/ is being changed in parallel: its last violations are fixed once that work has landed.
-#[allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
 pub mod normalize;
 pub mod public_api;
 pub mod update;

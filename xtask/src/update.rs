@@ -52,7 +52,7 @@ pub struct Args {
 /// Why `cargo xtask update` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
-    /// Fetching the inputs failed.
+    /// Fetching the inputs failed (boxed: it is much larger than the other variants).
     #[error(transparent)]
     Fetch(#[from] Box<FetchError>),
     /// Normalizing failed.
@@ -70,6 +70,12 @@ pub enum UpdateError {
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
+}
+
+impl From<FetchError> for UpdateError {
+    fn from(error: FetchError) -> Self {
+        UpdateError::Fetch(Box::new(error))
+    }
 }
 
 /// The semver verdict for the SDK.

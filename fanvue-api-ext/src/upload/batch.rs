@@ -456,7 +456,7 @@ fn file_progress(meter: Arc<Mutex<Aggregate>>, index: usize) -> super::progress:
 fn finish_file(meter: &Mutex<Aggregate>, index: usize, ok: bool) {
     let mut agg = lock(meter);
     if ok {
-        agg.progress.files_done += 1;
+        agg.progress.files_done = agg.progress.files_done.saturating_add(1);
         // A finished file counts whole.
         if let (Some(Some(total)), Some(slot)) =
             (agg.totals.get(index).copied(), agg.shown.get_mut(index))
@@ -464,7 +464,7 @@ fn finish_file(meter: &Mutex<Aggregate>, index: usize, ok: bool) {
             *slot = total;
         }
     } else {
-        agg.progress.files_failed += 1;
+        agg.progress.files_failed = agg.progress.files_failed.saturating_add(1);
     }
     agg.publish();
 }

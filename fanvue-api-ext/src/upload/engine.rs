@@ -69,7 +69,7 @@ const READ_AHEAD_BYTES: u64 = 48 * 1024 * 1024;
 impl Limits {
     /// Limits for `concurrency` parts in flight of `part_size` bytes.
     pub(crate) fn new(concurrency: usize, part_size: u64) -> Self {
-        let ahead = usize::try_from(READ_AHEAD_BYTES / part_size.max(1))
+        let ahead = usize::try_from(READ_AHEAD_BYTES.checked_div(part_size.max(1)).unwrap_or(0))
             .unwrap_or(0)
             .min(MAX_READ_AHEAD_PARTS);
         let buffers = concurrency.saturating_add(ahead);

@@ -102,7 +102,7 @@ impl UploadApi for FanvueUploadApi {
                     if refused < MAX_CREATE_RATE_LIMITED =>
                 {
                     // A 429 is a refusal: nothing was created, sending again is safe.
-                    refused += 1;
+                    refused = refused.saturating_add(1);
                     let wait = retry_after
                         .unwrap_or(Duration::from_secs(1))
                         .min(MAX_CREATE_WAIT);
@@ -142,7 +142,7 @@ impl UploadApi for FanvueUploadApi {
         let mut stream = stream.into_inner();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| Error::Transport(TransportError::from_reqwest(e)))?;
-            if body.len() + chunk.len() > MAX_URL_BODY {
+            if body.len().saturating_add(chunk.len()) > MAX_URL_BODY {
                 return Err(Error::invalid_input(
                     "presigned URL",
                     "the part URL response is too large",

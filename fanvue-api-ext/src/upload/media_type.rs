@@ -43,7 +43,9 @@ pub(crate) fn from_filename(filename: &str) -> Option<MediaType> {
 /// image, video, audio and document formats).
 pub(crate) fn sniff(head: &[u8]) -> Option<MediaType> {
     let starts = |magic: &[u8]| head.starts_with(magic);
-    let at = |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
+    let at = |offset: usize, magic: &[u8]| {
+        head.get(offset..offset.saturating_add(magic.len())) == Some(magic)
+    };
     if starts(b"\xFF\xD8\xFF")
         || starts(b"\x89PNG\r\n\x1a\n")
         || starts(b"GIF87a")
@@ -72,7 +74,7 @@ pub(crate) fn sniff(head: &[u8]) -> Option<MediaType> {
         || starts(b"fLaC")
         || starts(b"OggS")
         || (starts(b"RIFF") && at(8, b"WAVE"))
-        || (head.len() >= 2 && head[0] == 0xFF && (head[1] & 0xE0) == 0xE0)
+        || matches!(head, [0xFF, second, ..] if second & 0xE0 == 0xE0)
     {
         return Some(MediaType::Audio);
     }

@@ -114,14 +114,14 @@ impl PartPlan {
             return None;
         }
         // n - 1 < 10,000 and part_size <= 5 GiB: no overflow.
-        let start = u64::from(n - 1).saturating_mul(self.part_size);
+        let start = u64::from(n.saturating_sub(1)).saturating_mul(self.part_size);
         let end = start.saturating_add(self.part_size).min(self.total_size);
         Some(start..end)
     }
 
     /// The length of part `n` (0 when out of range).
     pub fn len_of(&self, n: u32) -> u64 {
-        self.range(n).map_or(0, |r| r.end - r.start)
+        self.range(n).map_or(0, |r| r.end.saturating_sub(r.start))
     }
 }
 

@@ -330,7 +330,7 @@ fn read_file_range(
     let mut file = std::fs::File::open(path)?;
     file.seek(SeekFrom::Start(start))?;
     let mut buf = pool.take(size);
-    let mut filled = 0;
+    let mut filled: usize = 0;
     while filled < size {
         let n = file.read(buf.get_mut(filled..).unwrap_or_default())?;
         if n == 0 {
@@ -339,7 +339,7 @@ fn read_file_range(
                 actual: start.saturating_add(filled as u64),
             });
         }
-        filled += n;
+        filled = filled.saturating_add(n);
     }
     Ok(buf.freeze())
 }
@@ -382,13 +382,13 @@ impl OpenedSource {
             Reader::Stream(r) => {
                 skip(r, self.pos, start, self.len).await?;
                 let mut buf = pool.take(to_usize(want)?);
-                let mut filled = 0;
+                let mut filled: usize = 0;
                 while filled < buf.len() {
                     let n = r.read(buf.get_mut(filled..).unwrap_or_default()).await?;
                     if n == 0 {
                         break;
                     }
-                    filled += n;
+                    filled = filled.saturating_add(n);
                 }
                 let got = start.saturating_add(filled as u64);
                 if let Some(len) = self.len {
@@ -432,7 +432,7 @@ async fn skip(
     let mut scratch = vec![0u8; SKIP_CHUNK];
     let mut pos = from;
     while pos < to {
-        let want = usize::try_from(to - pos)
+        let want = usize::try_from(to.saturating_sub(pos))
             .unwrap_or(SKIP_CHUNK)
             .min(SKIP_CHUNK);
         let n = r.read(scratch.get_mut(..want).unwrap_or_default()).await?;
@@ -442,7 +442,7 @@ async fn skip(
                 actual: pos,
             });
         }
-        pos += n as u64;
+        pos = pos.saturating_add(n as u64);
     }
     Ok(())
 }

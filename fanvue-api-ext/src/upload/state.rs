@@ -61,7 +61,11 @@ impl UploadState {
             .completed_parts
             .binary_search_by_key(&part.part_number, |p| p.part_number)
         {
-            Ok(i) => self.completed_parts[i] = part,
+            Ok(i) => {
+                if let Some(slot) = self.completed_parts.get_mut(i) {
+                    *slot = part;
+                }
+            }
             Err(i) => self.completed_parts.insert(i, part),
         }
     }

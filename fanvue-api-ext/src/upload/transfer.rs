@@ -330,7 +330,7 @@ const PROGRESS_CHUNK: usize = 256 * 1024;
 fn counted_body(bytes: Bytes, progress: ProgressSink, handed: Arc<AtomicU64>) -> reqwest::Body {
     let len = bytes.len();
     let slices = (0..len).step_by(PROGRESS_CHUNK).map(move |start| {
-        let slice = bytes.slice(start..(start + PROGRESS_CHUNK).min(len));
+        let slice = bytes.slice(start..start.saturating_add(PROGRESS_CHUNK).min(len));
         let n = slice.len() as u64;
         handed.fetch_add(n, Ordering::Relaxed);
         progress.add_in_flight(n);
@@ -372,7 +372,8 @@ async fn put_and_read_etag(
         };
         return Ok(etag);
     }
-    let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
+    let text =
+        String::from_utf8_lossy(body.get(..body.len().min(512)).unwrap_or_default()).into_owned();
     let code = status.as_u16();
     let lower = text.to_ascii_lowercase();
     let expired = lower.contains("expired");

@@ -86,7 +86,7 @@ fn is_null_schema(v: &Value) -> bool {
     };
     let null_type = match obj.get("type") {
         Some(Value::String(t)) => t == "null",
-        Some(Value::Array(ts)) => ts.len() == 1 && ts[0] == "null",
+        Some(Value::Array(ts)) => matches!(ts.as_slice(), [t] if t == "null"),
         _ => false,
     };
     null_type && obj.keys().all(|k| k == "type" || k == "description")

@@ -61,7 +61,9 @@ pub fn drop_duplicates(pages: &mut Vec<ProcessedPage>) -> Result<Vec<String>, No
                 first_seen.insert(key, idx);
                 continue;
             };
-            let a = &pages[other];
+            let Some(a) = pages.get(other) else {
+                continue;
+            };
             if a.page.doc != p.page.doc || a.page.reference != p.page.reference {
                 return Err(NormalizeError::DuplicateOperation {
                     method: op.method.to_uppercase(),
@@ -81,9 +83,13 @@ pub fn drop_duplicates(pages: &mut Vec<ProcessedPage>) -> Result<Vec<String>, No
                 "{} {} is on {} and {} (identical): kept {}",
                 op.method.to_uppercase(),
                 op.path,
-                pages[other].page.file,
+                a.page.file,
                 p.page.file,
-                pages[keep].page.file
+                if keep == idx {
+                    &p.page.file
+                } else {
+                    &a.page.file
+                }
             ));
             drop.push((lose, op.path.clone(), op.method.clone()));
         }

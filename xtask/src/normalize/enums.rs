@@ -91,12 +91,12 @@ fn hoist_children(schema: &mut Value, name: &str, out: &mut Vec<(String, Value)>
 fn unique(name: &str, schema: &Value, taken: &[(String, Value)]) -> String {
     let mine = plain_fingerprint(schema);
     let mut candidate = name.to_string();
-    let mut n = 1;
+    let mut n: usize = 1;
     while let Some((_, other)) = taken.iter().find(|(t, _)| *t == candidate) {
         if plain_fingerprint(other) == mine {
             break;
         }
-        n += 1;
+        n = n.saturating_add(1);
         candidate = format!("{name}{n}");
     }
     candidate

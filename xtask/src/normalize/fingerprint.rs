@@ -29,7 +29,7 @@ fn write<'a>(
             if let Some(Value::String(r)) = obj.get("$ref") {
                 match resolve(r) {
                     Some(target) if depth < MAX_DEPTH => {
-                        write(target, resolve, depth + 1, out);
+                        write(target, resolve, depth.saturating_add(1), out);
                     }
                     _ => {
                         out.push_str("{\"$ref\":");

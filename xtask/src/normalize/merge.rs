@@ -57,7 +57,11 @@ pub fn merge(
                 local: local.clone(),
             };
             match group_of.get(&fp) {
-                Some(&g) => groups[g].1.push(member),
+                Some(&g) => {
+                    if let Some(group) = groups.get_mut(g) {
+                        group.1.push(member);
+                    }
+                }
                 None => {
                     group_of.insert(fp.clone(), groups.len());
                     groups.push((fp, vec![member]));
@@ -72,7 +76,9 @@ pub fn merge(
     for (g, (_, members)) in groups.iter().enumerate() {
         let mut best: Option<((u8, usize, String), &Member)> = None;
         for m in members {
-            let page = &pages[m.page];
+            let Some(page) = pages.get(m.page) else {
+                continue;
+            };
             let Some(schema) = page.schemas.get(&m.local) else {
                 continue;
             };
@@ -87,54 +93,73 @@ pub fn merge(
         };
         if name.len() > MAX_NAME_LEN {
             return Err(NormalizeError::NameTooLong {
-                file: pages[chosen.page].file.to_string(),
+                file: file_of(pages, chosen.page),
                 upstream: chosen.local.clone(),
                 name,
                 max: MAX_NAME_LEN,
             });
         }
-        if let Some(&other) = owner.get(&name) {
-            let a = &groups[other].1[0];
-            let b = &members[0];
+        let first_member = |g: usize| groups.get(g).and_then(|(_, members)| members.first());
+        if let Some(&other) = owner.get(&name)
+            && let (Some(a), Some(b)) = (first_member(other), members.first())
+        {
             return Err(NormalizeError::SchemaNameConflict {
                 name,
-                first: pages[a.page].file.to_string(),
+                first: file_of(pages, a.page),
                 first_schema: a.local.clone(),
-                second: pages[b.page].file.to_string(),
+                second: file_of(pages, b.page),
                 second_schema: b.local.clone(),
             });
         }
-        if reserved.contains(&name.as_str()) {
-            let b = &members[0];
+        if reserved.contains(&name.as_str())
+            && let Some(b) = members.first()
+        {
             return Err(NormalizeError::SchemaNameConflict {
                 name,
                 first: "(built in)".to_string(),
                 first_schema: "reserved".to_string(),
-                second: pages[b.page].file.to_string(),
+                second: file_of(pages, b.page),
                 second_schema: b.local.clone(),
             });
         }
         owner.insert(name.clone(), g);
         for m in members {
-            renames[m.page].insert(m.local.clone(), name.clone());
+            if let Some(renames) = renames.get_mut(m.page) {
+                renames.insert(m.local.clone(), name.clone());
+            }
         }
     }
 
     // The schemas, from each group's first member, with references renamed.
     let mut schemas = BTreeMap::new();
     for (name, g) in &owner {
-        let first = &groups[*g].1[0];
-        let Some(schema) = pages[first.page].schemas.get(&first.local) else {
+        let Some(first) = groups.get(*g).and_then(|(_, members)| members.first()) else {
+            continue;
+        };
+        let Some(schema) = pages
+            .get(first.page)
+            .and_then(|page| page.schemas.get(&first.local))
+        else {
             continue;
         };
         let mut schema = schema.clone();
-        rename_refs(&mut schema, &renames[first.page]);
+        if let Some(renames) = renames.get(first.page) {
+            rename_refs(&mut schema, renames);
+        }
         schemas.insert(name.clone(), schema);
     }
     Ok(Merged { schemas, renames })
 }
 
 /// Rewrites page-local schema references to their final names (unknown names are left as they are).
+/// The file of page `index` (for errors; the index always comes from `pages`).
+fn file_of(pages: &[PageSchemas<'_>], index: usize) -> String {
+    pages
+        .get(index)
+        .map(|page| page.file.to_string())
+        .unwrap_or_default()
+}
+
 pub fn rename_refs(v: &mut Value, renames: &BTreeMap<String, String>) {
     walk::rewrite_refs(
         v,

@@ -541,7 +541,9 @@ fn assemble(
     for (idx, p) in processed.iter().enumerate() {
         for op in &p.operations {
             let mut value = op.value.clone();
-            merge::rename_refs(&mut value, &merged.renames[idx]);
+            if let Some(renames) = merged.renames.get(idx) {
+                merge::rename_refs(&mut value, renames);
+            }
             let item = paths
                 .entry(op.path.clone())
                 .or_insert_with(|| Value::Object(Map::new()));

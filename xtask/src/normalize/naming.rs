@@ -93,7 +93,9 @@ pub fn auto_name(upstream: &str, operation: &str) -> String {
     }
     for (marker, word) in MARKERS {
         if let Some(idx) = upstream.find(marker) {
-            let rest = &upstream[idx + marker.len()..];
+            let rest = upstream
+                .get(idx.saturating_add(marker.len())..)
+                .unwrap_or_default();
             return format!("{operation}{word}{}", tidy(rest));
         }
     }

@@ -144,7 +144,7 @@ fn richer_first<'a>(node: &'a Value, resolve: &dyn Fn(&str) -> Option<&'a Value>
     // A variant requiring a property that no other variant has (PerKeyError's `error`) matches only its own
     // payloads: it goes first, so that an untagged decode does not read it as a variant of optional fields.
     let discriminated = |i: usize| -> bool {
-        let Some(o) = objects[i] else {
+        let Some(o) = objects.get(i).copied().flatten() else {
             return false;
         };
         required(o).iter().any(|r| {
@@ -162,14 +162,19 @@ fn richer_first<'a>(node: &'a Value, resolve: &dyn Fn(&str) -> Option<&'a Value>
     let mut order: Vec<usize> = (0..branches.len()).collect();
     // Discriminated variants smallest first (the most specific), then the others richest first.
     order.sort_by_key(|&i| {
-        let len = objects[i].and_then(properties).map_or(0, Map::len) as i64;
+        let len = objects
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(properties)
+            .map_or(0, Map::len);
         if discriminated(i) {
-            (false, len)
+            (false, std::cmp::Reverse(0), len)
         } else {
-            (true, -len)
+            (true, std::cmp::Reverse(len), 0)
         }
     });
-    let sorted: Vec<&Value> = order.into_iter().map(|i| &branches[i]).collect();
+    let sorted: Vec<&Value> = order.into_iter().filter_map(|i| branches.get(i)).collect();
     let mut out = node.as_object()?.clone();
     out.insert(
         "oneOf".into(),

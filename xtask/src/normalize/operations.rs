@@ -161,7 +161,9 @@ pub fn parse_scopes(description: &str) -> Vec<String> {
         if !line[..idx].contains("Scope") {
             continue;
         }
-        let rest = &line[idx + "required:".len()..];
+        let rest = line
+            .get(idx.saturating_add("required:".len())..)
+            .unwrap_or_default();
         let rest = rest.split("</").next().unwrap_or(rest);
         for token in
             rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == ':' || c == '_' || c == '-'))

@@ -132,7 +132,7 @@ fn write_value(v: &Value, depth: usize, ctx: Context, out: &mut String) {
             }
             out.push_str("{\n");
             for (i, k) in keys.iter().enumerate() {
-                indent(depth + 1, out);
+                indent(depth.saturating_add(1), out);
                 out.push_str(&Value::String((*k).clone()).to_string());
                 out.push_str(": ");
                 let child_ctx = if ctx == Context::Names && k.starts_with('/') {
@@ -143,9 +143,9 @@ fn write_value(v: &Value, depth: usize, ctx: Context, out: &mut String) {
                     Context::Keywords
                 };
                 if let Some(child) = obj.get(k.as_str()) {
-                    write_value(child, depth + 1, child_ctx, out);
+                    write_value(child, depth.saturating_add(1), child_ctx, out);
                 }
-                if i + 1 < keys.len() {
+                if i.saturating_add(1) < keys.len() {
                     out.push(',');
                 }
                 out.push('\n');
@@ -157,9 +157,9 @@ fn write_value(v: &Value, depth: usize, ctx: Context, out: &mut String) {
         Value::Array(items) => {
             out.push_str("[\n");
             for (i, item) in items.iter().enumerate() {
-                indent(depth + 1, out);
-                write_value(item, depth + 1, Context::Keywords, out);
-                if i + 1 < items.len() {
+                indent(depth.saturating_add(1), out);
+                write_value(item, depth.saturating_add(1), Context::Keywords, out);
+                if i.saturating_add(1) < items.len() {
                     out.push(',');
                 }
                 out.push('\n');

@@ -124,7 +124,7 @@ fn apply_entry(doc: &mut Value, e: &Entry) -> Result<(), String> {
             .location
             .as_deref()
             .ok_or("a `parameter` entry needs `in`")?;
-        let mut count = 0;
+        let mut count: usize = 0;
         if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
             for item in paths.values_mut() {
                 let Some(item) = item.as_object_mut() else {
@@ -146,7 +146,7 @@ fn apply_entry(doc: &mut Value, e: &Entry) -> Result<(), String> {
                                     == Some("array"))
                         {
                             *p = value.clone();
-                            count += 1;
+                            count = count.saturating_add(1);
                         }
                     }
                 }

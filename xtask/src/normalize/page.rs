@@ -35,7 +35,7 @@ pub fn line_of(text: &str, needle: &str) -> Option<usize> {
     text.lines()
         .enumerate()
         .find(|(_, l)| l.contains(needle))
-        .map(|(i, _)| i + 1)
+        .map(|(i, _)| i.saturating_add(1))
 }
 
 /// Parses the page `file` (a path relative to the pages folder, `<group>/<slug>.md`) with content `text`.
@@ -47,7 +47,9 @@ pub fn parse_page(file: &str, text: &str) -> Result<Page, NormalizeError> {
     let yaml: serde_norway::Value =
         serde_norway::from_str(block).map_err(|e| NormalizeError::Yaml {
             file: file.to_string(),
-            line: e.location().map(|l| l.line() + first_line - 1),
+            line: e
+                .location()
+                .map(|l| l.line().saturating_add(first_line).saturating_sub(1)),
             column: e.location().map(|l| l.column()),
             message: e.to_string(),
         })?;
@@ -112,7 +114,7 @@ fn is_closing_fence(line: &str, c: char, len: usize) -> bool {
 /// Fences of three or more backticks or tildes are recognized (pages use four when the YAML itself contains a
 /// fenced block); blocks of other languages before it are skipped whole.
 pub fn yaml_block(text: &str) -> Option<(&str, usize)> {
-    let mut offset = 0;
+    let mut offset: usize = 0;
     // (fence char, fence length, is yaml, content start offset, content first line)
     let mut open: Option<(char, usize, bool, usize, usize)> = None;
     for (i, line) in text.split_inclusive('\n').enumerate() {
@@ -122,7 +124,13 @@ pub fn yaml_block(text: &str) -> Option<(&str, usize)> {
                     let lang = info.split_whitespace().next().unwrap_or("");
                     let is_yaml =
                         lang.eq_ignore_ascii_case("yaml") || lang.eq_ignore_ascii_case("yml");
-                    open = Some((c, len, is_yaml, offset + line.len(), i + 2));
+                    open = Some((
+                        c,
+                        len,
+                        is_yaml,
+                        offset.saturating_add(line.len()),
+                        i.saturating_add(2),
+                    ));
                 }
             }
             Some((c, len, is_yaml, start, first_line)) => {
@@ -134,7 +142,7 @@ pub fn yaml_block(text: &str) -> Option<(&str, usize)> {
                 }
             }
         }
-        offset += line.len();
+        offset = offset.saturating_add(line.len());
     }
     None
 }
