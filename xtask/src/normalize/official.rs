@@ -689,7 +689,7 @@ fn hoist(schema: &mut Value, name: &str, out: &mut Map<String, Value>) {
         if *existing == named {
             break;
         }
-        n += 1;
+        n = n.saturating_add(1);
         candidate = format!("{name}{n}");
     }
     out.insert(candidate.clone(), named);
