@@ -684,7 +684,7 @@ fn hoist(schema: &mut Value, name: &str, out: &mut Map<String, Value>) {
         .and_then(|o| o.remove("nullable"))
         .is_some_and(|n| n == Value::Bool(true));
     let mut candidate = name.to_string();
-    let mut n = 1;
+    let mut n: u32 = 1;
     while let Some(existing) = out.get(&candidate) {
         if *existing == named {
             break;
