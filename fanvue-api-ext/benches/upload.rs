@@ -118,7 +118,7 @@ fn parent() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Runtime::new()?;
     let fake = runtime.block_on(
         FakeFanvue::builder()
-            .storage(StorageMode::HashOnly)
+            .storage(StorageMode::Md5Only)
             .latency(latency)
             .s3_bandwidth(bandwidth)
             .processing_polls(0)
@@ -126,7 +126,7 @@ fn parent() -> Result<(), Box<dyn std::error::Error>> {
             .start(),
     )?;
     println!(
-        "upload benchmark: latency {} ms per request, S3 cap {:.1} MB/s per connection, HashOnly fake S3",
+        "upload benchmark: latency {} ms per request, S3 cap {:.1} MB/s per connection, fake S3 checking Content-MD5 (Md5Only: no SHA-256)",
         latency.as_millis(),
         cap
     );
@@ -346,6 +346,7 @@ fn run_child_inner(
         .arg(fake.raw_put_url(&format!("bench-{scenario}-{}", std::process::id())))
         .env("UPLOAD_BENCH_TOKEN", fake.access_token())
         .output()?;
+    let _ = std::fs::write(format!("/tmp/partlog-{scenario}.txt"), &output.stderr);
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         return Err(format!(

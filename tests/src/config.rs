@@ -24,6 +24,11 @@ pub enum StorageMode {
     /// Memory stays flat for multi-GiB benchmarks; the assembled object's size and per-part SHA-256s are
     /// known, but not its whole-object SHA-256 ([`crate::FakeFanvue::assembled_sha256`] returns `None`).
     HashOnly,
+    /// Keep only each part's size and MD5 (its `ETag`; `Content-MD5` is still checked): what S3 itself
+    /// computes when no additional checksum is asked for. No SHA-256 at all (the `sha256` fields are
+    /// empty), so the fake spends the least CPU: for throughput benchmarks, where it shares the machine
+    /// with the client it measures.
+    Md5Only,
 }
 
 /// Knobs that can also be changed while the fake runs.

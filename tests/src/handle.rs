@@ -400,7 +400,7 @@ fn fill<T>(items: &mut Vec<T>, n: usize, make: impl Fn(usize) -> T) {
 pub struct AssembledObject {
     /// Total size in bytes.
     pub size: u64,
-    /// Hex SHA-256 of the whole object; `None` in [`StorageMode::HashOnly`].
+    /// Hex SHA-256 of the whole object; `None` in [`StorageMode::HashOnly`] and [`StorageMode::Md5Only`].
     pub sha256: Option<String>,
     /// Hex SHA-256 of each part, in part order.
     pub part_sha256: Vec<String>,

@@ -158,7 +158,7 @@ async fn read_body_with(
     let start = Instant::now();
     let mut stream = body.into_data_stream();
     let mut md5 = md5::Md5::new();
-    let mut sha = Sha256::new();
+    let mut sha = (shared.config.storage != StorageMode::Md5Only).then(Sha256::new);
     let mut buf = keep.then(|| BytesMut::with_capacity(capacity_hint.min(64 << 20) as usize));
     let mut size = 0u64;
     while let Some(chunk) = stream.next().await {
@@ -171,7 +171,9 @@ async fn read_body_with(
         }
         size += chunk.len() as u64;
         md5.update(&chunk);
-        sha.update(&chunk);
+        if let Some(sha) = sha.as_mut() {
+            sha.update(&chunk);
+        }
         if let Some(b) = buf.as_mut() {
             b.extend_from_slice(&chunk);
         }
@@ -191,7 +193,7 @@ async fn read_body_with(
         size,
         md5: hex::encode(md5_raw),
         md5_raw,
-        sha256: hex::encode(sha.finalize()),
+        sha256: sha.map(|s| hex::encode(s.finalize())).unwrap_or_default(),
         bytes: buf.map(BytesMut::freeze),
     })
 }
@@ -416,7 +418,10 @@ async fn part_put(
     }
     let etag = if shared.config.opaque_etags {
         // 32 hex digits that are not the MD5 of the bytes, as under SSE-KMS / SSE-C.
-        read.sha256[..32].to_string()
+        let mut h = md5::Md5::new();
+        h.update(b"opaque etag of ");
+        h.update(read.md5.as_bytes());
+        hex::encode(h.finalize())
     } else {
         read.md5.clone()
     };

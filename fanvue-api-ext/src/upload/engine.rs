@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use super::api::{SessionRequest, UploadApi};
 use super::error::{SourceError, UploadError, ValidationError};
 use super::media_type::{self, MediaType};
-use super::plan::{DEFAULT_PART_SIZE, MAX_PARTS, PartPlan};
+use super::plan::{self, DEFAULT_PART_SIZE, MAX_PARTS, PartPlan};
 use super::progress::{Phase, Progress, ProgressCallback, ProgressSink};
 use super::source::{BufferPool, OpenedSource, PartBytes, PartData, UploadSource};
 use super::state::{CompletedPart, UploadState};
@@ -53,6 +53,13 @@ pub(crate) struct Limits {
     pub(crate) connections: Arc<Semaphore>,
     /// One permit per part held in memory (read, hashed, waiting or sent).
     pub(crate) buffers: Arc<Semaphore>,
+    /// One permit per file part started (hashed, waiting or sent): file
+    /// parts are not held in memory, so more of them are hashed ahead.
+    pub(crate) files: Arc<Semaphore>,
+    /// One permit per part being hashed: at most one per CPU, taken in the
+    /// order parts are started, so the next parts to send are hashed first
+    /// (not all of them at once, each slowed by the others).
+    pub(crate) hashers: Arc<Semaphore>,
     /// The part buffers, reused from part to part.
     pub(crate) pool: Arc<BufferPool>,
 }
@@ -73,10 +80,22 @@ impl Limits {
             .unwrap_or(0)
             .min(MAX_READ_AHEAD_PARTS);
         let buffers = concurrency.saturating_add(ahead);
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         Self {
             connections: Arc::new(Semaphore::new(concurrency)),
             buffers: Arc::new(Semaphore::new(buffers)),
+            files: Arc::new(Semaphore::new(concurrency.saturating_mul(2))),
+            hashers: Arc::new(Semaphore::new(cpus.clamp(1, 16))),
             pool: Arc::new(BufferPool::new(buffers)),
+        }
+    }
+
+    /// The permits the parts of `source` are started under.
+    fn slots(&self, source: &OpenedSource) -> &Arc<Semaphore> {
+        if source.is_file() {
+            &self.files
+        } else {
+            &self.buffers
         }
     }
 }
@@ -316,7 +335,17 @@ impl<A: UploadApi> Upload<A> {
         UploadError,
     > {
         let layout = match opened.len() {
-            Some(len) => Layout::Known(PartPlan::new(len, self.config.part_size)?),
+            Some(len) => {
+                let plan = match self.config.part_size {
+                    Some(size) => PartPlan::new(len, Some(size))?,
+                    // A reader's parts are held in memory: small parts.
+                    None if opened.is_reader() => {
+                        PartPlan::new(len, Some(plan::default_reader_part_size(len)))?
+                    }
+                    None => PartPlan::for_connections(len, self.config.concurrency)?,
+                };
+                Layout::Known(plan)
+            }
             None => {
                 let part_size = self.config.part_size.unwrap_or(DEFAULT_PART_SIZE);
                 // Checks the part size against S3's rules.
@@ -339,30 +368,35 @@ impl<A: UploadApi> Upload<A> {
         // sources and empty streams, and gives the bytes to sniff the media
         // type from.
         let range = layout.range(1).unwrap_or(0..0);
-        // Part 1 is held in memory like any other part: under a buffer permit.
+        // Part 1 is started like any other part: under a permit.
         let limits = self.limits(layout.part_size());
-        let Ok(permit) = limits.buffers.clone().acquire_owned().await else {
+        let Ok(permit) = limits.slots(opened).clone().acquire_owned().await else {
             return Err(UploadError::Cancelled { state: None });
         };
         let first = opened
             .part(range.start, range.end, &limits.pool)
             .await
             .map_err(|e| self.io(e, None))?
-            .load(1, &limits.pool)
+            .load(1)
             .await
             .map_err(|e| self.io(e, None))?;
-        if first.bytes.is_empty() {
+        if first.len() == 0 {
             return Err(ValidationError::EmptySource.into());
         }
-        let media_type = self
+        let known = self
             .config
             .media_type
             .clone()
-            .or_else(|| media_type::from_filename(&filename))
-            .or_else(|| media_type::sniff(first.bytes.get(..64).unwrap_or(&first.bytes)))
-            .ok_or_else(|| ValidationError::UnknownMediaType {
-                filename: filename.clone(),
-            })?;
+            .or_else(|| media_type::from_filename(&filename));
+        let media_type = match known {
+            Some(known) => known,
+            None => {
+                let head = first.head(64).await.map_err(|e| self.io(e, None))?;
+                media_type::sniff(&head).ok_or_else(|| ValidationError::UnknownMediaType {
+                    filename: filename.clone(),
+                })?
+            }
+        };
         progress.phase(Phase::CreatingSession);
         let session = self
             .api
@@ -384,6 +418,10 @@ impl<A: UploadApi> Upload<A> {
             upload_id: session.upload_id,
             creator_uuid: self.api.creator(),
             part_size: layout.part_size(),
+            lead_parts: match layout {
+                Layout::Known(plan) => plan.lead(),
+                Layout::Stream { .. } => None,
+            },
             total_size: match layout {
                 Layout::Known(plan) => plan.total_size(),
                 Layout::Stream { .. } => 0,
@@ -457,7 +495,7 @@ impl<A: UploadApi> Upload<A> {
             }
             .into());
         }
-        Ok(PartPlan::exact(state.total_size, state.part_size)?)
+        Ok(state.plan()?)
     }
 
     /// Starts the URL prefetcher for the parts to send, in order: it keeps
@@ -589,7 +627,7 @@ impl<A: UploadApi> Upload<A> {
                 Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
                     self.finished(joined, state, progress)?;
                 }
-                permit = acquire(&limits.buffers, held), if more => {
+                permit = acquire(limits.slots(opened), held), if more => {
                     let Some(mut permit) = permit else {
                         return Err(UploadError::Cancelled { state: Some(Box::new(state.clone())) });
                     };
@@ -620,7 +658,7 @@ impl<A: UploadApi> Upload<A> {
                     };
                     if stream {
                         let len = match &input {
-                            Ok(data) => data.bytes.len() as u64,
+                            Ok(data) => data.len(),
                             Err(PartBytes::Ready(b)) => b.len() as u64,
                             Err(PartBytes::File { len, .. }) => *len,
                         };
@@ -652,11 +690,13 @@ impl<A: UploadApi> Upload<A> {
                             });
                         }
                     }
-                    let prefetched = if job.verify.is_none() {
-                        next_url(&mut urls, n).await
-                    } else {
-                        None
+                    // Hashing is taken in turn, in the order parts start.
+                    let hasher = match &input {
+                        Ok(_) => None,
+                        Err(_) => limits.hashers.clone().acquire_owned().await.ok(),
                     };
+                    let needs_url = job.verify.is_none();
+                    let (url_tx, url_rx) = oneshot::channel();
                     let (next_turn, my_turn_done) = oneshot::channel();
                     tasks.spawn(run_part(
                         ctx.clone(),
@@ -665,14 +705,22 @@ impl<A: UploadApi> Upload<A> {
                             n,
                             input,
                             verify: job.verify,
-                            prefetched,
+                            prefetched: url_rx,
                             buffer: permit,
+                            hasher,
                             turn: Turn {
                                 wait: turn.replace(my_turn_done),
                                 done: next_turn,
                             },
                         },
                     ));
+                    // The part is hashed while its URL comes.
+                    let prefetched = if needs_url {
+                        next_url(&mut urls, n).await
+                    } else {
+                        None
+                    };
+                    let _ = url_tx.send(prefetched);
                 }
                 else => return Ok(()),
             }
@@ -859,10 +907,12 @@ struct PartTask {
     input: Result<PartData, PartBytes>,
     /// The MD5 recorded for it before a resume: only check it.
     verify: Option<String>,
-    /// Its URL, fetched ahead of need.
-    prefetched: Option<Prefetched>,
-    /// Its place in memory.
+    /// Its URL, fetched ahead of need (sent once the part is started).
+    prefetched: oneshot::Receiver<Option<Prefetched>>,
+    /// Its place in memory (or among the file parts started).
     buffer: OwnedSemaphorePermit,
+    /// Its turn to be hashed, when it needs hashing.
+    hasher: Option<OwnedSemaphorePermit>,
     /// Its place in the queue for connections.
     turn: Turn,
 }
@@ -881,23 +931,34 @@ async fn run_part<A: UploadApi>(
         verify,
         prefetched,
         buffer,
+        hasher,
         turn,
     } = task;
     let _buffer = buffer;
-    let data = match input {
-        Ok(data) => data,
-        Err(bytes) => match bytes.load(n, &limits.pool).await {
-            Ok(data) => data,
-            Err(source) => {
-                turn.pass().await;
-                return Err(TaskError::Source { part: n, source });
-            }
-        },
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let loaded = match input {
+        Ok(data) => Ok(data),
+        Err(bytes) => bytes.load(n).await,
     };
-    let len = data.bytes.len() as u64;
+    drop(hasher);
+    let data = match loaded {
+        Ok(data) => data,
+        Err(source) => {
+            turn.pass().await;
+            return Err(TaskError::Source { part: n, source });
+        }
+    };
+    let len = data.len();
+    let t1 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
     if let Some(md5) = verify {
         if data.md5_hex().eq_ignore_ascii_case(&md5) {
-            limits.pool.give(data.bytes);
+            data.recycle(&limits.pool);
             turn.pass().await;
             return Ok(Done::Verified { len });
         }
@@ -906,6 +967,8 @@ async fn run_part<A: UploadApi>(
             "the part's bytes changed since it was sent: sending it again"
         );
     }
+    // No URL (the upload loop stopped): the part fetches its own.
+    let prefetched = prefetched.await.ok().flatten();
     if let Some(wait) = turn.wait {
         // An error only means the part before ended without a connection.
         let _ = wait.await;
@@ -919,12 +982,20 @@ async fn run_part<A: UploadApi>(
     let Ok(connection) = connection else {
         return Err(TaskError::Stopped);
     };
+    let t2 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
     let result = upload_part(ctx.clone(), &data, prefetched).await;
+    let t3 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
     if result.is_err() {
         ctx.failed.store(true, Ordering::SeqCst);
     }
     drop(connection);
-    limits.pool.give(data.bytes);
+    data.recycle(&limits.pool);
     result
         .map(|part| Done::Sent { part, len })
         .map_err(TaskError::Part)

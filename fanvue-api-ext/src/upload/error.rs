@@ -361,6 +361,7 @@ mod tests {
             upload_id: "u".into(),
             creator_uuid: None,
             part_size: 5 << 20,
+            lead_parts: None,
             total_size: 1,
             completed_parts: vec![],
             session_completed: false,

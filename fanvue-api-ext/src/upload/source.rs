@@ -202,11 +202,26 @@ enum Reader {
     Stream(BoxReader),
 }
 
-/// One part's bytes with their MD5.
+/// Where a part's bytes are when it is sent.
+#[derive(Clone)]
+pub(crate) enum Payload {
+    /// In memory: a slice of the source's bytes, or read from a reader.
+    Memory(Bytes),
+    /// A range of a file, read again from the file as it is sent (so it is
+    /// never held in memory). Its MD5 was taken when it was hashed: if the
+    /// file changed since, the storage refuses the bytes (`Content-MD5`).
+    File {
+        path: Arc<Path>,
+        start: u64,
+        len: u64,
+    },
+}
+
+/// One part, hashed: where its bytes are, and their MD5.
 #[derive(Clone)]
 pub(crate) struct PartData {
     pub(crate) number: u32,
-    pub(crate) bytes: Bytes,
+    pub(crate) payload: Payload,
     pub(crate) md5: [u8; 16],
 }
 
@@ -214,7 +229,49 @@ impl PartData {
     /// Hashes `bytes` as part `number`.
     pub(crate) fn hashed(number: u32, bytes: Bytes) -> Self {
         let md5 = Md5::digest(&bytes).into();
-        Self { number, bytes, md5 }
+        Self {
+            number,
+            payload: Payload::Memory(bytes),
+            md5,
+        }
+    }
+
+    /// The part's length in bytes.
+    pub(crate) fn len(&self) -> u64 {
+        match &self.payload {
+            Payload::Memory(bytes) => bytes.len() as u64,
+            Payload::File { len, .. } => *len,
+        }
+    }
+
+    /// Up to `n` bytes from the part's start (to sniff the media type from).
+    pub(crate) async fn head(&self, n: usize) -> Result<Bytes, SourceError> {
+        match &self.payload {
+            Payload::Memory(bytes) => Ok(bytes.slice(..n.min(bytes.len()))),
+            Payload::File { path, start, len } => {
+                let want = usize::try_from(*len).unwrap_or(n).min(n);
+                let mut file = tokio::fs::File::open(&**path).await?;
+                tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(*start)).await?;
+                let mut buf = vec![0u8; want];
+                let mut filled = 0;
+                while filled < want {
+                    let n = file.read(buf.get_mut(filled..).unwrap_or_default()).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    filled = filled.saturating_add(n);
+                }
+                buf.truncate(filled);
+                Ok(Bytes::from(buf))
+            }
+        }
+    }
+
+    /// Gives a memory part's buffer back to the pool.
+    pub(crate) fn recycle(self, pool: &BufferPool) {
+        if let Payload::Memory(bytes) = self.payload {
+            pool.give(bytes);
+        }
     }
 
     /// The MD5 as lowercase hex (kept in the state).
@@ -296,17 +353,18 @@ pub(crate) enum PartBytes {
 }
 
 impl PartBytes {
-    /// Reads (when needed) and hashes the part, off the async threads.
-    pub(crate) async fn load(
-        self,
-        number: u32,
-        pool: &Arc<BufferPool>,
-    ) -> Result<PartData, SourceError> {
-        let pool = pool.clone();
+    /// Hashes the part (reading a file range through a small buffer: the
+    /// part is not kept in memory), off the async threads.
+    pub(crate) async fn load(self, number: u32) -> Result<PartData, SourceError> {
         let joined = tokio::task::spawn_blocking(move || match self {
             PartBytes::Ready(bytes) => Ok(PartData::hashed(number, bytes)),
             PartBytes::File { path, start, len } => {
-                read_file_range(&path, start, len, &pool).map(|b| PartData::hashed(number, b))
+                let md5 = hash_file_range(&path, start, len)?;
+                Ok(PartData {
+                    number,
+                    payload: Payload::File { path, start, len },
+                    md5,
+                })
             }
         })
         .await;
@@ -319,29 +377,31 @@ impl PartBytes {
     }
 }
 
-fn read_file_range(
-    path: &Path,
-    start: u64,
-    len: u64,
-    pool: &BufferPool,
-) -> Result<Bytes, SourceError> {
-    let size = usize::try_from(len)
-        .map_err(|_| SourceError::Io(std::io::Error::other("part does not fit in memory")))?;
+/// The buffer a file range is hashed through.
+const HASH_CHUNK: u64 = 1024 * 1024;
+
+/// The MD5 of `start..start + len` of the file, read through a small buffer.
+/// A file shorter than that is [`SourceError::Changed`].
+fn hash_file_range(path: &Path, start: u64, len: u64) -> Result<[u8; 16], SourceError> {
     let mut file = std::fs::File::open(path)?;
     file.seek(SeekFrom::Start(start))?;
-    let mut buf = pool.take(size);
-    let mut filled: usize = 0;
-    while filled < size {
-        let n = file.read(buf.get_mut(filled..).unwrap_or_default())?;
+    let mut buf = vec![0u8; usize::try_from(len.min(HASH_CHUNK)).unwrap_or(0)];
+    let mut md5 = Md5::new();
+    let mut left = len;
+    while left > 0 {
+        let want = usize::try_from(left.min(HASH_CHUNK)).unwrap_or(0);
+        let chunk = buf.get_mut(..want).unwrap_or_default();
+        let n = file.read(chunk)?;
         if n == 0 {
             return Err(SourceError::Changed {
                 expected: start.saturating_add(len),
-                actual: start.saturating_add(filled as u64),
+                actual: start.saturating_add(len.saturating_sub(left)),
             });
         }
-        filled = filled.saturating_add(n);
+        md5.update(chunk.get(..n).unwrap_or_default());
+        left = left.saturating_sub(n as u64);
     }
-    Ok(buf.freeze())
+    Ok(md5.finalize().into())
 }
 
 /// An opened source, cut into parts front to back.
@@ -355,6 +415,17 @@ impl OpenedSource {
     /// The declared (or measured) length; `None` for a stream.
     pub(crate) fn len(&self) -> Option<u64> {
         self.len
+    }
+
+    /// Whether the parts are file ranges (not held in memory while sent).
+    pub(crate) fn is_file(&self) -> bool {
+        matches!(self.reader, Reader::File(_))
+    }
+
+    /// Whether the parts are read from a reader into memory (the bytes of
+    /// [`UploadSource::bytes`] are sliced, not copied).
+    pub(crate) fn is_reader(&self) -> bool {
+        matches!(self.reader, Reader::Stream(_))
     }
 
     /// Part `start..end` (with `start` at or after the previous part's end):
@@ -463,7 +534,13 @@ mod tests {
         end: u64,
     ) -> Result<PartData, SourceError> {
         let pool = Arc::new(BufferPool::new(2));
-        opened.part(start, end, &pool).await?.load(n, &pool).await
+        opened.part(start, end, &pool).await?.load(n).await
+    }
+
+    /// The part's bytes, wherever they are.
+    async fn content(part: &PartData) -> Vec<u8> {
+        let len = usize::try_from(part.len()).unwrap();
+        part.head(len).await.unwrap().to_vec()
     }
 
     #[test]
@@ -508,10 +585,10 @@ mod tests {
             assert_eq!(opened.len(), len);
             // skip part 1 (a resume), read parts 2 and 3
             let p2 = load(&mut opened, 2, 40_000, 80_000).await.unwrap();
-            assert_eq!(&p2.bytes[..], &data[40_000..80_000]);
+            assert_eq!(&content(&p2).await[..], &data[40_000..80_000]);
             assert_eq!(p2.md5, <[u8; 16]>::from(Md5::digest(&data[40_000..80_000])));
             let p3 = load(&mut opened, 3, 80_000, 100_000).await.unwrap();
-            assert_eq!(&p3.bytes[..], &data[80_000..]);
+            assert_eq!(&content(&p3).await[..], &data[80_000..]);
         }
     }
 
@@ -527,13 +604,13 @@ mod tests {
             .await
             .unwrap();
         let p1 = load(&mut opened, 1, 0, 10_000).await.unwrap();
-        assert_eq!(&p1.bytes[..], &data[..10_000]);
+        assert_eq!(&content(&p1).await[..], &data[..10_000]);
         let p2 = load(&mut opened, 2, 10_000, 20_000).await.unwrap();
-        assert_eq!(&p2.bytes[..], &data[10_000..20_000]);
+        assert_eq!(&content(&p2).await[..], &data[10_000..20_000]);
         let p3 = load(&mut opened, 3, 20_000, 30_000).await.unwrap();
-        assert_eq!(&p3.bytes[..], &data[20_000..]);
+        assert_eq!(&content(&p3).await[..], &data[20_000..]);
         let p4 = load(&mut opened, 4, 30_000, 40_000).await.unwrap();
-        assert!(p4.bytes.is_empty());
+        assert_eq!(p4.len(), 0);
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::ValidationError;
-use super::plan::PartPlan;
+use super::plan::{LeadParts, PartPlan};
 
 /// Everything needed to resume an interrupted upload without sending its
 /// finished parts again: the session ids, the part size and the `ETag`s of the
@@ -24,8 +24,12 @@ pub struct UploadState {
     /// The creator the upload is for, when an agency uploads on their behalf.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creator_uuid: Option<Uuid>,
-    /// The size of every part but the last.
+    /// The size of every part but the lead parts and the last.
     pub part_size: u64,
+    /// Smaller parts at the start, when the upload was planned with them
+    /// (states written before this field existed have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_parts: Option<LeadParts>,
     /// The size of the source.
     pub total_size: u64,
     /// The parts acknowledged so far, ascending by part number.
@@ -83,6 +87,14 @@ impl UploadState {
         self.completed_parts.retain(|p| p.part_number != n);
     }
 
+    /// How the source is cut into parts.
+    pub(crate) fn plan(&self) -> Result<PartPlan, ValidationError> {
+        match self.lead_parts {
+            Some(lead) => PartPlan::with_lead(self.total_size, lead, self.part_size),
+            None => PartPlan::exact(self.total_size, self.part_size),
+        }
+    }
+
     /// Checks a state read back from storage before it is trusted: ids
     /// present, sizes consistent with S3's rules, parts sorted, unique, in
     /// range and with well-formed checksums. The error names what is wrong.
@@ -91,7 +103,7 @@ impl UploadState {
         if self.upload_id.trim().is_empty() {
             return bad("empty upload id".into());
         }
-        let plan = PartPlan::exact(self.total_size, self.part_size).map_err(|e| match e {
+        let plan = self.plan().map_err(|e| match e {
             ValidationError::BadResumeState(why) => ValidationError::BadResumeState(why),
             other => ValidationError::BadResumeState(format!(
                 "total size {} with part size {}: {other}",
@@ -149,6 +161,7 @@ mod tests {
             upload_id: "up-1".into(),
             creator_uuid: None,
             part_size: 5 << 20,
+            lead_parts: None,
             total_size: 11 << 20,
             completed_parts: vec![],
             session_completed: false,
@@ -191,6 +204,7 @@ mod tests {
             upload_id: "up-1".into(),
             creator_uuid: None,
             part_size: 5 << 20,
+            lead_parts: None,
             total_size: 11 << 20,
             completed_parts: parts
                 .iter()

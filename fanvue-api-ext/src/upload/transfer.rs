@@ -16,13 +16,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
+use std::io::SeekFrom;
+use std::path::Path;
+
+use bytes::{BufMut, Bytes, BytesMut};
 use reqwest::header::{CONTENT_LENGTH, ETAG};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::api::UploadApi;
 use super::error::PartUploadError;
 use super::progress::ProgressSink;
-use super::source::PartData;
+use super::source::{PartData, Payload};
 use super::state::CompletedPart;
 use crate::error::TransportError;
 use crate::retry::{self, Backoff, RetryQuota};
@@ -255,7 +259,7 @@ pub(crate) async fn upload_part<A: UploadApi>(
                 }
             }
         };
-        let timeout = ctx.retry.put_timeout(part.bytes.len() as u64);
+        let timeout = ctx.retry.put_timeout(part.len());
         let failed = match put_once(&ctx.http, target, part, timeout, &ctx.progress).await {
             Ok(etag) => {
                 ctx.succeeded(taken);
@@ -305,13 +309,14 @@ async fn put_once(
     let handed = Arc::new(AtomicU64::new(0));
     let request = http
         .put(url)
-        .header(CONTENT_LENGTH, part.bytes.len())
+        .header(CONTENT_LENGTH, part.len())
         .header("content-md5", part.md5_base64())
-        .body(counted_body(
-            part.bytes.clone(),
-            progress.clone(),
-            handed.clone(),
-        ));
+        .body(match &part.payload {
+            Payload::Memory(bytes) => counted_body(bytes.clone(), progress.clone(), handed.clone()),
+            Payload::File { path, start, len } => {
+                file_body(path.clone(), *start, *len, progress.clone(), handed.clone())
+            }
+        });
     let result = put_and_read_etag(request, timeout).await;
     if result.is_err() {
         // What this attempt handed over is not sent: the part goes again.
@@ -337,6 +342,66 @@ fn counted_body(bytes: Bytes, progress: ProgressSink, handed: Arc<AtomicU64>) ->
         Ok::<Bytes, std::convert::Infallible>(slice)
     });
     reqwest::Body::wrap_stream(futures::stream::iter(slices))
+}
+
+/// A file range as a streamed body, read from the file slice by slice as the
+/// connection takes it (at most one slice per connection in memory), each
+/// slice reported to `progress`. A file that ends before the range does is an
+/// error of the body (the PUT fails and is retried; the storage never takes
+/// a short part, since `Content-Length` and `Content-MD5` are fixed).
+fn file_body(
+    path: Arc<Path>,
+    start: u64,
+    len: u64,
+    progress: ProgressSink,
+    handed: Arc<AtomicU64>,
+) -> reqwest::Body {
+    let slices = futures::stream::try_unfold(
+        (None::<tokio::fs::File>, 0u64),
+        move |(file, sent)| {
+            let path = path.clone();
+            let progress = progress.clone();
+            let handed = handed.clone();
+            async move {
+                if sent >= len {
+                    return Ok(None);
+                }
+                let mut file = match file {
+                    Some(f) => f,
+                    None => {
+                        let mut f = tokio::fs::File::open(&*path).await?;
+                        f.seek(SeekFrom::Start(start)).await?;
+                        f
+                    }
+                };
+                let want = usize::try_from(len.saturating_sub(sent))
+                    .unwrap_or(PROGRESS_CHUNK)
+                    .min(PROGRESS_CHUNK);
+                let mut slice = BytesMut::with_capacity(want);
+                while slice.len() < want {
+                    let room = want.saturating_sub(slice.len());
+                    if file.read_buf(&mut (&mut slice).limit(room)).await? == 0 {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            format!(
+                                "{} ended at byte {} while part bytes {start}..{} were sent: the file changed",
+                                path.display(),
+                                start
+                                    .saturating_add(sent)
+                                    .saturating_add(slice.len() as u64),
+                                start.saturating_add(len),
+                            ),
+                        ));
+                    }
+                }
+                let n = slice.len() as u64;
+                handed.fetch_add(n, Ordering::Relaxed);
+                progress.add_in_flight(n);
+                Ok(Some((slice.freeze(), (Some(file), sent.saturating_add(n)))))
+            }
+        },
+    );
+    reqwest::Body::wrap_stream(slices)
 }
 
 /// Sends the PUT and turns its response into the part's `ETag` or a failed attempt.
