@@ -207,7 +207,10 @@ async fn serve(mut stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<Recor
     }
 }
 
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Recorded> {
+/// Reads one HTTP/1.1 request (head and `Content-Length` body) from `stream`;
+/// `buffer` keeps bytes already read past it (pipelining, keep-alive).
+/// `None` when the peer closes or the head is malformed.
+pub async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Recorded> {
     let head_end = loop {
         if let Some(pos) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             break pos;
