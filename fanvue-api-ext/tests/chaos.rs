@@ -84,7 +84,7 @@ async fn start_proxy(upstream: String) -> (String, Arc<Proxy>) {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let proxy = Arc::new(Proxy {
         upstream,
-        http: reqwest::Client::builder()
+        http: support::plain_http_builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),

@@ -12,6 +12,9 @@ use fanvue_api_ext::{Fanvue, RetryPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+mod plain_http;
+pub use plain_http::plain_http_builder;
+
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -125,6 +128,12 @@ impl Reply {
 }
 
 type Handler = Arc<dyn Fn(&Recorded) -> Reply + Send + Sync>;
+
+/// A default client of [`plain_http_builder`]: what `reqwest::Client::new()`
+/// would be, but buildable with the default `rustls-ring` feature.
+pub fn plain_http_client() -> reqwest::Client {
+    plain_http_builder().build().expect("plain HTTP client")
+}
 
 /// A running server; stops when dropped (the runtime ends).
 pub struct Server {
