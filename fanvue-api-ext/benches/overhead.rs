@@ -13,6 +13,9 @@ use reqwest::header::{AUTHORIZATION, USER_AGENT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+#[path = "../tests/support/plain_http.rs"]
+mod plain_http;
+
 const TOKEN: &str = "bench-token-0123456789";
 const BLOCK: usize = 1_000;
 
@@ -117,7 +120,7 @@ fn main() {
             .build()
             .expect("client");
         // Plain reqwest configured like the client's default one.
-        let reqwest = reqwest::Client::builder()
+        let reqwest = plain_http::plain_http_builder()
             .connect_timeout(fanvue_api_ext::client::DEFAULT_CONNECT_TIMEOUT)
             .timeout(fanvue_api_ext::client::DEFAULT_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())

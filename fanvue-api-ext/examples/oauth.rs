@@ -12,6 +12,8 @@
 //! were redirected to, and exchanges its code.
 
 mod common;
+#[path = "../tests/support/plain_http.rs"]
+mod plain_http;
 
 use fanvue_api_ext::Fanvue;
 use fanvue_api_ext::auth::{OAuthClient, Scope};
@@ -140,7 +142,7 @@ async fn run() -> Result<(), common::BoxError> {
 /// Plays the user's browser against the fake: `GET` the authorization URL
 /// and return where it redirects (the callback URL with `code` and `state`).
 async fn follow_fake_redirect(url: &Url) -> Result<Url, common::BoxError> {
-    let browser = reqwest::Client::builder()
+    let browser = plain_http::plain_http_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let response = browser.get(url.clone()).send().await?;

@@ -522,7 +522,7 @@ mod tests {
             timeout: None,
             max_body: 1024,
         };
-        let client = reqwest::Client::new();
+        let client = crate::transport::default_client_with(|builder| builder);
         for url in [
             format!("http://{}/users/me", other.local_addr().unwrap()),
             format!("https://{}/users/me", api.local_addr().unwrap()),

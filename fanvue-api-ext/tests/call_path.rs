@@ -22,9 +22,14 @@ async fn a_url_off_the_api_origin_is_invalid_input_and_nothing_is_sent() {
     let other = Server::start(|_| Reply::json(200, fixtures::current_user())).await;
     let fanvue = client(&api);
     // A generated client pointed elsewhere but carrying this client's executor
-    // (and so its credentials).
+    // (and so its credentials) and HTTP client (`Client::new` would build a
+    // reqwest client of its own, which needs a process-wide rustls provider).
     use fanvue_api::ClientInfo as _;
-    let elsewhere = fanvue_api::Client::new(&other.url(), fanvue.api().inner().clone());
+    let elsewhere = fanvue_api::Client::new_with_client(
+        &other.url(),
+        fanvue.api().client().clone(),
+        fanvue.api().inner().clone(),
+    );
     let err = elsewhere.get_current_user().send().await.unwrap_err();
     match &err {
         Error::InvalidInput { what, reason } => {

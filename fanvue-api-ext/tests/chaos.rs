@@ -9,6 +9,8 @@
 //! holds); any upload that reports success delivered exactly the source's
 //! bytes (SHA-256 of the fake's assembled object).
 
+mod support;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::Future;
 use std::sync::Arc;
@@ -25,6 +27,8 @@ use rand::{Rng as _, SeedableRng as _};
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
+
+use support::{Recorded, read_request};
 
 // Memory: a counting allocator (current and peak bytes of this test process).
 
@@ -75,19 +79,12 @@ struct Proxy {
     stats: Stats,
 }
 
-struct Request {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
 async fn start_proxy(upstream: String) -> (String, Arc<Proxy>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let proxy = Arc::new(Proxy {
         upstream,
-        http: reqwest::Client::builder()
+        http: support::plain_http_builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
@@ -128,7 +125,7 @@ impl Proxy {
     }
 
     /// The fake's answer to `request`: status line + headers, and body.
-    async fn upstream(&self, request: &Request) -> Option<(String, Vec<u8>)> {
+    async fn upstream(&self, request: &Recorded) -> Option<(String, Vec<u8>)> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes()).ok()?;
         let mut builder = self
             .http
@@ -153,7 +150,7 @@ impl Proxy {
         Some((head, body))
     }
 
-    async fn forward(&self, stream: &mut TcpStream, request: &Request) -> bool {
+    async fn forward(&self, stream: &mut TcpStream, request: &Recorded) -> bool {
         let Some((head, body)) = self.upstream(request).await else {
             return false;
         };
@@ -167,7 +164,7 @@ impl Proxy {
         kind: u8,
         rng: &mut StdRng,
         stream: &mut TcpStream,
-        request: &Request,
+        request: &Recorded,
     ) -> bool {
         match kind {
             0 => {
@@ -309,50 +306,6 @@ async fn write_huge(stream: &mut TcpStream) {
         }
         left -= n;
     }
-}
-
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Request> {
-    let head_end = loop {
-        if let Some(pos) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break pos;
-        }
-        let mut chunk = [0u8; 8192];
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_owned();
-    let target = first.next()?.to_owned();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    buffer.drain(..head_end + 4);
-    while buffer.len() < length {
-        let mut chunk = [0u8; 8192];
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    }
-    let body = buffer.drain(..length).collect();
-    Some(Request {
-        method,
-        target,
-        headers,
-        body,
-    })
 }
 
 // The workload.

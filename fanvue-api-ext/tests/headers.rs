@@ -73,7 +73,7 @@ async fn caller_supplied_http_client_still_gets_headers() {
         .base_url(server.url())
         .allow_insecure_http(true)
         .access_token(TOKEN.to_string())
-        .http_client(reqwest::Client::new())
+        .http_client(support::plain_http_client())
         .build()
         .unwrap();
     fanvue.api().get_current_user().send().await.unwrap();

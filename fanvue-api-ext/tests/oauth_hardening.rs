@@ -214,7 +214,7 @@ async fn token_redirects_are_refused_and_nothing_reaches_the_other_host() {
         // a Fanvue client given its own reqwest::Client (which follows redirects)
         let api = api_server("stolen").await;
         let fanvue = builder(&api, &auth, expired("rt-0"))
-            .http_client(reqwest::Client::new())
+            .http_client(support::plain_http_client())
             .build()
             .unwrap();
         let err = me(&fanvue).await.unwrap_err();

@@ -46,7 +46,7 @@ async fn an_off_origin_redirect_is_refused_even_with_a_user_client() {
 
     // a user-supplied client follows the redirect: its answer is not the API's
     let fanvue = builder(&api)
-        .http_client(reqwest::Client::new())
+        .http_client(support::plain_http_client())
         .build()
         .unwrap();
     let err = me(&fanvue).await.unwrap_err();
@@ -92,7 +92,7 @@ async fn a_same_origin_redirect_is_followed_by_a_user_client() {
     })
     .await;
     let fanvue = builder(&api)
-        .http_client(reqwest::Client::new())
+        .http_client(support::plain_http_client())
         .build()
         .unwrap();
     me(&fanvue).await.unwrap();

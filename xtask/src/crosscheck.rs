@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::LazyLock;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -101,11 +102,7 @@ impl Exceptions {
 
 /// The cross-check of every page operation against the output document `doc`.
 pub fn cross_check(pages: &[ProcessedPage], doc: &Value, exceptions: &Exceptions) -> Report {
-    let empty = Map::new();
-    let out_schemas = doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
+    let out_schemas = object_at(doc, "/components/schemas");
     let mut diffs = Vec::new();
     for p in pages {
         for op in &p.operations {
@@ -240,6 +237,15 @@ fn resolve<'a>(mut v: &'a Value, schemas: &'a Map<String, Value>) -> (&'a Value,
     (v, nullable)
 }
 
+/// The JSON object at `pointer` (a JSON Pointer, e.g. `/responses`) in `v`, or an
+/// empty map when there is none there or it is not an object.
+fn object_at<'a>(v: &'a Value, pointer: &str) -> &'a Map<String, Value> {
+    static EMPTY: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
+    v.pointer(pointer)
+        .and_then(Value::as_object)
+        .unwrap_or(&EMPTY)
+}
+
 fn required(v: &Value) -> Vec<&str> {
     v.get("required")
         .and_then(Value::as_array)
@@ -329,15 +335,8 @@ impl Cx<'_> {
                 ),
             }
         }
-        let empty = Map::new();
-        let page_responses = page
-            .get("responses")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let out_responses = out
-            .get("responses")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let page_responses = object_at(page, "/responses");
+        let out_responses = object_at(out, "/responses");
         for (code, pr) in page_responses {
             if operations::is_error_status(code) {
                 continue;
@@ -351,10 +350,8 @@ impl Cx<'_> {
                 );
                 continue;
             };
-            let pcontent = pr.get("content").and_then(Value::as_object);
-            let ocontent = or.get("content").and_then(Value::as_object);
-            let ptypes: Vec<&String> = pcontent.map(|c| c.keys().collect()).unwrap_or_default();
-            let otypes: Vec<&String> = ocontent.map(|c| c.keys().collect()).unwrap_or_default();
+            let ptypes: Vec<&String> = object_at(pr, "/content").keys().collect();
+            let otypes: Vec<&String> = object_at(or, "/content").keys().collect();
             if ptypes != otypes {
                 self.push(
                     Severity::Report,
@@ -446,15 +443,8 @@ impl Cx<'_> {
                 );
             }
         }
-        let empty = Map::new();
-        let pprops = p
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let oprops = o
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let pprops = object_at(p, "/properties");
+        let oprops = object_at(o, "/properties");
         let (preq, oreq) = (required(p), required(o));
         for (name, ps) in pprops {
             let child = format!("{place} .{name}");

@@ -12,6 +12,9 @@ use fanvue_api_ext::{Fanvue, RetryPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+mod plain_http;
+pub use plain_http::plain_http_builder;
+
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -126,6 +129,12 @@ impl Reply {
 
 type Handler = Arc<dyn Fn(&Recorded) -> Reply + Send + Sync>;
 
+/// A default client of [`plain_http_builder`]: what `reqwest::Client::new()`
+/// would be, but buildable with the default `rustls-ring` feature.
+pub fn plain_http_client() -> reqwest::Client {
+    plain_http_builder().build().expect("plain HTTP client")
+}
+
 /// A running server; stops when dropped (the runtime ends).
 pub struct Server {
     pub addr: std::net::SocketAddr,
@@ -207,7 +216,10 @@ async fn serve(mut stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<Recor
     }
 }
 
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Recorded> {
+/// Reads one HTTP/1.1 request (head and `Content-Length` body) from `stream`;
+/// `buffer` keeps bytes already read past it (pipelining, keep-alive).
+/// `None` when the peer closes or the head is malformed.
+pub async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Recorded> {
     let head_end = loop {
         if let Some(pos) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             break pos;
