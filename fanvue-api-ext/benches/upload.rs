@@ -22,6 +22,9 @@
 //! - `UPLOAD_BENCH_BANDWIDTH` (25000000): S3 bytes per second per connection.
 //! - `UPLOAD_BENCH_DIR` (the system temp dir): where the source files are written.
 
+#[path = "../tests/support/plain_http.rs"]
+mod plain_http;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -533,7 +536,7 @@ async fn sequential_loop(
         })
         .send()
         .await?;
-    let http = reqwest::Client::new();
+    let http = plain_http::plain_http_builder().build()?;
     let mut file = tokio::fs::File::open(path).await?;
     let mut parts = Vec::new();
     let mut offset = 0;
@@ -599,7 +602,8 @@ async fn raw_put(url: &str, path: &Path, len: u64) -> Result<(), Box<dyn std::er
             Err(e) => Some((Err(e), file)),
         }
     });
-    reqwest::Client::new()
+    plain_http::plain_http_builder()
+        .build()?
         .put(url)
         .header(reqwest::header::CONTENT_LENGTH, len)
         .body(reqwest::Body::wrap_stream(stream))

@@ -935,10 +935,6 @@ async fn run_part<A: UploadApi>(
         turn,
     } = task;
     let _buffer = buffer;
-    let t0 = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
     let loaded = match input {
         Ok(data) => Ok(data),
         Err(bytes) => bytes.load(n).await,
@@ -952,10 +948,6 @@ async fn run_part<A: UploadApi>(
         }
     };
     let len = data.len();
-    let t1 = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
     if let Some(md5) = verify {
         if data.md5_hex().eq_ignore_ascii_case(&md5) {
             data.recycle(&limits.pool);
@@ -982,15 +974,7 @@ async fn run_part<A: UploadApi>(
     let Ok(connection) = connection else {
         return Err(TaskError::Stopped);
     };
-    let t2 = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
     let result = upload_part(ctx.clone(), &data, prefetched).await;
-    let t3 = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
     if result.is_err() {
         ctx.failed.store(true, Ordering::SeqCst);
     }
