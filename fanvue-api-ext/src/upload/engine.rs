@@ -280,7 +280,7 @@ impl<A: UploadApi> Upload<A> {
         let (mut state, layout, first) = match resume {
             Some(state) => {
                 let plan = self.check_resume(&state, opened.len())?;
-                (state, Layout::Known(plan), None)
+                (state, Layout::Known(plan), EarlyParts::default())
             }
             None => self.start(&mut opened, &progress).await?,
         };
@@ -326,14 +326,7 @@ impl<A: UploadApi> Upload<A> {
         &self,
         opened: &mut OpenedSource,
         progress: &ProgressSink,
-    ) -> Result<
-        (
-            UploadState,
-            Layout,
-            Option<(PartData, OwnedSemaphorePermit)>,
-        ),
-        UploadError,
-    > {
+    ) -> Result<(UploadState, Layout, EarlyParts), UploadError> {
         let layout = match opened.len() {
             Some(len) => {
                 let plan = match self.config.part_size {
@@ -397,6 +390,22 @@ impl<A: UploadApi> Upload<A> {
                 })?
             }
         };
+        let mut early = EarlyParts::default();
+        early.parts.push_back(Early {
+            number: 1,
+            input: Input::Ready(first),
+            permit,
+        });
+        // The parts after it (a file's first round) are hashed while the
+        // session is created and their URLs come.
+        if let Layout::Known(plan) = layout
+            && opened.is_file()
+        {
+            let last = plan
+                .part_count()
+                .min(u32::try_from(self.config.concurrency).unwrap_or(u32::MAX));
+            early.hash_ahead(opened, &limits, plan, 2..=last).await;
+        }
         progress.phase(Phase::CreatingSession);
         let session = self
             .api
@@ -429,7 +438,7 @@ impl<A: UploadApi> Upload<A> {
             completed_parts: Vec::new(),
             session_completed: false,
         };
-        Ok((state, layout, Some((first, permit))))
+        Ok((state, layout, early))
     }
 
     /// The bounds of this upload: the batch's, or its own (made once).
@@ -547,7 +556,7 @@ impl<A: UploadApi> Upload<A> {
         state: &mut UploadState,
         layout: Layout,
         opened: &mut OpenedSource,
-        mut first: Option<(PartData, OwnedSemaphorePermit)>,
+        mut first: EarlyParts,
         progress: &ProgressSink,
         limits: Limits,
     ) -> Result<(), UploadError> {
@@ -617,10 +626,12 @@ impl<A: UploadApi> Upload<A> {
                 });
             }
             let more = if stream { !ended } else { !jobs.is_empty() };
-            // Part 1, read before the session was created, already holds its permit.
-            let held = first.as_ref().is_some_and(|(d, _)| {
+            // Parts started before the session was created already hold their permits.
+            let held = first.parts.front().is_some_and(|e| {
                 jobs.front()
-                    .map_or(stream && next_stream_part == 1, |j| j.number == d.number)
+                    .map_or(stream && next_stream_part == e.number, |j| {
+                        j.number == e.number
+                    })
             });
             tokio::select! {
                 biased;
@@ -642,15 +653,17 @@ impl<A: UploadApi> Upload<A> {
                         }
                     };
                     let n = job.number;
-                    let input = match first.take() {
-                        Some((data, held)) if data.number == n => {
-                            permit = held;
-                            Ok(data)
+                    let input = match first.parts.pop_front() {
+                        Some(early) if early.number == n => {
+                            permit = early.permit;
+                            early.input
                         }
                         other => {
-                            first = other;
+                            if let Some(early) = other {
+                                first.parts.push_front(early);
+                            }
                             let range = layout.range(n).unwrap_or(0..0);
-                            Err(opened
+                            Input::Load(opened
                                 .part(range.start, range.end, &limits.pool)
                                 .await
                                 .map_err(|e| self.io(e, Some(state)))?)
@@ -658,9 +671,10 @@ impl<A: UploadApi> Upload<A> {
                     };
                     if stream {
                         let len = match &input {
-                            Ok(data) => data.len(),
-                            Err(PartBytes::Ready(b)) => b.len() as u64,
-                            Err(PartBytes::File { len, .. }) => *len,
+                            Input::Ready(data) => data.len(),
+                            Input::Load(PartBytes::Ready(b)) => b.len() as u64,
+                            Input::Load(PartBytes::File { len, .. }) => *len,
+                            Input::Hashing(_) => layout.range(n).map_or(0, |r| r.end.saturating_sub(r.start)),
                         };
                         if len == 0 {
                             // The previous part was the last one.
@@ -692,8 +706,8 @@ impl<A: UploadApi> Upload<A> {
                     }
                     // Hashing is taken in turn, in the order parts start.
                     let hasher = match &input {
-                        Ok(_) => None,
-                        Err(_) => limits.hashers.clone().acquire_owned().await.ok(),
+                        Input::Load(_) => limits.hashers.clone().acquire_owned().await.ok(),
+                        Input::Ready(_) | Input::Hashing(_) => None,
                     };
                     let needs_url = job.verify.is_none();
                     let (url_tx, url_rx) = oneshot::channel();
@@ -880,6 +894,81 @@ async fn next_url(
     }
 }
 
+/// A part's bytes as its task gets them.
+enum Input {
+    /// Read and hashed.
+    Ready(PartData),
+    /// To read (when needed) and hash in the task.
+    Load(PartBytes),
+    /// Being hashed ahead (while the session is created).
+    Hashing(oneshot::Receiver<Result<PartData, SourceError>>),
+}
+
+/// A part started before the session was created, with its permit.
+struct Early {
+    number: u32,
+    input: Input,
+    permit: OwnedSemaphorePermit,
+}
+
+/// The parts started before the session was created, in order, and the
+/// task hashing them (aborted when the upload stops).
+#[derive(Default)]
+struct EarlyParts {
+    parts: VecDeque<Early>,
+    hashing: Option<AbortOnDrop>,
+}
+
+impl EarlyParts {
+    /// Starts hashing file parts `numbers` (in order, under the hashing
+    /// permits) for as many as there are free permits right now.
+    async fn hash_ahead(
+        &mut self,
+        opened: &mut OpenedSource,
+        limits: &Limits,
+        plan: PartPlan,
+        numbers: std::ops::RangeInclusive<u32>,
+    ) {
+        let mut jobs = Vec::new();
+        for n in numbers {
+            let Some(range) = plan.range(n) else { break };
+            let Ok(permit) = limits.slots(opened).clone().try_acquire_owned() else {
+                break;
+            };
+            let Ok(bytes) = opened.part(range.start, range.end, &limits.pool).await else {
+                break;
+            };
+            let (tx, rx) = oneshot::channel();
+            jobs.push((n, bytes, tx));
+            self.parts.push_back(Early {
+                number: n,
+                input: Input::Hashing(rx),
+                permit,
+            });
+        }
+        if jobs.is_empty() {
+            return;
+        }
+        let hashers = limits.hashers.clone();
+        let width = jobs.len();
+        let task = tokio::spawn(async move {
+            futures::stream::iter(jobs)
+                .map(|(n, bytes, tx)| {
+                    let hashers = hashers.clone();
+                    async move {
+                        // Taken in part order: `buffered` polls in order.
+                        let _hasher = hashers.acquire_owned().await;
+                        let _ = tx.send(bytes.load(n).await);
+                    }
+                })
+                .buffered(width)
+                .for_each(|()| async {})
+                .await;
+        });
+        self.hashing = Some(AbortOnDrop(task));
+    }
+}
+
 /// A part's place in the queue for connections.
 struct Turn {
     /// Resolves (or fails, when that task ended) once the part before has
@@ -903,8 +992,8 @@ impl Turn {
 struct PartTask {
     /// The part number.
     n: u32,
-    /// Its bytes (read and hashed already), or where to read them.
-    input: Result<PartData, PartBytes>,
+    /// Its bytes (hashed already or being hashed), or where to read them.
+    input: Input,
     /// The MD5 recorded for it before a resume: only check it.
     verify: Option<String>,
     /// Its URL, fetched ahead of need (sent once the part is started).
@@ -936,8 +1025,13 @@ async fn run_part<A: UploadApi>(
     } = task;
     let _buffer = buffer;
     let loaded = match input {
-        Ok(data) => Ok(data),
-        Err(bytes) => bytes.load(n).await,
+        Input::Ready(data) => Ok(data),
+        Input::Load(bytes) => bytes.load(n).await,
+        Input::Hashing(hashed) => hashed.await.unwrap_or_else(|_| {
+            Err(SourceError::Io(std::io::Error::other(format!(
+                "hashing part {n} stopped"
+            ))))
+        }),
     };
     drop(hasher);
     let data = match loaded {
