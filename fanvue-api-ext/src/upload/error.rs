@@ -332,6 +332,18 @@ pub enum PartUploadError {
     /// The presigned URL returned by the API is not an absolute http(s) URL.
     #[error("the presigned URL is not an absolute http(s) URL")]
     BadUrl,
+    /// The storage refused the part's bytes (`Content-MD5` mismatch) and the
+    /// file no longer holds the bytes that were hashed: it was written to
+    /// during the upload. Sending the part again cannot help.
+    #[error(
+        "the file changed during the upload: bytes {start}..{end} no longer match the MD5 taken when the part was read"
+    )]
+    SourceChanged {
+        /// Where the part starts in the file.
+        start: u64,
+        /// Where it ends.
+        end: u64,
+    },
 }
 
 fn body_suffix(body: &str) -> String {

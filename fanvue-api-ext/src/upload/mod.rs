@@ -86,7 +86,7 @@ pub use fanvue_api::types::MediaStatus;
 /// The media type sent when creating the upload session (the generated
 /// [`fanvue_api::types::MediaType`], re-exported).
 pub use fanvue_api::types::MediaType;
-pub use plan::PartPlan;
+pub use plan::{LeadParts, PartPlan};
 pub use progress::{Phase, Progress, ProgressCallback};
 pub use source::UploadSource;
 pub use state::{CompletedPart, UploadState};

@@ -382,7 +382,7 @@ const HASH_CHUNK: u64 = 1024 * 1024;
 
 /// The MD5 of `start..start + len` of the file, read through a small buffer.
 /// A file shorter than that is [`SourceError::Changed`].
-fn hash_file_range(path: &Path, start: u64, len: u64) -> Result<[u8; 16], SourceError> {
+pub(crate) fn hash_file_range(path: &Path, start: u64, len: u64) -> Result<[u8; 16], SourceError> {
     let mut file = std::fs::File::open(path)?;
     file.seek(SeekFrom::Start(start))?;
     let mut buf = vec![0u8; usize::try_from(len.min(HASH_CHUNK)).unwrap_or(0)];

@@ -152,6 +152,8 @@ pub(crate) enum PartFailure {
 /// The outcome of one failed PUT.
 struct Attempt {
     error: PartUploadError,
+    /// The storage refused the bytes as corrupted (`Content-MD5` mismatch).
+    bad_digest: bool,
     retryable: bool,
     refresh_url: bool,
     retry_after: Option<Duration>,
@@ -274,6 +276,18 @@ pub(crate) async fn upload_part<A: UploadApi>(
         if failed.refresh_url {
             url = None;
         }
+        if failed.bad_digest
+            && let Payload::File { path, start, len } = &part.payload
+            && !still_holds(path.clone(), *start, *len, part.md5).await
+        {
+            return Err(PartFailure::Put {
+                part: part.number,
+                source: PartUploadError::SourceChanged {
+                    start: *start,
+                    end: start.saturating_add(*len),
+                },
+            });
+        }
         let delay = if failed.retryable {
             ctx.next_retry(&mut backoff, failed.timeout, &mut taken)
         } else {
@@ -296,6 +310,16 @@ pub(crate) async fn upload_part<A: UploadApi>(
         );
         tokio::time::sleep(delay).await;
     }
+}
+
+/// Whether the file range still holds the bytes whose MD5 is `md5` (a
+/// `Content-MD5` refusal then means corruption in transit: worth a resend).
+async fn still_holds(path: Arc<Path>, start: u64, len: u64, md5: [u8; 16]) -> bool {
+    tokio::task::spawn_blocking(move || {
+        super::source::hash_file_range(&path, start, len).is_ok_and(|now| now == md5)
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// One PUT of the part's bytes; the `ETag` on success.
@@ -457,7 +481,10 @@ async fn put_and_read_etag(
             refresh_url: true,
             ..retry_with(error)
         },
-        400 if bad_digest => retry_with(error),
+        400 if bad_digest => Attempt {
+            bad_digest: true,
+            ..retry_with(error)
+        },
         408 | 429 | 500..=599 => Attempt {
             retry_after,
             ..retry_with(error)
@@ -472,6 +499,7 @@ async fn put_and_read_etag(
 fn retry_with(error: PartUploadError) -> Attempt {
     Attempt {
         error,
+        bad_digest: false,
         retryable: true,
         refresh_url: false,
         retry_after: None,
