@@ -35,7 +35,7 @@ use fanvue_api_ext::api::prelude::*;
 use fanvue_api_ext::api::types;
 use fanvue_api_ext::prelude::OperationExt;
 use fanvue_api_ext::upload::UploadSource;
-use fanvue_api_ext::upload::plan::default_part_size;
+use fanvue_api_ext::upload::plan::PartPlan;
 use fanvue_fake::{FakeFanvue, StorageMode};
 use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -94,6 +94,36 @@ struct Row {
 /// The SDK defaults: parts in flight.
 const CONCURRENCY: u64 = 8;
 
+/// The SDK's plan for a file of `mib` MiB (no part size given).
+fn default_plan(mib: u64) -> Option<PartPlan> {
+    PartPlan::for_connections(mib * MIB, CONCURRENCY as usize).ok()
+}
+
+/// The size (MiB) of the plan's full-size parts.
+fn default_part_mib(mib: u64) -> u64 {
+    default_plan(mib).map_or(8, |p| p.part_size() / MIB)
+}
+
+/// The plan in words: its lead parts, then its parts.
+fn describe_plan(mib: u64) -> String {
+    let Some(plan) = default_plan(mib) else {
+        return "no plan".into();
+    };
+    let mut sizes: Vec<(u64, u32)> = Vec::new();
+    for n in 1..=plan.part_count() {
+        let len = plan.len_of(n).div_ceil(MIB);
+        match sizes.last_mut() {
+            Some((size, count)) if *size == len => *count += 1,
+            _ => sizes.push((len, 1)),
+        }
+    }
+    sizes
+        .iter()
+        .map(|(size, count)| format!("{count} × {size} MiB"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn parent() -> Result<(), Box<dyn std::error::Error>> {
     let size_mib: u64 = env_or("UPLOAD_BENCH_MIB", 1024);
     let flat: Vec<u64> = std::env::var("UPLOAD_BENCH_FLAT_MIB")
@@ -151,7 +181,7 @@ fn parent() -> Result<(), Box<dyn std::error::Error>> {
         );
     };
     let main_file = SourceFile::create(&dir, size_mib * MIB, 0)?;
-    let default_part_mib = default_part_size(size_mib * MIB) / MIB;
+    let main_part_mib = default_part_mib(size_mib);
     for scenario in &scenarios {
         let slow = scenario == "sdk100";
         if slow {
@@ -164,7 +194,7 @@ fn parent() -> Result<(), Box<dyn std::error::Error>> {
         let outcome = outcome?;
         verify(&fake, &outcome, std::slice::from_ref(&main_file.path))?;
         let (concurrency, part_mib) = match scenario.as_str() {
-            "sdk" | "sdk100" => (CONCURRENCY, default_part_mib),
+            "sdk" | "sdk100" => (CONCURRENCY, main_part_mib),
             "sdk8" => (CONCURRENCY, 8),
             "c64" => (64, 8),
             _ => (0, 0),
@@ -192,7 +222,7 @@ fn parent() -> Result<(), Box<dyn std::error::Error>> {
             mib,
             outcome,
             link_mb_s: Some(CONCURRENCY as f64 * cap),
-            budget_mib: Some(CONCURRENCY * default_part_size(mib * MIB) / MIB + 64),
+            budget_mib: Some(CONCURRENCY * default_part_mib(mib) + 64),
         };
         print(&row);
         rows.push(row);
@@ -212,7 +242,7 @@ fn parent() -> Result<(), Box<dyn std::error::Error>> {
                 mib: count * mib,
                 outcome,
                 link_mb_s: Some(CONCURRENCY as f64 * cap),
-                budget_mib: Some(CONCURRENCY * default_part_size(mib * MIB) / MIB + 64),
+                budget_mib: Some(CONCURRENCY * default_part_mib(mib) + 64),
             };
             print(&row);
             rows.push(row);
@@ -257,7 +287,8 @@ fn parent() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!();
     println!(
-        "SDK defaults: {CONCURRENCY} parts in flight, {default_part_mib} MiB parts at {size_mib} MiB; link = {CONCURRENCY} × {cap:.1} MB/s = {:.1} MB/s",
+        "SDK defaults: {CONCURRENCY} parts in flight, {} at {size_mib} MiB; link = {CONCURRENCY} × {cap:.1} MB/s = {:.1} MB/s",
+        describe_plan(size_mib),
         CONCURRENCY as f64 * cap
     );
     if let Some(r) = rows

@@ -142,16 +142,19 @@ impl UploadBuilder {
         self
     }
 
-    /// The part size in bytes (5 MiB to 5 GiB; default
-    /// [`default_part_size`](super::plan::default_part_size): 8 MiB, 16 MiB
-    /// from 512 MiB, and 8 MiB for streams of unknown length). It is grown
-    /// when the source would otherwise need more than 10,000 parts.
+    /// The part size in bytes (5 MiB to 5 GiB), the same for every part.
+    /// Without it, files and bytes are planned by
+    /// [`PartPlan::for_connections`](super::plan::PartPlan::for_connections)
+    /// (8 MiB lead parts doubling each round, then parts of 8 to 64 MiB),
+    /// readers and streams of unknown length use 8 MiB. It is grown when the
+    /// source would otherwise need more than 10,000 parts.
     pub fn part_size(mut self, bytes: u64) -> Self {
         self.config.part_size = Some(bytes);
         self
     }
 
-    /// How many parts are in flight at once (default 8). Peak memory is about
+    /// How many parts are in flight at once (default 8). A file's parts are
+    /// not held in memory; for readers and streams peak memory is about
     /// `concurrency × part size`, plus a read-ahead of at most 6 parts and
     /// 48 MiB.
     pub fn concurrency(mut self, parts: usize) -> Self {

@@ -31,22 +31,30 @@
 //!    `Authorization` and no Fanvue header, with `Content-MD5`) and keep the
 //!    `ETag`, whatever it looks like. URLs are fetched ahead of need by a
 //!    prefetcher (about `concurrency` parts ahead, fetched again when older
-//!    than 5 minutes or refused as expired); parts are read and hashed in
-//!    their own tasks with a small read-ahead (up to 48 MiB), and take
-//!    connections in order. A failing part is retried alone with backoff,
-//!    with a fresh URL when the storage says the URL expired or is
-//!    forbidden, and resent when the storage refuses its bytes as corrupted
-//!    (400 `BadDigest`).
+//!    than 5 minutes or refused as expired). Parts are hashed ahead of their
+//!    connection, one per CPU, in the order they are sent (a file's first
+//!    round while the session is created), and take connections in order.
+//!    A file part is never held in memory: it is hashed through a 1 MiB
+//!    buffer and read from the file again as the connection takes its
+//!    bytes. A failing part is retried alone with backoff, with a fresh URL
+//!    when the storage says the URL expired or is forbidden, and resent
+//!    when the storage refuses its bytes as corrupted (400 `BadDigest`),
+//!    unless the file no longer holds the bytes that were hashed
+//!    ([`PartUploadError::SourceChanged`]).
 //! 3. **Complete** the session with every `{PartNumber, ETag}`.
 //! 4. **Wait for processing**: poll the media with a growing delay until it is
 //!    `ready` (returned), `error` ([`UploadError::Processing`]) or the
 //!    [`processing_timeout`](UploadBuilder::processing_timeout) passes.
 //!
 //! Parts follow S3's rules (see [`plan`]): numbers 1 to 10,000, every part but
-//! the last at least 5 MiB, at most 5 GiB a part; the default part size is
-//! 8 MiB, 16 MiB from 512 MiB, and grows for files that need it, up to 5 TiB.
-//! Sources are read part by part as the upload goes: peak memory is about
-//! `concurrency × part size` (plus the read-ahead), whatever the size.
+//! the last at least 5 MiB, at most 5 GiB a part. Without a part size, a file
+//! (or bytes in memory) is planned by [`PartPlan::for_connections`]: lead
+//! parts of 8 MiB, doubling each round (so every connection starts at once
+//! while the next, bigger parts are hashed), then four rounds of parts of
+//! 8 to 64 MiB; readers and streams use 8 MiB parts. Parts grow for sources
+//! that need it, up to 5 TiB. Memory: a file upload holds no part in memory
+//! (a few MiB whatever the file's size); readers and streams hold about
+//! `concurrency × part size` plus a read-ahead of at most 48 MiB.
 //!
 //! An interrupted upload resumes from its [`UploadState`] (in the error, or
 //! from [`on_checkpoint`](UploadBuilder::on_checkpoint)) with

@@ -32,23 +32,34 @@ use crate::error::TransportError;
 use crate::retry::{self, Backoff, RetryQuota};
 
 /// How a failing part is retried. Each part has its own budget; the other
-/// parts carry on meanwhile.
+/// parts carry on meanwhile. Built from [`Default`] with the `with_*`
+/// methods, which keep it consistent (at least one attempt, the longest
+/// delay not below the first).
+///
+/// ```
+/// use std::time::Duration;
+/// use fanvue_api_ext::upload::PartRetryPolicy;
+/// let policy = PartRetryPolicy::default()
+///     .with_max_attempts(4)
+///     .with_delays(Duration::from_millis(100), Duration::from_secs(5));
+/// assert_eq!(policy.max_attempts(), 4);
+/// assert_eq!(policy.min_throughput(), Some(256 * 1024));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct PartRetryPolicy {
     /// Attempts per part, the first included (at least 1).
-    pub max_attempts: u32,
+    max_attempts: u32,
     /// Delay before the first retry (doubled each time, with jitter).
-    pub min_delay: Duration,
+    min_delay: Duration,
     /// Longest delay between two attempts.
-    pub max_delay: Duration,
+    max_delay: Duration,
     /// Longest a single PUT (or URL request) may take before it is abandoned
     /// and retried (raised for big parts by `min_throughput`).
-    pub attempt_timeout: Duration,
+    pub(crate) attempt_timeout: Duration,
     /// When set, a PUT of `n` bytes may take at least `n / min_throughput`
     /// seconds, so big parts on slow links are not abandoned (default
     /// 256 KiB/s; `None` makes `attempt_timeout` a hard limit).
-    pub min_throughput: Option<u64>,
+    min_throughput: Option<u64>,
 }
 
 impl Default for PartRetryPolicy {
@@ -83,6 +94,40 @@ impl PartRetryPolicy {
         self.attempt_timeout = timeout;
         self.min_throughput = None;
         self
+    }
+
+    /// Lets a PUT of `n` bytes take at least `n / bytes_per_sec` seconds
+    /// (beyond the attempt timeout), so big parts on slow links are not
+    /// abandoned; `None` makes the attempt timeout a hard limit.
+    pub fn with_min_throughput(mut self, bytes_per_sec: Option<u64>) -> Self {
+        self.min_throughput = bytes_per_sec.filter(|r| *r > 0);
+        self
+    }
+
+    /// Attempts per part, the first included (default 6).
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The delay before the first retry (default 200 ms; doubled each time, with jitter).
+    pub fn min_delay(&self) -> Duration {
+        self.min_delay
+    }
+
+    /// The longest delay between two attempts (default 10 s).
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// How long one attempt may take (default 300 s; raised for big parts
+    /// by [`min_throughput`](Self::min_throughput)).
+    pub fn attempt_timeout(&self) -> Duration {
+        self.attempt_timeout
+    }
+
+    /// The throughput a big part's PUT is allowed (default 256 KiB/s).
+    pub fn min_throughput(&self) -> Option<u64> {
+        self.min_throughput
     }
 
     /// How long a PUT of `len` bytes may take.
