@@ -21,6 +21,11 @@
 //! - `UPLOAD_BENCH_LATENCY_MS` (40): latency added to every API and S3 request.
 //! - `UPLOAD_BENCH_BANDWIDTH` (25000000): S3 bytes per second per connection.
 //! - `UPLOAD_BENCH_DIR` (the system temp dir): where the source files are written.
+//! - `UPLOAD_BENCH_FAKE_SHA256` (unset): set to `1` to make the fake S3 also
+//!   hash every byte with SHA-256 (`StorageMode::HashOnly`, as the tests do).
+//!   By default it keeps what S3 computes, the MD5 (`Content-MD5` checked,
+//!   `ETag`): on a small machine the fake's hashing competes for the CPUs
+//!   with the client being measured.
 
 #[path = "../tests/support/plain_http.rs"]
 mod plain_http;
@@ -147,11 +152,17 @@ fn parent() -> Result<(), Box<dyn std::error::Error>> {
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
     let cap = bandwidth as f64 / 1e6;
+    let sha256 = std::env::var("UPLOAD_BENCH_FAKE_SHA256").is_ok_and(|v| v == "1");
+    let storage = if sha256 {
+        StorageMode::HashOnly
+    } else {
+        StorageMode::Md5Only
+    };
 
     let runtime = tokio::runtime::Runtime::new()?;
     let fake = runtime.block_on(
         FakeFanvue::builder()
-            .storage(StorageMode::Md5Only)
+            .storage(storage)
             .latency(latency)
             .s3_bandwidth(bandwidth)
             .processing_polls(0)
@@ -159,9 +170,14 @@ fn parent() -> Result<(), Box<dyn std::error::Error>> {
             .start(),
     )?;
     println!(
-        "upload benchmark: latency {} ms per request, S3 cap {:.1} MB/s per connection, fake S3 checking Content-MD5 (Md5Only: no SHA-256)",
+        "upload benchmark: latency {} ms per request, S3 cap {:.1} MB/s per connection, fake S3 checking Content-MD5 ({})",
         latency.as_millis(),
-        cap
+        cap,
+        if sha256 {
+            "HashOnly: MD5 and SHA-256 of every byte"
+        } else {
+            "Md5Only: no SHA-256"
+        }
     );
 
     let mut rows: Vec<Row> = Vec::new();
