@@ -116,6 +116,7 @@ pub use retry::{RetryPolicy, RetryPolicyBuilder};
 /// The `secrecy` crate, re-exported: tokens are [`secrecy::SecretString`]s (read one with
 /// [`secrecy::ExposeSecret`]).
 pub use secrecy;
+pub use transport::client_builder as http_client_builder;
 
 /// Everything needed to call the API: [`OperationExt`], the pagination
 /// extension traits, and the generated client's operation traits.

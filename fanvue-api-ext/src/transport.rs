@@ -14,8 +14,36 @@
 
 use crate::error::TransportError;
 
-/// A `reqwest::ClientBuilder` with this crate's TLS backend.
-pub(crate) fn client_builder() -> Result<reqwest::ClientBuilder, TransportError> {
+/// A `reqwest::ClientBuilder` with this crate's TLS backend: the one the
+/// clients it builds use (with the default `rustls-ring`: rustls with the
+/// *ring* provider and the platform's root certificates).
+///
+/// Start from it to build a client of your own (a proxy, extra root
+/// certificates, timeouts) for [`FanvueBuilder::http_client`] or
+/// [`FanvueBuilder::transfer_client`], or for any other request. With
+/// `rustls-ring`, reqwest has rustls but no process-wide crypto provider, so
+/// `reqwest::Client::new()` (and `reqwest::get`) panic unless your own
+/// reqwest dependency enables one; a client from this builder does not.
+///
+/// ```no_run
+/// let http = fanvue_api_ext::http_client_builder()?
+///     .connect_timeout(std::time::Duration::from_secs(5))
+///     .build()?;
+/// let fanvue = fanvue_api_ext::Fanvue::builder()
+///     .access_token("...")
+///     .http_client(http)
+///     .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`TransportError`] when the platform's root certificates cannot be
+/// loaded (`rustls-ring`).
+///
+/// [`FanvueBuilder::http_client`]: crate::FanvueBuilder::http_client
+/// [`FanvueBuilder::transfer_client`]: crate::FanvueBuilder::transfer_client
+pub fn client_builder() -> Result<reqwest::ClientBuilder, TransportError> {
     let builder = reqwest::Client::builder();
     #[cfg(feature = "rustls-ring")]
     let builder = builder.tls_backend_preconfigured(ring::config()?);
