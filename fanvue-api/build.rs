@@ -172,30 +172,32 @@ fn settings(string_enums: &[enums::StringEnum], has_variant_list: bool) -> Gener
     settings
 }
 
+/// The items of the generated `types` module (progenitor writes one).
+fn types_modules(file: &mut syn::File) -> impl Iterator<Item = &mut Vec<syn::Item>> {
+    file.items.iter_mut().filter_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "types" => {
+            module.content.as_mut().map(|(_, items)| items)
+        }
+        _ => None,
+    })
+}
+
 /// Makes the hand-written types reachable as `types::X` like the generated ones.
 fn reexport_in_types(file: &mut syn::File, has_variant_list: bool) {
-    for item in &mut file.items {
-        let syn::Item::Mod(module) = item else {
-            continue;
-        };
-        if module.ident != "types" {
-            continue;
-        }
-        if let Some((_, items)) = &mut module.content {
+    for items in types_modules(file) {
+        items.insert(
+            0,
+            syn::parse_quote!(
+                pub use crate::enums::*;
+            ),
+        );
+        if has_variant_list {
             items.insert(
                 0,
                 syn::parse_quote!(
-                    pub use crate::enums::*;
+                    pub use crate::variants::VariantList;
                 ),
             );
-            if has_variant_list {
-                items.insert(
-                    0,
-                    syn::parse_quote!(
-                        pub use crate::variants::VariantList;
-                    ),
-                );
-            }
         }
     }
 }

@@ -12,14 +12,7 @@ const OPTION_DESERIALIZE: &str = "::std::option::Option::deserialize";
 /// Rewrites the `types` module in place; returns the field-name table item.
 pub fn make_lenient(file: &mut syn::File) -> syn::Item {
     let mut names: Vec<String> = Vec::new();
-    for item in &mut file.items {
-        let Item::Mod(module) = item else { continue };
-        if module.ident != "types" {
-            continue;
-        }
-        let Some((_, items)) = &mut module.content else {
-            continue;
-        };
+    for items in crate::types_modules(file) {
         for item in items.iter_mut() {
             match item {
                 Item::Struct(s) if derives_deserialize(&s.attrs) => {

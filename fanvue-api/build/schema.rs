@@ -8,14 +8,7 @@ use syn::{Fields, Item};
 
 /// Adds the derive (and the `with` hints) in place.
 pub fn derive_json_schema(file: &mut syn::File) {
-    for item in &mut file.items {
-        let Item::Mod(module) = item else { continue };
-        if module.ident != "types" {
-            continue;
-        }
-        let Some((_, items)) = &mut module.content else {
-            continue;
-        };
+    for items in crate::types_modules(file) {
         for item in items.iter_mut() {
             let (attrs, fields) = match item {
                 Item::Struct(s) => (&mut s.attrs, Some(&mut s.fields)),

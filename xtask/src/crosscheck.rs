@@ -21,6 +21,18 @@ use serde_json::{Map, Value};
 use crate::normalize::walk;
 use crate::normalize::{ProcessedPage, operations};
 
+/// The schema keywords that bound a value (numbers, strings, arrays).
+pub const BOUND_KEYWORDS: [&str; 8] = [
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+];
+
 /// How much a difference matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -379,29 +391,7 @@ impl Cx<'_> {
                 format!("nullable: page {pn}, official {on}"),
             );
         }
-        for key in ["type", "format"] {
-            if p.get(key) != o.get(key) {
-                self.push(
-                    Severity::Report,
-                    place,
-                    format!(
-                        "{key}: page {}, official {}",
-                        p.get(key).unwrap_or(&Value::Null),
-                        o.get(key).unwrap_or(&Value::Null)
-                    ),
-                );
-            }
-        }
-        for key in [
-            "minimum",
-            "maximum",
-            "exclusiveMinimum",
-            "exclusiveMaximum",
-            "minLength",
-            "maxLength",
-            "minItems",
-            "maxItems",
-        ] {
+        for key in ["type", "format"].into_iter().chain(BOUND_KEYWORDS) {
             if p.get(key) != o.get(key) {
                 self.push(
                     Severity::Report,

@@ -21,16 +21,7 @@ fn inputs() -> Option<(Value, Value)> {
     Some((official, spec))
 }
 
-const BOUNDS: [&str; 8] = [
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "minLength",
-    "maxLength",
-    "minItems",
-    "maxItems",
-];
+const BOUNDS: [&str; 8] = xtask::crosscheck::BOUND_KEYWORDS;
 
 /// Walks an official schema and the output schema for the same place, collecting what the output lacks.
 struct Compare<'a> {

@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use super::api::{SessionRequest, UploadApi};
 use super::error::{SourceError, UploadError, ValidationError};
 use super::media_type::{self, MediaType};
-use super::plan::{self, DEFAULT_PART_SIZE, MAX_PARTS, PartPlan};
+use super::plan::{DEFAULT_PART_SIZE, MAX_PARTS, PartPlan};
 use super::progress::{Phase, Progress, ProgressCallback, ProgressSink};
 use super::source::{BufferPool, OpenedSource, PartBytes, PartData, UploadSource};
 use super::state::{CompletedPart, UploadState};
@@ -331,10 +331,9 @@ impl<A: UploadApi> Upload<A> {
             Some(len) => {
                 let plan = match self.config.part_size {
                     Some(size) => PartPlan::new(len, Some(size))?,
-                    // A reader's parts are held in memory: small parts.
-                    None if opened.is_reader() => {
-                        PartPlan::new(len, Some(plan::default_reader_part_size(len)))?
-                    }
+                    // A reader's parts are held in memory: small parts
+                    // (grown only as 10,000 parts require).
+                    None if opened.is_reader() => PartPlan::new(len, Some(DEFAULT_PART_SIZE))?,
                     None => PartPlan::for_connections(len, self.config.concurrency)?,
                 };
                 Layout::Known(plan)

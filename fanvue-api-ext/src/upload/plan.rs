@@ -54,14 +54,6 @@ pub fn default_part_size(total_size: u64) -> u64 {
         .max(min_part_size_for(total_size))
 }
 
-/// The part size chosen for a reader of known length when none is given:
-/// [`DEFAULT_PART_SIZE`] (its parts are held in memory while they are sent),
-/// or the smallest whole number of MiB that keeps the upload within 10,000
-/// parts.
-pub fn default_reader_part_size(total_size: u64) -> u64 {
-    DEFAULT_PART_SIZE.max(min_part_size_for(total_size))
-}
-
 /// The runs of equal parts of a plan: each lead round (`Some(count)`, size),
 /// then the parts of `part_size` (`None`: as many as needed).
 fn runs(lead: Option<LeadParts>, part_size: u64) -> impl Iterator<Item = (Option<u32>, u64)> {
@@ -407,8 +399,13 @@ mod tests {
             64 * MIB
         );
         // Readers (parts held in memory) keep 8 MiB parts until 10,000 parts need more.
-        assert_eq!(default_reader_part_size(GIB), 8 * MIB);
-        assert_eq!(default_reader_part_size(80 * GIB + 1), 9 * MIB);
+        let reader = |size| {
+            PartPlan::new(size, Some(DEFAULT_PART_SIZE))
+                .unwrap()
+                .part_size()
+        };
+        assert_eq!(reader(GIB), 8 * MIB);
+        assert_eq!(reader(80 * GIB + 1), 9 * MIB);
         // 80 GiB + 1 byte with 8 MiB parts would need 10,241 parts: grown to 9 MiB.
         let plan = PartPlan::new(80 * GIB + 1, Some(8 * MIB)).unwrap();
         assert_eq!(plan.part_size(), 9 * MIB);
@@ -535,7 +532,10 @@ mod tests {
             MAX_UPLOAD_SIZE,
         ];
         for size in sizes {
-            for part in [default_part_size(size), default_reader_part_size(size)] {
+            let reader = PartPlan::new(size, Some(DEFAULT_PART_SIZE))
+                .unwrap()
+                .part_size();
+            for part in [default_part_size(size), reader] {
                 assert!((MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part), "{size}");
                 assert!(size.div_ceil(part) <= u64::from(MAX_PARTS), "{size}");
                 assert_eq!(part % MIB, 0);
