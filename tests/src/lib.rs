@@ -69,7 +69,9 @@ pub mod model;
 mod respond;
 mod s3;
 mod serve;
+pub mod spec;
 mod state;
+pub mod synth;
 
 pub use auth::pkce_challenge;
 pub use config::{BUCKET, DEFAULT_API_VERSION, S3_MIN_PART_SIZE, StorageMode};
