@@ -68,6 +68,7 @@ mod log;
 pub mod model;
 mod respond;
 mod s3;
+pub mod schema;
 mod serve;
 pub mod spec;
 mod state;
