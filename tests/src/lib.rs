@@ -59,6 +59,7 @@
 
 mod api;
 mod auth;
+mod check;
 mod config;
 mod error;
 mod faults;
@@ -80,4 +81,4 @@ pub use error::FakeError;
 pub use faults::{ApiRoute, Fault, FaultTarget};
 pub use handle::{AssembledObject, FakeFanvue, FakeFanvueBuilder, UploadInfo};
 pub use log::{Listener, RecordedRequest};
-pub use state::{ListStyle, RawObject};
+pub use state::{ListStyle, Override, RawObject};
