@@ -60,6 +60,7 @@ pub(crate) fn check_request(
             } else {
                 values
                     .first()
+                    .filter(|s| !s.is_empty())
                     .map(|s| s.split(',').collect())
                     .unwrap_or_default()
             };

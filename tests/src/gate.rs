@@ -17,6 +17,11 @@ use crate::respond;
 use crate::serve::ConnAbort;
 use crate::state::Shared;
 
+/// Request extension: the request already passed [`gate`] and [`check_and_override`] (a stateful path
+/// whose method is served by the document-driven fallback).
+#[derive(Clone, Copy)]
+pub(crate) struct Checked;
+
 /// Request extension telling the part URL handler to hand out an already expired URL.
 #[derive(Clone, Copy)]
 pub(crate) struct ExpiredUrlFault;
@@ -295,5 +300,7 @@ pub(crate) async fn check_and_override(
             None => axum::response::IntoResponse::into_response(status),
         });
     }
-    Ok(Request::from_parts(parts, Body::from(bytes)))
+    let mut req = Request::from_parts(parts, Body::from(bytes));
+    req.extensions_mut().insert(Checked);
+    Ok(req)
 }

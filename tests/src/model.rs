@@ -337,6 +337,8 @@ pub struct LastMessage {
     pub media_type: Option<MediaType>,
     /// Sender id.
     pub sender_uuid: Uuid,
+    /// The team member who sent it on the creator's behalf (`null` when the creator did).
+    pub sent_by_user_id: Option<String>,
 }
 
 /// A chat in `GET /chats`.
@@ -396,6 +398,7 @@ impl Chat {
                 has_media: Some(false),
                 media_type: None,
                 sender_uuid: sender,
+                sent_by_user_id: None,
             }),
         }
     }

@@ -102,7 +102,8 @@ pub struct RequestInputs {
     /// Every path parameter, by name.
     pub path_params: Vec<(String, Value)>,
     /// Query parameters: in [`Mode::Minimal`] only the required ones, in [`Mode::Full`] all of them,
-    /// in [`Mode::Seeded`] the required ones plus a random choice of the others.
+    /// in [`Mode::Seeded`] the required ones plus a random choice of the others; never `cursor` (take
+    /// it from a previous page's `nextCursor`).
     pub query: Vec<(String, Value)>,
     /// The JSON body: in [`Mode::Minimal`] only when the body is required.
     pub body: Option<Value>,
@@ -120,12 +121,14 @@ impl RequestInputs {
     }
 
     /// The query as `key=value` pairs the way the document says to send them: arrays with
-    /// `explode: false` as one comma-separated value, other arrays as repeated keys.
+    /// `explode: false` as one comma-separated value, other arrays as repeated keys, empty arrays not
+    /// at all.
     pub fn query_pairs(&self, op: &Operation) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (name, value) in &self.query {
             let explode = op.parameter(name).is_none_or(|p| p.explode);
             match value {
+                Value::Array(items) if items.is_empty() => {}
                 Value::Array(items) if !explode => {
                     let joined: Vec<String> = items.iter().map(scalar_text).collect();
                     out.push((name.clone(), joined.join(",")));
@@ -158,6 +161,8 @@ pub fn request_inputs(spec: &Spec, op: &Operation, mode: Mode) -> RequestInputs 
                 p.name.clone(),
                 synthesize_non_null(spec, &p.schema, mode, &key),
             )),
+            // A cursor comes from a previous page's `nextCursor`; a made-up one is refused.
+            ParamLocation::Query if p.name == "cursor" => {}
             ParamLocation::Query => {
                 let include = match mode {
                     Mode::Minimal => p.required,

@@ -45,12 +45,17 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             t(ApiRoute::CreatorCompleteUpload),
             patch(uploads::complete_creator),
         )
+        // Literal paths of the document that a stateful `{uuid}` template would otherwise capture.
+        .route("/media/bulk", get(fallback))
         .route_layer(from_fn_with_state(
             (shared.clone(), Listener::Api),
             gate::api_gate,
         ))
         // Stateful routes first; what they do not serve is answered from the document.
         .fallback(fallback)
+        // Another method on a stateful path (`POST /chats` beside `GET /chats`): same fallback, after
+        // the route layer checked it.
+        .method_not_allowed_fallback(fallback)
         .with_state(shared.clone())
         .layer(from_fn_with_state((shared, Listener::Api), gate::record))
 }
@@ -65,13 +70,17 @@ async fn fallback(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let Some((op, params)) = Spec::load().find(req.method(), req.uri().path()) else {
         return respond::not_found("Not found");
     };
-    let req = match gate::gate(&shared, Listener::Api, None, req).await {
-        Ok(req) => req,
-        Err(resp) => return resp,
-    };
-    let req = match gate::check_and_override(&shared, op, &params, req).await {
-        Ok(req) => req,
-        Err(resp) => return resp,
+    let req = if req.extensions().get::<gate::Checked>().is_some() {
+        req
+    } else {
+        let req = match gate::gate(&shared, Listener::Api, None, req).await {
+            Ok(req) => req,
+            Err(resp) => return resp,
+        };
+        match gate::check_and_override(&shared, op, &params, req).await {
+            Ok(req) => req,
+            Err(resp) => return resp,
+        }
     };
     let q: Vec<(String, String)> = Query::try_from_uri(req.uri())
         .map(|Query(q)| q)
