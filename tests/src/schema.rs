@@ -63,17 +63,17 @@ pub fn convert(schema: &Value) -> Value {
                 ("exclusiveMinimum", "minimum"),
                 ("exclusiveMaximum", "maximum"),
             ] {
-                if o.get(flag).and_then(Value::as_bool) == Some(true) {
-                    if let Some(m) = out.remove(num) {
-                        out.insert(flag.to_string(), m);
-                    }
+                if o.get(flag).and_then(Value::as_bool) == Some(true)
+                    && let Some(m) = out.remove(num)
+                {
+                    out.insert(flag.to_string(), m);
                 }
             }
             if o.get("nullable").and_then(Value::as_bool) == Some(true) {
-                if let Some(Value::Array(e)) = out.get_mut("enum") {
-                    if !e.contains(&Value::Null) {
-                        e.push(Value::Null);
-                    }
+                if let Some(Value::Array(e)) = out.get_mut("enum")
+                    && !e.contains(&Value::Null)
+                {
+                    e.push(Value::Null);
                 }
                 let composite = ["allOf", "oneOf", "anyOf", "$ref"]
                     .iter()

@@ -199,6 +199,9 @@ impl Operation {
     }
 }
 
+/// Path parameters by name, percent-decoded.
+pub type PathParams = Vec<(String, String)>;
+
 /// The indexed document.
 #[derive(Debug)]
 pub struct Spec {
@@ -296,17 +299,13 @@ impl Spec {
 
     /// The operation serving `method path`, with its path parameters (percent-decoded). When several
     /// templates match, the one with more literal segments wins (`/media/uploads` over `/media/{uuid}`).
-    pub fn find(
-        &self,
-        method: &http::Method,
-        path: &str,
-    ) -> Option<(&Operation, Vec<(String, String)>)> {
-        let mut best: Option<(usize, &Operation, Vec<(String, String)>)> = None;
-        for op in self.operations.iter().filter(|op| &op.method == method) {
-            if let Some((score, params)) = op.match_path(path) {
-                if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
-                    best = Some((score, op, params));
-                }
+    pub fn find(&self, method: &http::Method, path: &str) -> Option<(&Operation, PathParams)> {
+        let mut best: Option<(usize, &Operation, PathParams)> = None;
+        for op in self.operations.iter().filter(|op| op.method == method) {
+            if let Some((score, params)) = op.match_path(path)
+                && best.as_ref().is_none_or(|(s, _, _)| score > *s)
+            {
+                best = Some((score, op, params));
             }
         }
         best.map(|(_, op, params)| (op, params))
@@ -503,16 +502,15 @@ pub(crate) fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0usize;
     while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            if let Some(v) = bytes
+        if b == b'%'
+            && let Some(v) = bytes
                 .get(i.saturating_add(1)..i.saturating_add(3))
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i = i.saturating_add(3);
-                continue;
-            }
+        {
+            out.push(v);
+            i = i.saturating_add(3);
+            continue;
         }
         out.push(b);
         i = i.saturating_add(1);

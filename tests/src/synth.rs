@@ -305,10 +305,10 @@ impl Gen<'_> {
             };
         }
         for key in ["oneOf", "anyOf"] {
-            if let Some(choices) = schema.get(key).and_then(Value::as_array) {
-                if let Some(choice) = choices.get(self.pick(choices.len())) {
-                    return self.value(choice, depth, hint);
-                }
+            if let Some(choices) = schema.get(key).and_then(Value::as_array)
+                && let Some(choice) = choices.get(self.pick(choices.len()))
+            {
+                return self.value(choice, depth, hint);
             }
         }
         if let Some(choices) = schema.get("enum").and_then(Value::as_array) {
@@ -317,15 +317,15 @@ impl Gen<'_> {
                 return (*v).clone();
             }
         }
-        if self.seeded() {
-            if let Some(example) = schema.get("example") {
-                let usable = !example.is_array()
-                    && !example.is_object()
-                    && schema.get("format").and_then(Value::as_str) != Some("uuid")
-                    && scalar_ok(schema, example);
-                if usable && self.rng.chance(1, 2) {
-                    return example.clone();
-                }
+        if self.seeded()
+            && let Some(example) = schema.get("example")
+        {
+            let usable = !example.is_array()
+                && !example.is_object()
+                && schema.get("format").and_then(Value::as_str) != Some("uuid")
+                && scalar_ok(schema, example);
+            if usable && self.rng.chance(1, 2) {
+                return example.clone();
             }
         }
         let ty = schema.get("type").and_then(Value::as_str).or_else(|| {
@@ -473,12 +473,10 @@ impl Gen<'_> {
             _ => {}
         }
         let pattern = schema.get("pattern").is_some();
-        if pattern {
-            if let Some(ex) = schema.get("example").and_then(Value::as_str) {
-                let len = ex.chars().count();
-                if len >= min && max.is_none_or(|m| len <= m) {
-                    return ex.to_string();
-                }
+        if pattern && let Some(ex) = schema.get("example").and_then(Value::as_str) {
+            let len = ex.chars().count();
+            if len >= min && max.is_none_or(|m| len <= m) {
+                return ex.to_string();
             }
         }
         let mut s = self.word(hint, pattern);
@@ -573,10 +571,10 @@ pub(crate) fn int_bounds(schema: &Value) -> (Option<i64>, Option<i64>) {
 
 /// Whether a scalar example satisfies its (resolved) scalar schema: type, enum, bounds, lengths.
 fn scalar_ok(schema: &Value, v: &Value) -> bool {
-    if let Some(choices) = schema.get("enum").and_then(Value::as_array) {
-        if !choices.contains(v) {
-            return false;
-        }
+    if let Some(choices) = schema.get("enum").and_then(Value::as_array)
+        && !choices.contains(v)
+    {
+        return false;
     }
     match (schema.get("type").and_then(Value::as_str), v) {
         (Some("string"), Value::String(s)) => {

@@ -38,10 +38,10 @@ fn synthesized_request_inputs_are_valid_for_every_operation() {
     for op in spec.operations() {
         for mode in MODES {
             let inputs = request_inputs(spec, op, mode);
-            if let Some(body) = &inputs.body {
-                if let Err(e) = v.check_body(&op.id, body) {
-                    failures.push(format!("{} {mode:?} body: {e:?}", op.id));
-                }
+            if let Some(body) = &inputs.body
+                && let Err(e) = v.check_body(&op.id, body)
+            {
+                failures.push(format!("{} {mode:?} body: {e:?}", op.id));
             }
             for (name, value) in inputs.path_params.iter().chain(&inputs.query) {
                 if let Err(e) = v.check_param(&op.id, name, value) {
