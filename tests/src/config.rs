@@ -66,6 +66,8 @@ pub(crate) struct Config {
     pub record_requests: bool,
     /// Seed of the answers synthesized from the document.
     pub seed: u64,
+    /// Port of the API listener (0: any).
+    pub api_port: u16,
     /// Items in each synthesized list collection.
     pub list_size: usize,
     pub knobs: Knobs,

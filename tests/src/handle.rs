@@ -67,6 +67,7 @@ impl Default for FakeFanvueBuilder {
                 opaque_etags: false,
                 record_requests: true,
                 seed: 0,
+                api_port: 0,
                 list_size: 40,
                 knobs: Knobs {
                     processing_polls: 2,
@@ -281,6 +282,12 @@ impl FakeFanvueBuilder {
         self
     }
 
+    /// Port of the API listener on `127.0.0.1` (default 0: any free port).
+    pub fn api_port(mut self, port: u16) -> Self {
+        self.config.api_port = port;
+        self
+    }
+
     /// Seed of the answers synthesized from the document (default 0): the same seed, path and query
     /// always give the same answer.
     pub fn seed(mut self, seed: u64) -> Self {
@@ -327,9 +334,9 @@ impl FakeFanvueBuilder {
             Creator::sample,
         );
 
-        let (api_listener, api_addr) = serve::bind().await?;
-        let (auth_listener, auth_addr) = serve::bind().await?;
-        let (s3_listener, s3_addr) = serve::bind().await?;
+        let (api_listener, api_addr) = serve::bind(config.api_port).await?;
+        let (auth_listener, auth_addr) = serve::bind(0).await?;
+        let (s3_listener, s3_addr) = serve::bind(0).await?;
 
         let mut media: HashMap<Option<Uuid>, Vec<MediaItem>> = HashMap::new();
         media.insert(None, config.media.clone());

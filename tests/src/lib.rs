@@ -1,5 +1,33 @@
-//! A stateful, in-process fake of the Fanvue API, its OAuth server and S3 presigned part uploads, for
-//! tests, examples and benchmarks.
+//! A local fake of the Fanvue API, its OAuth server and S3 presigned part uploads, for tests, examples
+//! and benchmarks: every operation of the OpenAPI document `fanvue-api` is generated from
+//! ([`fanvue_api::OPENAPI_JSON`]) is validated like the real server and answered.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use fanvue_fake::{FakeFanvue, Override};
+//! let fake = FakeFanvue::builder().seed(7).list_size(30).start().await?;
+//! // Base URL for `Fanvue::builder().base_url(..)`, and a token it accepts.
+//! let (base, token) = (fake.api_url(), fake.access_token());
+//! // Replace one operation's answer by operationId.
+//! fake.override_operation("get-current-user", Override::status(500));
+//! // What was sent.
+//! for r in fake.api_requests() {
+//!     println!("{} {}", r.method, r.path);
+//! }
+//! # let _ = (base, token);
+//! # Ok(()) }
+//! ```
+//!
+//! # Every operation
+//! Requests of every operation (stateful routes included) are checked against the document: path and
+//! query parameters (types, enums, bounds, `explode: false` arrays as one comma-separated value; unknown
+//! query parameters are ignored) and JSON bodies against their schema ([`schema`], compiled once). A
+//! violation is 400 `{errors: [..]}`, one message per problem naming the field. Operations without a
+//! stateful handler answer their documented status and a body synthesized from the response schema
+//! ([`synth`], [`synth::Mode::Seeded`] with [`FakeFanvueBuilder::seed`] and the request path); list
+//! operations page (`page`/`size` or `cursor`) through a seeded collection of
+//! [`FakeFanvueBuilder::list_size`] items. [`FakeFanvue::override_operation`] replaces one operation's
+//! answer. [`spec`] exposes the document's operations, e.g. to generate inputs.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), fanvue_fake::FakeError> {

@@ -90,9 +90,9 @@ impl AsyncWrite for AbortableIo {
     }
 }
 
-/// Binds `127.0.0.1:0`.
-pub(crate) async fn bind() -> io::Result<(TcpListener, SocketAddr)> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+/// Binds `127.0.0.1:port` (0: any free port).
+pub(crate) async fn bind(port: u16) -> io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
     Ok((listener, addr))
 }
