@@ -34,6 +34,22 @@ use fanvue_api::types::MediaStatus;
 
 /// The default number of parts in flight.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+/// The most parts in flight an upload (or a batch) accepts: beyond it no
+/// link gets faster, while the API sees a burst of URL requests and memory
+/// for readers grows with `concurrency × part size`.
+pub const MAX_CONCURRENCY: usize = 64;
+
+/// Checks a concurrency against 1..=[`MAX_CONCURRENCY`].
+pub(crate) fn check_concurrency(concurrency: usize) -> Result<(), ValidationError> {
+    match concurrency {
+        0 => Err(ValidationError::ZeroConcurrency),
+        n if n > MAX_CONCURRENCY => Err(ValidationError::ConcurrencyTooHigh {
+            requested: n,
+            max: MAX_CONCURRENCY,
+        }),
+        _ => Ok(()),
+    }
+}
 /// The default time to wait for Fanvue to process the media.
 pub const DEFAULT_PROCESSING_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// The default delay before the second status poll (it grows up to [`MAX_POLL_INTERVAL`]).
@@ -262,9 +278,7 @@ impl<A: UploadApi> Upload<A> {
     }
 
     async fn run(mut self, source: UploadSource) -> Result<A::Media, UploadError> {
-        if self.config.concurrency == 0 {
-            return Err(ValidationError::ZeroConcurrency.into());
-        }
+        check_concurrency(self.config.concurrency)?;
         self.path = source.file_path().map(ToOwned::to_owned);
         let resume = self.config.resume.take();
         if resume.is_some() && self.path.is_none() && source.known_len().is_none() {
@@ -676,8 +690,16 @@ impl<A: UploadApi> Upload<A> {
                             Input::Hashing(_) => layout.range(n).map_or(0, |r| r.end.saturating_sub(r.start)),
                         };
                         if len == 0 {
-                            // The previous part was the last one.
+                            // The previous part was the last one (the
+                            // stream ended on a part boundary).
                             ended = true;
+                            let total = streamed_bytes;
+                            state.total_size = total;
+                            let parts = n.saturating_sub(1);
+                            progress.update(|p| {
+                                p.total_bytes = Some(total);
+                                p.parts_total = parts;
+                            });
                             continue;
                         }
                         if n > MAX_PARTS {

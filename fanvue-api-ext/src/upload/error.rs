@@ -218,6 +218,14 @@ pub enum ValidationError {
     /// Concurrency must be at least 1.
     #[error("concurrency must be at least 1")]
     ZeroConcurrency,
+    /// Concurrency above [`MAX_CONCURRENCY`](super::MAX_CONCURRENCY).
+    #[error("concurrency {requested} is above the maximum of {max} parts in flight")]
+    ConcurrencyTooHigh {
+        /// The concurrency asked for.
+        requested: usize,
+        /// The maximum.
+        max: usize,
+    },
     /// No filename was given and none can be taken from the source.
     #[error("a filename is required when the source is not a file path")]
     MissingFilename,

@@ -86,7 +86,7 @@ pub use batch::{
 pub use builder::{MediaUploads, UploadBuilder};
 pub use engine::{
     CheckpointCallback, DEFAULT_CONCURRENCY, DEFAULT_POLL_INTERVAL, DEFAULT_PROCESSING_TIMEOUT,
-    MAX_POLL_INTERVAL,
+    MAX_CONCURRENCY, MAX_POLL_INTERVAL,
 };
 pub use error::{PartUploadError, SourceError, UploadError, ValidationError};
 pub use fanvue::Media;
