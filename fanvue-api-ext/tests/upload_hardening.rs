@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fanvue_api_ext::upload::{
-    MAX_CONCURRENCY, PartRetryPolicy, Progress, UploadSource, UploadError, ValidationError,
+    MAX_CONCURRENCY, PartRetryPolicy, Progress, UploadError, UploadSource, ValidationError,
 };
 use fanvue_api_ext::{Fanvue, RetryPolicy};
 use fanvue_fake::{ApiRoute, Fault, FaultTarget};
@@ -96,11 +96,11 @@ async fn a_file_replaced_during_the_upload_is_never_completed() {
         .send()
         .await
         .expect_err("the file was replaced");
-    assert!(*replaced.lock().unwrap(), "the file was replaced mid-upload");
     assert!(
-        matches!(err, UploadError::Io { .. }), // SOURCECHANGED
-        "{err:?}"
+        *replaced.lock().unwrap(),
+        "the file was replaced mid-upload"
     );
+    assert!(matches!(err, UploadError::SourceChanged { .. }), "{err:?}");
     assert!(err.resume_state().is_some(), "the session can be resumed");
     assert_eq!(
         fake.request_count(ApiRoute::CompleteUpload),

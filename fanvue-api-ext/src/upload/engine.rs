@@ -311,6 +311,15 @@ impl<A: UploadApi> Upload<A> {
             progress.phase(Phase::Uploading);
             self.send_parts(&mut state, layout, &mut opened, first, &progress, limits)
                 .await?;
+            // A file written to or replaced since the start: its parts may
+            // mix two versions, so the session is not completed.
+            if let Some((path, change)) = opened.change().await {
+                return Err(UploadError::SourceChanged {
+                    path,
+                    change,
+                    state: Box::new(state.clone()),
+                });
+            }
             drop(opened);
             progress.phase(Phase::Completing);
             let status = self.complete(&state).await?;

@@ -128,6 +128,21 @@ pub enum UploadError {
         state: Box<UploadState>,
     },
 
+    /// The file changed while it was uploaded (its length, modification
+    /// time or identity differ from when the upload started: written to, or
+    /// replaced by another file). The session was **not completed**, so no
+    /// media mixes old and new bytes. Resuming with the file as it is now
+    /// checks every sent part against its MD5 and sends the changed ones again.
+    #[error("{} changed during the upload ({change}); the session was not completed", .path.display())]
+    SourceChanged {
+        /// The file.
+        path: PathBuf,
+        /// What differs: `length`, `modification time` or `file identity`.
+        change: &'static str,
+        /// Where to resume from.
+        state: Box<UploadState>,
+    },
+
     /// The upload was cancelled through its cancellation token.
     #[error("the upload was cancelled")]
     Cancelled {
@@ -152,6 +167,7 @@ impl UploadError {
             UploadError::PartUrl { state, .. }
             | UploadError::PartUpload { state, .. }
             | UploadError::Complete { state, .. }
+            | UploadError::SourceChanged { state, .. }
             | UploadError::Poll { state, .. }
             | UploadError::Timeout { state, .. } => Some(state),
             UploadError::Validation(_)
@@ -170,7 +186,9 @@ impl UploadError {
             UploadError::CreateSession { .. } | UploadError::CreateSessionUncertain { .. } => {
                 Phase::CreatingSession
             }
-            UploadError::PartUrl { .. } | UploadError::PartUpload { .. } => Phase::Uploading,
+            UploadError::PartUrl { .. }
+            | UploadError::PartUpload { .. }
+            | UploadError::SourceChanged { .. } => Phase::Uploading,
             UploadError::Complete { .. } => Phase::Completing,
             UploadError::Poll { .. }
             | UploadError::Processing { .. }

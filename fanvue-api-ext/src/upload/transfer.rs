@@ -16,15 +16,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use std::io::SeekFrom;
-use std::path::Path;
-
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use reqwest::header::{CONTENT_LENGTH, ETAG};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::api::UploadApi;
 use super::error::PartUploadError;
+use super::file::SourceFile;
 use super::progress::ProgressSink;
 use super::source::{PartData, Payload};
 use super::state::CompletedPart;
@@ -322,8 +319,8 @@ pub(crate) async fn upload_part<A: UploadApi>(
             url = None;
         }
         if failed.bad_digest
-            && let Payload::File { path, start, len } = &part.payload
-            && !still_holds(path.clone(), *start, *len, part.md5).await
+            && let Payload::File { file, start, len } = &part.payload
+            && !still_holds(file.clone(), *start, *len, part.md5).await
         {
             return Err(PartFailure::Put {
                 part: part.number,
@@ -359,9 +356,9 @@ pub(crate) async fn upload_part<A: UploadApi>(
 
 /// Whether the file range still holds the bytes whose MD5 is `md5` (a
 /// `Content-MD5` refusal then means corruption in transit: worth a resend).
-async fn still_holds(path: Arc<Path>, start: u64, len: u64, md5: [u8; 16]) -> bool {
+async fn still_holds(file: Arc<SourceFile>, start: u64, len: u64, md5: [u8; 16]) -> bool {
     tokio::task::spawn_blocking(move || {
-        super::source::hash_file_range(&path, start, len).is_ok_and(|now| now == md5)
+        super::source::hash_file_range(&file, start, len).is_ok_and(|now| now == md5)
     })
     .await
     .unwrap_or(false)
@@ -382,8 +379,8 @@ async fn put_once(
         .header("content-md5", part.md5_base64())
         .body(match &part.payload {
             Payload::Memory(bytes) => counted_body(bytes.clone(), progress.clone(), handed.clone()),
-            Payload::File { path, start, len } => {
-                file_body(path.clone(), *start, *len, progress.clone(), handed.clone())
+            Payload::File { file, start, len } => {
+                file_body(file.clone(), *start, *len, progress.clone(), handed.clone())
             }
         });
     let result = put_and_read_etag(request, timeout).await;
@@ -413,64 +410,75 @@ fn counted_body(bytes: Bytes, progress: ProgressSink, handed: Arc<AtomicU64>) ->
     reqwest::Body::wrap_stream(futures::stream::iter(slices))
 }
 
-/// A file range as a streamed body, read from the file slice by slice as the
-/// connection takes it (at most one slice per connection in memory), each
-/// slice reported to `progress`. A file that ends before the range does is an
-/// error of the body (the PUT fails and is retried; the storage never takes
-/// a short part, since `Content-Length` and `Content-MD5` are fixed).
+/// A file range as a streamed body, read from the source's handle slice by
+/// slice (by position) as the connection takes it (at most one slice per
+/// connection in memory), each slice reported to `progress`. A file that ends
+/// before the range does is an error of the body (the PUT fails and is
+/// retried; the storage never takes a short part, since `Content-Length` and
+/// `Content-MD5` are fixed).
 fn file_body(
-    path: Arc<Path>,
+    file: Arc<SourceFile>,
     start: u64,
     len: u64,
     progress: ProgressSink,
     handed: Arc<AtomicU64>,
 ) -> reqwest::Body {
-    let slices = futures::stream::try_unfold(
-        (None::<tokio::fs::File>, 0u64),
-        move |(file, sent)| {
-            let path = path.clone();
-            let progress = progress.clone();
-            let handed = handed.clone();
-            async move {
-                if sent >= len {
-                    return Ok(None);
-                }
-                let mut file = match file {
-                    Some(f) => f,
-                    None => {
-                        let mut f = tokio::fs::File::open(&*path).await?;
-                        f.seek(SeekFrom::Start(start)).await?;
-                        f
-                    }
-                };
-                let want = usize::try_from(len.saturating_sub(sent))
-                    .unwrap_or(PROGRESS_CHUNK)
-                    .min(PROGRESS_CHUNK);
-                let mut slice = BytesMut::with_capacity(want);
-                while slice.len() < want {
-                    let room = want.saturating_sub(slice.len());
-                    if file.read_buf(&mut (&mut slice).limit(room)).await? == 0 {
-                        return Err(std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            format!(
-                                "{} ended at byte {} while part bytes {start}..{} were sent: the file changed",
-                                path.display(),
-                                start
-                                    .saturating_add(sent)
-                                    .saturating_add(slice.len() as u64),
-                                start.saturating_add(len),
-                            ),
-                        ));
-                    }
-                }
-                let n = slice.len() as u64;
-                handed.fetch_add(n, Ordering::Relaxed);
-                progress.add_in_flight(n);
-                Ok(Some((slice.freeze(), (Some(file), sent.saturating_add(n)))))
+    let slices = futures::stream::try_unfold(0u64, move |sent| {
+        let file = file.clone();
+        let progress = progress.clone();
+        let handed = handed.clone();
+        async move {
+            if sent >= len {
+                return Ok(None);
             }
-        },
-    );
+            let want = usize::try_from(len.saturating_sub(sent))
+                .unwrap_or(PROGRESS_CHUNK)
+                .min(PROGRESS_CHUNK);
+            let at = start.saturating_add(sent);
+            let slice =
+                tokio::task::spawn_blocking(move || read_slice(&file, at, want, start, len))
+                    .await
+                    .map_err(|e| {
+                        std::io::Error::other(format!("reading the file stopped: {e}"))
+                    })??;
+            let n = slice.len() as u64;
+            handed.fetch_add(n, Ordering::Relaxed);
+            progress.add_in_flight(n);
+            Ok::<_, std::io::Error>(Some((slice, sent.saturating_add(n))))
+        }
+    });
     reqwest::Body::wrap_stream(slices)
+}
+
+/// `want` bytes of the file from `at` (within the part `start..start + len`).
+fn read_slice(
+    file: &SourceFile,
+    at: u64,
+    want: usize,
+    start: u64,
+    len: u64,
+) -> std::io::Result<Bytes> {
+    let mut slice = BytesMut::zeroed(want);
+    let mut filled = 0usize;
+    while filled < want {
+        let n = file.read_at(
+            slice.get_mut(filled..).unwrap_or_default(),
+            at.saturating_add(filled as u64),
+        )?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{} ended at byte {} while part bytes {start}..{} were sent: the file changed",
+                    file.path().display(),
+                    at.saturating_add(filled as u64),
+                    start.saturating_add(len),
+                ),
+            ));
+        }
+        filled = filled.saturating_add(n);
+    }
+    Ok(slice.freeze())
 }
 
 /// Sends the PUT and turns its response into the part's `ETag` or a failed attempt.
