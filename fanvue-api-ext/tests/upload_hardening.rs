@@ -155,15 +155,21 @@ async fn a_rate_limited_part_url_is_waited_out_and_pauses_prefetching() {
         .expect("part 2's URL was asked for")
         .at;
     // Once refused, no URL request (prefetch or retry) is sent before the
-    // server's Retry-After has passed.
-    for r in urls.iter().filter(|r| r.at > refused) {
-        assert!(
-            r.at.duration_since(refused) >= Duration::from_millis(1900),
-            "{} sent {:?} after the 429",
-            r.path,
-            r.at.duration_since(refused)
-        );
-    }
+    // server's Retry-After has passed, but the one already in flight beside
+    // it (the prefetcher asks for 2 at a time with concurrency 2).
+    let early: Vec<_> = urls
+        .iter()
+        .filter(|r| r.at > refused)
+        .map(|r| (r.path.clone(), r.at.duration_since(refused)))
+        .filter(|(_, after)| *after < Duration::from_millis(1900))
+        .collect();
+    assert!(
+        early.len() <= 1
+            && early
+                .iter()
+                .all(|(_, after)| *after < Duration::from_millis(100)),
+        "URL requests sent during the pause: {early:?}"
+    );
 }
 
 #[tokio::test]

@@ -28,7 +28,9 @@ use super::plan::{DEFAULT_PART_SIZE, MAX_PARTS, PartPlan};
 use super::progress::{Phase, Progress, ProgressCallback, ProgressSink};
 use super::source::{BufferPool, OpenedSource, PartBytes, PartData, UploadSource};
 use super::state::{CompletedPart, UploadState};
-use super::transfer::{PartCtx, PartFailure, PartRetryPolicy, Prefetched, fetch_url, upload_part};
+use super::transfer::{
+    PartCtx, PartFailure, PartRetryPolicy, Prefetched, RateGate, fetch_url, upload_part,
+};
 use crate::retry::RetryQuota;
 use fanvue_api::types::MediaStatus;
 
@@ -536,6 +538,7 @@ impl<A: UploadApi> Upload<A> {
         upload_id: &str,
         order: Vec<u32>,
         stream_from: Option<u32>,
+        gate: Arc<RateGate>,
     ) -> (mpsc::Receiver<(u32, Option<Prefetched>)>, AbortOnDrop) {
         let window = self.config.concurrency.clamp(1, 64);
         let parallel = self.config.concurrency.clamp(2, 16);
@@ -551,9 +554,10 @@ impl<A: UploadApi> Upload<A> {
             let mut urls = futures::stream::iter(numbers)
                 .map(|n| {
                     let api = api.clone();
+                    let gate = gate.clone();
                     let upload_id = upload_id.clone();
                     async move {
-                        let fetched = match fetch_url(&*api, &upload_id, n, timeout).await {
+                        let fetched = match fetch_url(&*api, &gate, &upload_id, n, timeout).await {
                             Ok(Ok(url)) => Some(Ok((url, Instant::now()))),
                             Ok(Err(e)) => Some(Err(e)),
                             Err(_) => None,
@@ -582,7 +586,9 @@ impl<A: UploadApi> Upload<A> {
         progress: &ProgressSink,
         limits: Limits,
     ) -> Result<(), UploadError> {
+        let gate = Arc::new(RateGate::default());
         let ctx = Arc::new(PartCtx {
+            gate: gate.clone(),
             api: self.api.clone(),
             http: self.http.clone(),
             upload_id: state.upload_id.clone(),
@@ -626,7 +632,8 @@ impl<A: UploadApi> Upload<A> {
             }
             Layout::Stream { .. } => true,
         };
-        let (mut urls, _prefetcher) = self.prefetch(&state.upload_id, to_send, stream.then_some(1));
+        let (mut urls, _prefetcher) =
+            self.prefetch(&state.upload_id, to_send, stream.then_some(1), gate);
         let mut next_stream_part: u32 = 1;
         let mut ended = false;
         let mut streamed_bytes: u64 = 0;

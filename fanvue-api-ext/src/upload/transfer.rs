@@ -154,6 +154,8 @@ pub(crate) struct PartCtx<A> {
     pub(crate) failed: std::sync::atomic::AtomicBool,
     /// The client-wide retry quota (`None`: unlimited).
     pub(crate) quota: Option<Arc<RetryQuota>>,
+    /// Holds the URL requests (prefetched and retried) while rate-limited.
+    pub(crate) gate: Arc<RateGate>,
 }
 
 impl<A> PartCtx<A> {
@@ -213,15 +215,63 @@ pub(crate) const URL_MAX_AGE: Duration = Duration::from_secs(5 * 60);
 /// A part URL fetched ahead of need (or the error of fetching it).
 pub(crate) type Prefetched = Result<(reqwest::Url, tokio::time::Instant), crate::Error>;
 
-/// Gets part `n`'s presigned URL from the API (one request; the client's
-/// executor does its own retries), bounded by the attempt timeout.
+/// The pause of an upload's URL requests while the API rate-limits them:
+/// a 429 with `Retry-After` (at most [`MAX_RETRY_AFTER`]) holds every URL
+/// request of the upload, prefetched or retried, until it has passed.
+#[derive(Debug, Default)]
+pub(crate) struct RateGate(std::sync::Mutex<Option<tokio::time::Instant>>);
+
+impl RateGate {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<tokio::time::Instant>> {
+        match self.0.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Holds URL requests for `wait` from now (or longer, if already held).
+    fn pause(&self, wait: Duration) {
+        let Some(until) = tokio::time::Instant::now().checked_add(wait.min(MAX_RETRY_AFTER)) else {
+            return;
+        };
+        let mut held = self.lock();
+        if held.is_none_or(|h| h < until) {
+            *held = Some(until);
+        }
+    }
+
+    /// Waits until URL requests may be sent.
+    async fn wait(&self) {
+        loop {
+            let until = *self.lock();
+            match until {
+                Some(until) if until > tokio::time::Instant::now() => {
+                    tokio::time::sleep_until(until).await;
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+/// Gets part `n`'s presigned URL from the API (one request, sent once the
+/// upload's [`RateGate`] is open), bounded by the attempt timeout. A 429
+/// closes the gate for its `Retry-After` (1 s when it has none).
 pub(crate) async fn fetch_url<A: UploadApi>(
     api: &A,
+    gate: &RateGate,
     upload_id: &str,
     n: u32,
     timeout: Duration,
 ) -> Result<Result<reqwest::Url, crate::Error>, PartFailure> {
-    match tokio::time::timeout(timeout, api.part_url(upload_id, n)).await {
+    gate.wait().await;
+    let result = tokio::time::timeout(timeout, api.part_url(upload_id, n)).await;
+    if let Ok(Err(crate::Error::RateLimited { retry_after, .. })) = &result {
+        let wait = retry_after.unwrap_or(Duration::from_secs(1));
+        tracing::info!(part = n, ?wait, "part URLs are rate limited: pausing them");
+        gate.pause(wait);
+    }
+    match result {
         Ok(Ok(text)) => match parse_presigned_url(&text) {
             Some(u) => Ok(Ok(u)),
             None => Err(PartFailure::Put {
@@ -258,6 +308,7 @@ pub(crate) async fn upload_part<A: UploadApi>(
                     _ => {
                         fetch_url(
                             &*ctx.api,
+                            &ctx.gate,
                             &ctx.upload_id,
                             part.number,
                             ctx.retry.attempt_timeout,
