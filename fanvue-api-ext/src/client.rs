@@ -50,6 +50,8 @@ struct Shared {
     quota: Arc<RetryQuota>,
     api_version: String,
     base_url: Url,
+    /// Plain `http://` allowed (base and token URLs, presigned part URLs).
+    allow_insecure_http: bool,
 }
 
 impl fmt::Debug for Fanvue {
@@ -92,6 +94,11 @@ impl Fanvue {
     /// their own authorization: no credential or Fanvue header is added.
     pub(crate) fn transfer_client(&self) -> &reqwest::Client {
         &self.shared.transfer
+    }
+
+    /// Whether plain `http://` URLs are allowed (presigned part URLs included).
+    pub(crate) fn allows_insecure_http(&self) -> bool {
+        self.shared.allow_insecure_http
     }
 
     /// The client-wide retry quota, shared by API requests and upload parts.
@@ -171,7 +178,9 @@ impl FanvueBuilder {
         self
     }
 
-    /// Allows plain `http://` base and token URLs (local servers, tests). Default `false`.
+    /// Allows plain `http://` base and token URLs, and presigned upload part
+    /// URLs (local servers, tests). Default `false`: an `http://` part URL
+    /// is then [`PartUploadError::InsecureUrl`](crate::upload::PartUploadError::InsecureUrl).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
@@ -353,6 +362,7 @@ impl FanvueBuilder {
                 quota,
                 api_version: self.api_version,
                 base_url,
+                allow_insecure_http: self.allow_insecure_http,
             }),
         })
     }

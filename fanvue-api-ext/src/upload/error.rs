@@ -358,6 +358,11 @@ pub enum PartUploadError {
     /// The presigned URL returned by the API is not an absolute http(s) URL.
     #[error("the presigned URL is not an absolute http(s) URL")]
     BadUrl,
+    /// The presigned URL is plain `http://` and the client was not built with
+    /// [`allow_insecure_http(true)`](crate::FanvueBuilder::allow_insecure_http):
+    /// the part's bytes are not sent in the clear.
+    #[error("the presigned URL uses plain http; only allowed with allow_insecure_http(true)")]
+    InsecureUrl,
     /// The storage refused the part's bytes (`Content-MD5` mismatch) and the
     /// file no longer holds the bytes that were hashed: it was written to
     /// during the upload. Sending the part again cannot help.

@@ -225,6 +225,10 @@ impl UploadApi for FanvueUploadApi {
         }
     }
 
+    fn allow_insecure_http(&self) -> bool {
+        self.fanvue.allows_insecure_http()
+    }
+
     fn is_transient(&self, error: &Error) -> bool {
         error.is_retryable()
     }

@@ -272,12 +272,9 @@ pub(crate) async fn fetch_url<A: UploadApi>(
         gate.pause(wait);
     }
     match result {
-        Ok(Ok(text)) => match parse_presigned_url(&text) {
-            Some(u) => Ok(Ok(u)),
-            None => Err(PartFailure::Put {
-                part: n,
-                source: PartUploadError::BadUrl,
-            }),
+        Ok(Ok(text)) => match parse_presigned_url(&text, api.allow_insecure_http()) {
+            Ok(u) => Ok(Ok(u)),
+            Err(source) => Err(PartFailure::Put { part: n, source }),
         },
         Ok(Err(e)) => Ok(Err(e)),
         Err(_) => Err(PartFailure::Put {
@@ -627,16 +624,25 @@ fn transport(error: reqwest::Error) -> Attempt {
 }
 
 /// The presigned URL from the API's `text/plain` body (trimmed; a JSON string
-/// is unquoted). Only absolute http(s) URLs are accepted.
-pub(crate) fn parse_presigned_url(text: &str) -> Option<reqwest::Url> {
+/// is unquoted). Only absolute `https` URLs are accepted, and `http` ones
+/// when `allow_http` (the client's `allow_insecure_http`).
+pub(crate) fn parse_presigned_url(
+    text: &str,
+    allow_http: bool,
+) -> Result<reqwest::Url, PartUploadError> {
     let text = text.trim();
     let unquoted = if text.starts_with('"') {
-        serde_json::from_str::<String>(text).ok()?
+        serde_json::from_str::<String>(text).map_err(|_| PartUploadError::BadUrl)?
     } else {
         text.to_owned()
     };
-    let url = reqwest::Url::parse(unquoted.trim()).ok()?;
-    matches!(url.scheme(), "http" | "https").then_some(url)
+    let url = reqwest::Url::parse(unquoted.trim()).map_err(|_| PartUploadError::BadUrl)?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if allow_http => Ok(url),
+        "http" => Err(PartUploadError::InsecureUrl),
+        _ => Err(PartUploadError::BadUrl),
+    }
 }
 
 #[cfg(test)]
@@ -645,13 +651,36 @@ mod tests {
 
     #[test]
     fn parses_presigned_urls() {
-        let u = parse_presigned_url("  https://s3.example/b/k?partNumber=1&X-Amz-Signature=x\n")
-            .unwrap();
+        let u = parse_presigned_url(
+            "  https://s3.example/b/k?partNumber=1&X-Amz-Signature=x\n",
+            false,
+        )
+        .unwrap();
         assert_eq!(u.host_str(), Some("s3.example"));
-        assert!(parse_presigned_url("\"http://127.0.0.1:9/x\"").is_some());
-        assert!(parse_presigned_url("not a url").is_none());
-        assert!(parse_presigned_url("ftp://x/y").is_none());
-        assert!(parse_presigned_url("{}").is_none());
+        assert!(parse_presigned_url("\"http://127.0.0.1:9/x\"", true).is_ok());
+        for bad in ["not a url", "ftp://x/y", "{}", "\"unterminated"] {
+            assert!(
+                matches!(parse_presigned_url(bad, true), Err(PartUploadError::BadUrl)),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_http_part_urls_are_refused_unless_allowed() {
+        for url in [
+            "http://s3.example/b/k?X-Amz-Signature=x",
+            "\"http://127.0.0.1:9/x\"",
+        ] {
+            assert!(
+                matches!(
+                    parse_presigned_url(url, false),
+                    Err(PartUploadError::InsecureUrl)
+                ),
+                "{url}"
+            );
+            assert!(parse_presigned_url(url, true).is_ok(), "{url}");
+        }
     }
 
     #[test]
