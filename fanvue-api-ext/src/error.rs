@@ -470,7 +470,9 @@ impl Error {
                         messages: body.errors,
                         response,
                     }
-                } else if status == StatusCode::BAD_REQUEST && body.mentions_version() {
+                } else if status == StatusCode::BAD_REQUEST
+                    && ApiErrorBody::is_unsupported_version(response.body())
+                {
                     Error::UnsupportedVersion {
                         message: body.message.or(body.error),
                         response,
@@ -522,13 +524,26 @@ impl ApiErrorBody {
         serde_json::from_slice(body).unwrap_or_default()
     }
 
-    fn mentions_version(&self) -> bool {
-        [&self.error, &self.message]
-            .into_iter()
-            .flatten()
-            .any(|s| s.to_ascii_lowercase().contains("version"))
+    /// Whether `body` is the documented `UnsupportedVersionError`: an object
+    /// with string `error` and `message` (no `errors` list) whose `error` is
+    /// the API's "API version not supported". Any other 400, even one whose
+    /// message mentions a version, is a validation error.
+    fn is_unsupported_version(body: &[u8]) -> bool {
+        #[derive(Deserialize)]
+        struct UnsupportedVersionError {
+            error: String,
+            #[allow(dead_code)]
+            message: String,
+            errors: Option<serde::de::IgnoredAny>,
+        }
+        serde_json::from_slice::<UnsupportedVersionError>(body).is_ok_and(|b| {
+            b.errors.is_none() && b.error.trim().eq_ignore_ascii_case(UNSUPPORTED_VERSION)
+        })
     }
 }
+
+/// The `error` of the API's `UnsupportedVersionError` body.
+const UNSUPPORTED_VERSION: &str = "API version not supported";
 
 fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let value = serde_json::Value::deserialize(d)?;
@@ -621,11 +636,25 @@ mod tests {
         let err = Error::from_response(response(
             400,
             &[],
-            r#"{"error":"Bad Request","message":"API version 1999-01-01 is not supported"}"#,
+            r#"{"error":"API version not supported","message":"API version 1999-01-01 is not supported"}"#,
         ));
         assert!(
             matches!(err, Error::UnsupportedVersion { message: Some(ref m), .. } if m.contains("1999"))
         );
+    }
+
+    #[test]
+    fn only_the_documented_shape_is_an_unsupported_version() {
+        for body in [
+            r#"{"error":"Bad Request","message":"API version 1999-01-01 is not supported"}"#,
+            r#"{"message":"the version field is required"}"#,
+            r#"{"error":"Bad Request","message":"invalid versionUuid"}"#,
+            r#"{"error":"API version not supported"}"#,
+            r#"{"error":"API version not supported","message":"x","errors":["version"]}"#,
+        ] {
+            let err = Error::from_response(response(400, &[], body));
+            assert!(matches!(err, Error::Validation { .. }), "{body}: {err:?}");
+        }
     }
 
     #[test]
