@@ -61,10 +61,17 @@ async fn validation_400_lists_messages() {
 async fn unsupported_version_400() {
     let err = error_for(Reply::json(
         400,
-        json!({"error": "Bad Request", "message": "Unsupported API version: 1999-01-01"}),
+        json!({"error": "API version not supported", "message": "Unsupported API version: 1999-01-01"}),
     ))
     .await;
     assert!(matches!(err, Error::UnsupportedVersion { .. }), "{err:?}");
+    // Another 400 that merely mentions a version is a validation error.
+    let err = error_for(Reply::json(
+        400,
+        json!({"error": "Bad Request", "message": "Unsupported API version: 1999-01-01"}),
+    ))
+    .await;
+    assert!(matches!(err, Error::Validation { .. }), "{err:?}");
 }
 
 #[tokio::test]
