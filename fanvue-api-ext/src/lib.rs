@@ -20,7 +20,8 @@
 //! ```
 //!
 //! Every request runs in a `fanvue.request` tracing span with the operation
-//! id, method, path template, status, attempt count and latency (never a
+//! id, method, path template, status, the API's request id (`X-Request-Id`),
+//! attempt count and latency (never a
 //! token or a filled-in path).
 //!
 //! # Design
