@@ -98,6 +98,13 @@
     )
 )]
 
+/// Every Rust snippet of the workspace README, compiled as a doc test (`no_run`:
+/// they talk to the real API). Needs `--features mock` for the httpmock one,
+/// which `cargo test --workspace --all-features` (the README's test command) has.
+#[cfg(all(doctest, feature = "mock"))]
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 pub mod auth;
 mod call;
 pub mod client;
