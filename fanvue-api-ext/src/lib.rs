@@ -98,6 +98,16 @@
     )
 )]
 
+#[cfg(not(any(
+    feature = "rustls-ring",
+    feature = "rustls-aws-lc",
+    feature = "native-tls"
+)))]
+compile_error!(
+    "fanvue-api-ext needs a TLS backend: enable one of its features `rustls-ring` (the default), \
+     `rustls-aws-lc` or `native-tls`"
+);
+
 /// Every Rust snippet of the workspace README, compiled as a doc test (`no_run`:
 /// they talk to the real API). Needs `--features mock` for the httpmock one,
 /// which `cargo test --workspace --all-features` (the README's test command) has.
