@@ -31,11 +31,11 @@ use reqwest::header::{DATE, HeaderMap, RETRY_AFTER};
 /// The default capacity of the client-wide retry quota.
 pub const DEFAULT_RETRY_QUOTA: u32 = 500;
 /// Tokens one retry takes from the quota.
-pub const RETRY_COST: u32 = 5;
+pub(crate) const RETRY_COST: u32 = 5;
 /// Tokens one retry after a timeout takes from the quota.
-pub const TIMEOUT_RETRY_COST: u32 = 10;
+pub(crate) const TIMEOUT_RETRY_COST: u32 = 10;
 /// Tokens a request that succeeds at its first attempt gives back.
-pub const SUCCESS_REFUND: u32 = 1;
+pub(crate) const SUCCESS_REFUND: u32 = 1;
 
 /// How API requests are retried.
 ///
@@ -185,7 +185,7 @@ impl RetryPolicyBuilder {
     }
 
     /// The capacity of the client-wide retry quota, in tokens (a retry costs
-    /// [`RETRY_COST`], [`TIMEOUT_RETRY_COST`] after a timeout); `None` for no quota.
+    /// 5 tokens, 10 after a timeout; a success gives 1 back); `None` for no quota.
     pub fn retry_quota(mut self, capacity: Option<u32>) -> Self {
         self.0.quota = capacity;
         self
