@@ -248,6 +248,8 @@ struct Outcome {
     error_response: Option<ErrorResponse>,
     /// The status of the final response.
     status: Option<StatusCode>,
+    /// The final response's `X-Request-Id`.
+    request_id: Option<String>,
 }
 
 /// Whether the current task runs inside a call (so error bodies are worth buffering).
@@ -263,6 +265,11 @@ pub(crate) fn options() -> CallOptions {
 /// Records the status of the final response.
 pub(crate) fn record_status(status: StatusCode) {
     let _ = CALL.try_with(|c| c.outcome.borrow_mut().status = Some(status));
+}
+
+/// Records the `X-Request-Id` of the latest response.
+pub(crate) fn record_request_id(id: Option<&str>) {
+    let _ = CALL.try_with(|c| c.outcome.borrow_mut().request_id = id.map(str::to_owned));
 }
 
 /// Records the final error response (status, headers, raw body).
@@ -311,6 +318,13 @@ async fn opaque_error(cause: NotSent) -> reqwest::Error {
 }
 
 async fn map_error<E>(error: fanvue_api::Error<E>, outcome: Outcome) -> Error {
+    let request_id = outcome.request_id.clone();
+    map_error_inner(error, outcome)
+        .await
+        .with_request_id(request_id)
+}
+
+async fn map_error_inner<E>(error: fanvue_api::Error<E>, outcome: Outcome) -> Error {
     use fanvue_api::Error as P;
     if let Some(error) = outcome.error {
         return error;

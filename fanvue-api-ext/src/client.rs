@@ -50,6 +50,8 @@ struct Shared {
     quota: Arc<RetryQuota>,
     api_version: String,
     base_url: Url,
+    /// Plain `http://` allowed (base and token URLs, presigned part URLs).
+    allow_insecure_http: bool,
 }
 
 impl fmt::Debug for Fanvue {
@@ -92,6 +94,11 @@ impl Fanvue {
     /// their own authorization: no credential or Fanvue header is added.
     pub(crate) fn transfer_client(&self) -> &reqwest::Client {
         &self.shared.transfer
+    }
+
+    /// Whether plain `http://` URLs are allowed (presigned part URLs included).
+    pub(crate) fn allows_insecure_http(&self) -> bool {
+        self.shared.allow_insecure_http
     }
 
     /// The client-wide retry quota, shared by API requests and upload parts.
@@ -171,7 +178,9 @@ impl FanvueBuilder {
         self
     }
 
-    /// Allows plain `http://` base and token URLs (local servers, tests). Default `false`.
+    /// Allows plain `http://` base and token URLs, and presigned upload part
+    /// URLs (local servers, tests). Default `false`: an `http://` part URL
+    /// is then [`PartUploadError::InsecureUrl`](crate::upload::PartUploadError::InsecureUrl).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
@@ -251,18 +260,25 @@ impl FanvueBuilder {
         self
     }
 
-    /// Sends API requests with this client (proxies, TLS settings, ...).
-    /// Credentials and the version header are still added per request. Upload
-    /// parts go through it too (unless [`transfer_client`](Self::transfer_client)
-    /// is set), so give it no default headers that must not reach the storage.
+    /// Sends API requests with this client (proxies, TLS settings, default
+    /// headers, ...). Credentials and the version header are still added per
+    /// request. Upload parts never go through it: they are sent by the
+    /// [`transfer_client`](Self::transfer_client), by default one this builder
+    /// creates (with no default headers), so nothing this client adds to its
+    /// requests reaches the storage.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
     }
 
     /// Sends upload parts to their presigned storage URLs with this client
-    /// (default: the [`http_client`](Self::http_client), or the one this
-    /// builder creates). No credential or Fanvue header is added to them.
+    /// (default: one this builder creates, never the
+    /// [`http_client`](Self::http_client)). No credential or Fanvue header is
+    /// added to them. Give it **no default headers** (in particular no
+    /// `Authorization`): reqwest adds a client's default headers to every
+    /// request and they cannot be removed per request. Start from
+    /// [`http_client_builder`](crate::http_client_builder) for a proxy or
+    /// extra root certificates.
     pub fn transfer_client(mut self, client: reqwest::Client) -> Self {
         self.transfer_client = Some(client);
         self
@@ -277,16 +293,28 @@ impl FanvueBuilder {
         let base_url = parse_endpoint(&self.base_url, "base URL", self.allow_insecure_http)?;
         let api_version = header_value(&self.api_version, "API version")?;
         let user_agent = header_value(&self.user_agent, "user agent")?;
-        let http = match self.http_client {
-            Some(client) => client,
-            None => crate::transport::client_builder()
+        let own_client = || {
+            crate::transport::client_builder()
                 .map_err(BuildError::HttpClient)?
                 .connect_timeout(self.connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
-                .map_err(|e| BuildError::HttpClient(TransportError::from_reqwest(e)))?,
+                .map_err(|e| BuildError::HttpClient(TransportError::from_reqwest(e)))
         };
-        let transfer = self.transfer_client.unwrap_or_else(|| http.clone());
+        // Storage PUTs never go through a user's API client: reqwest adds a
+        // client's default headers to every request and offers no way to
+        // remove one per request (only to override it), so a default
+        // `Authorization` would reach the storage. Without an explicit
+        // transfer client they get one this crate builds (no default headers).
+        let (http, transfer) = match (self.http_client, self.transfer_client) {
+            (Some(http), Some(transfer)) => (http, transfer),
+            (Some(http), None) => (http, own_client()?),
+            (None, Some(transfer)) => (own_client()?, transfer),
+            (None, None) => {
+                let own = own_client()?;
+                (own.clone(), own)
+            }
+        };
         let quota = Arc::new(RetryQuota::new(self.retry_policy.retry_quota()));
         let auth = match (self.access_token, self.oauth) {
             (Some(_), Some(_)) => return Err(BuildError::ConflictingCredentials),
@@ -334,6 +362,7 @@ impl FanvueBuilder {
                 quota,
                 api_version: self.api_version,
                 base_url,
+                allow_insecure_http: self.allow_insecure_http,
             }),
         })
     }

@@ -120,6 +120,8 @@ pub enum Error {
         /// The JSON error, when the body was decoded as JSON.
         #[source]
         source: Option<serde_json::Error>,
+        /// The API's id of the request (`X-Request-Id`), when the response had one.
+        request_id: Option<String>,
     },
     /// An input was rejected before anything was sent.
     #[error("invalid {what}: {reason}")]
@@ -138,6 +140,8 @@ pub enum Error {
         status: StatusCode,
         /// The cap, in bytes.
         limit: usize,
+        /// The API's id of the request (`X-Request-Id`), when the response had one.
+        request_id: Option<String>,
     },
     /// The response came from another origin than the API's: a redirect was
     /// followed (only a client given with
@@ -363,6 +367,11 @@ impl ErrorResponse {
         &self.0.body
     }
 
+    /// The API's id of the request (`X-Request-Id`), if the response had one.
+    pub fn request_id(&self) -> Option<&str> {
+        request_id(&self.0.headers)
+    }
+
     /// The body as text (invalid UTF-8 replaced).
     pub fn text(&self) -> Cow<'_, str> {
         String::from_utf8_lossy(&self.0.body)
@@ -387,6 +396,29 @@ impl Error {
             | Error::OffOrigin { status, .. } => Some(*status),
             other => other.response().map(ErrorResponse::status),
         }
+    }
+
+    /// The API's id of the request (the `X-Request-Id` response header), for
+    /// errors that come from an API response that had one: quote it when
+    /// reporting a problem to Fanvue.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Decode { request_id, .. } | Error::ResponseTooLarge { request_id, .. } => {
+                request_id.as_deref()
+            }
+            other => other.response().and_then(ErrorResponse::request_id),
+        }
+    }
+
+    /// Fills in the request id of a response error that has none recorded.
+    pub(crate) fn with_request_id(mut self, id: Option<String>) -> Self {
+        if let Error::Decode { request_id, .. } | Error::ResponseTooLarge { request_id, .. } =
+            &mut self
+            && request_id.is_none()
+        {
+            *request_id = id;
+        }
+        self
     }
 
     /// The raw body, for errors that come from a response.
@@ -470,7 +502,9 @@ impl Error {
                         messages: body.errors,
                         response,
                     }
-                } else if status == StatusCode::BAD_REQUEST && body.mentions_version() {
+                } else if status == StatusCode::BAD_REQUEST
+                    && ApiErrorBody::is_unsupported_version(response.body())
+                {
                     Error::UnsupportedVersion {
                         message: body.message.or(body.error),
                         response,
@@ -498,6 +532,7 @@ impl Error {
             snippet: snippet(&body),
             body,
             source,
+            request_id: None,
         }
     }
 }
@@ -522,13 +557,26 @@ impl ApiErrorBody {
         serde_json::from_slice(body).unwrap_or_default()
     }
 
-    fn mentions_version(&self) -> bool {
-        [&self.error, &self.message]
-            .into_iter()
-            .flatten()
-            .any(|s| s.to_ascii_lowercase().contains("version"))
+    /// Whether `body` is the documented `UnsupportedVersionError`: an object
+    /// with string `error` and `message` (no `errors` list) whose `error` is
+    /// the API's "API version not supported". Any other 400, even one whose
+    /// message mentions a version, is a validation error.
+    fn is_unsupported_version(body: &[u8]) -> bool {
+        #[derive(Deserialize)]
+        struct UnsupportedVersionError {
+            error: String,
+            #[allow(dead_code)]
+            message: String,
+            errors: Option<serde::de::IgnoredAny>,
+        }
+        serde_json::from_slice::<UnsupportedVersionError>(body).is_ok_and(|b| {
+            b.errors.is_none() && b.error.trim().eq_ignore_ascii_case(UNSUPPORTED_VERSION)
+        })
     }
 }
+
+/// The `error` of the API's `UnsupportedVersionError` body.
+const UNSUPPORTED_VERSION: &str = "API version not supported";
 
 fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let value = serde_json::Value::deserialize(d)?;
@@ -552,6 +600,15 @@ fn lenient_strings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>
         serde_json::Value::String(s) => vec![s],
         _ => Vec::new(),
     })
+}
+
+/// The response header the API names each request with.
+pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The request id of a response's headers (trimmed, non-empty, visible ASCII).
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<&str> {
+    let id = headers.get(REQUEST_ID_HEADER)?.to_str().ok()?.trim();
+    (!id.is_empty()).then_some(id)
 }
 
 fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
@@ -621,11 +678,25 @@ mod tests {
         let err = Error::from_response(response(
             400,
             &[],
-            r#"{"error":"Bad Request","message":"API version 1999-01-01 is not supported"}"#,
+            r#"{"error":"API version not supported","message":"API version 1999-01-01 is not supported"}"#,
         ));
         assert!(
             matches!(err, Error::UnsupportedVersion { message: Some(ref m), .. } if m.contains("1999"))
         );
+    }
+
+    #[test]
+    fn only_the_documented_shape_is_an_unsupported_version() {
+        for body in [
+            r#"{"error":"Bad Request","message":"API version 1999-01-01 is not supported"}"#,
+            r#"{"message":"the version field is required"}"#,
+            r#"{"error":"Bad Request","message":"invalid versionUuid"}"#,
+            r#"{"error":"API version not supported"}"#,
+            r#"{"error":"API version not supported","message":"x","errors":["version"]}"#,
+        ] {
+            let err = Error::from_response(response(400, &[], body));
+            assert!(matches!(err, Error::Validation { .. }), "{body}: {err:?}");
+        }
     }
 
     #[test]

@@ -63,6 +63,7 @@ impl RequestExecutor for Executor {
             method = operation.method,
             path = operation.path,
             status = Empty,
+            request_id = Empty,
             attempt = Empty,
             latency_ms = Empty,
         );
@@ -189,6 +190,11 @@ impl Executor {
     /// body up to [`MAX_ERROR_BODY`]) into an identical response.
     async fn read(&self, mut response: Response) -> Result<ReadResponse, Error> {
         let status = response.status();
+        let request_id = crate::error::request_id(response.headers());
+        if let Some(id) = request_id {
+            tracing::Span::current().record("request_id", id);
+        }
+        call::record_request_id(request_id);
         if response.url().origin() != self.origin {
             // Only a client that follows redirects gets here (this crate's own never does).
             return Err(Error::OffOrigin {
@@ -206,7 +212,11 @@ impl Executor {
             && let Some(length) = declared
             && length > u64::try_from(limit).unwrap_or(u64::MAX)
         {
-            return Err(Error::ResponseTooLarge { status, limit });
+            return Err(Error::ResponseTooLarge {
+                status,
+                limit,
+                request_id: request_id.map(str::to_owned),
+            });
         }
         let capacity = declared
             .and_then(|length| usize::try_from(length).ok())
@@ -223,7 +233,11 @@ impl Executor {
             let room = limit.saturating_sub(body.len());
             if chunk.len() > room {
                 if status.is_success() {
-                    return Err(Error::ResponseTooLarge { status, limit });
+                    return Err(Error::ResponseTooLarge {
+                        status,
+                        limit,
+                        request_id: crate::error::request_id(response.headers()).map(str::to_owned),
+                    });
                 }
                 // an error body: keep the first MAX_ERROR_BODY bytes, read no further
                 body.extend_from_slice(chunk.get(..room).unwrap_or_default());

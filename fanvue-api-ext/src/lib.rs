@@ -20,7 +20,8 @@
 //! ```
 //!
 //! Every request runs in a `fanvue.request` tracing span with the operation
-//! id, method, path template, status, attempt count and latency (never a
+//! id, method, path template, status, the API's request id (`X-Request-Id`),
+//! attempt count and latency (never a
 //! token or a filled-in path).
 //!
 //! # Design
@@ -96,6 +97,23 @@
         clippy::arithmetic_side_effects
     )
 )]
+
+#[cfg(not(any(
+    feature = "rustls-ring",
+    feature = "rustls-aws-lc",
+    feature = "native-tls"
+)))]
+compile_error!(
+    "fanvue-api-ext needs a TLS backend: enable one of its features `rustls-ring` (the default), \
+     `rustls-aws-lc` or `native-tls`"
+);
+
+/// Every Rust snippet of the workspace README, compiled as a doc test (`no_run`:
+/// they talk to the real API). Needs `--features mock` for the httpmock one,
+/// which `cargo test --workspace --all-features` (the README's test command) has.
+#[cfg(all(doctest, feature = "mock"))]
+#[doc = include_str!("../../README.md")]
+mod readme {}
 
 pub mod auth;
 mod call;

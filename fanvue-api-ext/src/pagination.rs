@@ -40,6 +40,16 @@ use crate::call::OperationExt as _;
 use crate::error::Error;
 use crate::validate;
 
+/// The default most pages one stream fetches ([`CursorPager::max_pages`],
+/// [`NumberedPager::max_pages`]): a server that always reports more ends
+/// the stream with [`Error::Pagination`] instead of running it forever.
+pub const DEFAULT_MAX_PAGES: u64 = 100_000;
+
+/// Empty pages in a row, each with a next cursor, after which a cursor
+/// stream stops with [`Error::Pagination`] (a server handing out new
+/// cursors and no items would keep it running forever).
+pub const MAX_EMPTY_PAGES_IN_ROW: u32 = 3;
+
 /// Streams for page-number lists (`page` / `size`).
 pub trait PageNumberListExt: PageNumberList {
     /// Options for the streams: page size, item limit, first page.
@@ -49,6 +59,7 @@ pub trait PageNumberListExt: PageNumberList {
             page_size: None,
             start_page: 1,
             max_items: None,
+            max_pages: DEFAULT_MAX_PAGES,
         }
     }
 
@@ -80,6 +91,7 @@ pub trait CursorListExt: CursorList {
             page_size: None,
             start_cursor: None,
             max_items: None,
+            max_pages: DEFAULT_MAX_PAGES,
         }
     }
 
@@ -144,6 +156,7 @@ pub struct NumberedPager<O> {
     page_size: Option<u64>,
     start_page: u64,
     max_items: Option<u64>,
+    max_pages: u64,
 }
 
 impl<O: PageNumberList> NumberedPager<O> {
@@ -165,6 +178,14 @@ impl<O: PageNumberList> NumberedPager<O> {
         self
     }
 
+    /// Fetches at most this many pages (default [`DEFAULT_MAX_PAGES`]); a
+    /// server still reporting more after them ends the stream with
+    /// [`Error::Pagination`].
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.max_pages = pages.max(1);
+        self
+    }
+
     /// The pages.
     pub fn pages<'o>(self) -> BoxStream<'o, Result<NumberedPage<O::Item>, Error>>
     where
@@ -180,7 +201,7 @@ impl<O: PageNumberList> NumberedPager<O> {
             None => self.operation,
         };
         let start = checked.map(|_| (ByNumber(operation), self.start_page));
-        page_stream(start, self.max_items)
+        page_stream(start, self.max_items, self.max_pages)
     }
 
     /// The items of every page.
@@ -200,6 +221,7 @@ pub struct CursorPager<O> {
     page_size: Option<u64>,
     start_cursor: Option<String>,
     max_items: Option<u64>,
+    max_pages: u64,
 }
 
 impl<O: CursorList> CursorPager<O> {
@@ -221,6 +243,14 @@ impl<O: CursorList> CursorPager<O> {
         self
     }
 
+    /// Fetches at most this many pages (default [`DEFAULT_MAX_PAGES`]); a
+    /// server still reporting more after them ends the stream with
+    /// [`Error::Pagination`].
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.max_pages = pages.max(1);
+        self
+    }
+
     /// The pages.
     pub fn pages<'o>(self) -> BoxStream<'o, Result<CursorPage<O::Item>, Error>>
     where
@@ -235,7 +265,7 @@ impl<O: CursorList> CursorPager<O> {
             None => self.operation,
         };
         let start = checked.map(|_| (ByCursor(operation), self.start_cursor));
-        page_stream(start, self.max_items)
+        page_stream(start, self.max_items, self.max_pages)
     }
 
     /// The items of every page.
@@ -381,9 +411,15 @@ impl<O: CursorList> PagedList for ByCursor<O> {
 fn page_stream<'o, L: PagedList + 'o>(
     start: Result<(L, L::Position), Error>,
     max_items: Option<u64>,
+    max_pages: u64,
 ) -> BoxStream<'o, Result<L::Page, Error>> {
     let start = match start {
-        Ok((list, position)) => Step::Fetch(list, position, max_items, L::Seen::default()),
+        Ok((list, position)) => Step::Fetch(
+            list,
+            position,
+            max_items,
+            (L::Seen::default(), Count::default()),
+        ),
         Err(error) => Step::Fail(error),
     };
     let fail = |reason: String| Error::Pagination {
@@ -395,17 +431,34 @@ fn page_stream<'o, L: PagedList + 'o>(
             Step::Done => None,
             Step::Fail(error) => Some((Err(error), Step::Done)),
             Step::Fetch(_, _, Some(0), _) => None,
-            Step::Fetch(list, position, remaining, mut seen) => {
+            Step::Fetch(list, position, remaining, (mut seen, mut count)) => {
                 match list.clone().fetch(position.clone()).await {
                     Err(error) => Some((Err(error), Step::Done)),
                     Ok(mut page) => {
                         if let Err(reason) = L::check(&page, &position) {
                             return Some((Err(fail(reason)), Step::Done));
                         }
+                        let empty = L::items(&mut page).is_empty();
                         let remaining = limit(L::items(&mut page), remaining);
+                        count.pages = count.pages.saturating_add(1);
+                        count.empty_in_row = if empty {
+                            count.empty_in_row.saturating_add(1)
+                        } else {
+                            0
+                        };
                         let next = match L::next(&page, &position, &mut seen) {
                             _ if remaining == Some(0) => Step::Done,
-                            Ok(Some(next)) => Step::Fetch(list, next, remaining, seen),
+                            Ok(Some(_)) if count.empty_in_row >= MAX_EMPTY_PAGES_IN_ROW => {
+                                Step::Fail(fail(format!(
+                                    "{} empty pages in a row, each with a new cursor",
+                                    count.empty_in_row
+                                )))
+                            }
+                            Ok(Some(_)) if count.pages >= max_pages => Step::Fail(fail(format!(
+                                "the server reports more after {} pages, the stream's max_pages",
+                                count.pages
+                            ))),
+                            Ok(Some(next)) => Step::Fetch(list, next, remaining, (seen, count)),
                             Ok(None) => Step::Done,
                             Err(reason) => Step::Fail(fail(reason)),
                         };
@@ -428,12 +481,19 @@ fn item_stream<'o, L: PagedList + 'o>(
         .boxed()
 }
 
-/// Where a page stream is: fetch `(operation, position, items left, what was
-/// seen)`, yield an error, or done.
+/// Where a page stream is: fetch `(operation, position, items left, (what was
+/// seen, pages counted))`, yield an error, or done.
 enum Step<O, P, S> {
     Fetch(O, P, Option<u64>, S),
     Fail(Error),
     Done,
+}
+
+/// The pages a stream has fetched, and how many of the last ones were empty.
+#[derive(Default)]
+struct Count {
+    pages: u64,
+    empty_in_row: u32,
 }
 
 /// Cuts `items` to the remaining budget; the budget left after them.

@@ -26,16 +26,16 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::{DATE, HeaderMap, RETRY_AFTER};
 
 /// The default capacity of the client-wide retry quota.
 pub const DEFAULT_RETRY_QUOTA: u32 = 500;
 /// Tokens one retry takes from the quota.
-pub const RETRY_COST: u32 = 5;
+pub(crate) const RETRY_COST: u32 = 5;
 /// Tokens one retry after a timeout takes from the quota.
-pub const TIMEOUT_RETRY_COST: u32 = 10;
+pub(crate) const TIMEOUT_RETRY_COST: u32 = 10;
 /// Tokens a request that succeeds at its first attempt gives back.
-pub const SUCCESS_REFUND: u32 = 1;
+pub(crate) const SUCCESS_REFUND: u32 = 1;
 
 /// How API requests are retried.
 ///
@@ -185,7 +185,7 @@ impl RetryPolicyBuilder {
     }
 
     /// The capacity of the client-wide retry quota, in tokens (a retry costs
-    /// [`RETRY_COST`], [`TIMEOUT_RETRY_COST`] after a timeout); `None` for no quota.
+    /// 5 tokens, 10 after a timeout; a success gives 1 back); `None` for no quota.
     pub fn retry_quota(mut self, capacity: Option<u32>) -> Self {
         self.0.quota = capacity;
         self
@@ -296,7 +296,29 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
 /// How long a response asks to wait: `Retry-After` (delta-seconds or an HTTP
 /// date, see [`parse_retry_after`]), else the time until `X-RateLimit-Reset`
 /// (Unix seconds; values below 10⁹ are read as seconds from now).
+///
+/// Dates and reset times are the server's clock: they are measured from the
+/// response's `Date` header when it has one (so a local clock that is off
+/// does not stretch or cancel the wait), else from `now`.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use fanvue_api_ext::retry::retry_after;
+/// use http::{HeaderMap, HeaderValue};
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("date", HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
+/// headers.insert("retry-after", HeaderValue::from_static("Sun, 06 Nov 1994 08:49:40 GMT"));
+/// // This machine's clock is a day ahead: the wait is still the server's 3 s.
+/// let skewed = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777 + 86_400);
+/// assert_eq!(retry_after(&headers, skewed), Some(Duration::from_secs(3)));
+/// ```
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let now = headers
+        .get(DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| http_date(v.trim()))
+        .unwrap_or(now);
     if let Some(delay) = headers
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
@@ -370,6 +392,37 @@ fn http_date(value: &str) -> Option<SystemTime> {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn waits_are_measured_against_the_response_date() {
+        let server = SystemTime::UNIX_EPOCH + Duration::from_secs(1_900_000_000);
+        let date = httpdate(server);
+        // The local clock is an hour behind, then an hour ahead.
+        for local in [
+            server - Duration::from_secs(3600),
+            server + Duration::from_secs(3600),
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(DATE, HeaderValue::from_str(&date).unwrap());
+            headers.insert(
+                RETRY_AFTER,
+                HeaderValue::from_str(&httpdate(server + Duration::from_secs(5))).unwrap(),
+            );
+            assert_eq!(retry_after(&headers, local), Some(Duration::from_secs(5)));
+            headers.remove(RETRY_AFTER);
+            headers.insert("x-ratelimit-reset", HeaderValue::from(1_900_000_007u64));
+            assert_eq!(retry_after(&headers, local), Some(Duration::from_secs(7)));
+            // Without a Date, the local clock is all there is.
+            headers.remove(DATE);
+            assert_ne!(retry_after(&headers, local), Some(Duration::from_secs(7)));
+        }
+    }
+
+    fn httpdate(at: SystemTime) -> String {
+        chrono::DateTime::<chrono::Utc>::from(at)
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string()
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

@@ -172,7 +172,7 @@ fn check_scalar(what: &str, rule: Rule, value: &str) -> Result<(), Error> {
 
 /// Checks a JSON body against the `Body` bounds of `bounds`. Absent and
 /// `null` values are not checked (requiredness is the typed builder's job).
-pub fn check_body_value(body: &Value, bounds: &[Bound]) -> Result<(), Error> {
+pub(crate) fn check_body_value(body: &Value, bounds: &[Bound]) -> Result<(), Error> {
     for bound in bounds.iter().filter(|b| b.place == Place::Body) {
         let mut found = Vec::new();
         let segments: Vec<&str> = if bound.target.is_empty() {

@@ -61,10 +61,17 @@ async fn validation_400_lists_messages() {
 async fn unsupported_version_400() {
     let err = error_for(Reply::json(
         400,
-        json!({"error": "Bad Request", "message": "Unsupported API version: 1999-01-01"}),
+        json!({"error": "API version not supported", "message": "Unsupported API version: 1999-01-01"}),
     ))
     .await;
     assert!(matches!(err, Error::UnsupportedVersion { .. }), "{err:?}");
+    // Another 400 that merely mentions a version is a validation error.
+    let err = error_for(Reply::json(
+        400,
+        json!({"error": "Bad Request", "message": "Unsupported API version: 1999-01-01"}),
+    ))
+    .await;
+    assert!(matches!(err, Error::Validation { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -197,5 +204,43 @@ async fn timeout_is_a_transport_error() {
     assert!(
         matches!(&err, Error::Transport(e) if e.kind() == TransportErrorKind::Timeout),
         "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn errors_from_a_response_keep_its_request_id() {
+    let with_id = |reply: Reply| reply.header("x-request-id", "req-abc123");
+    let err = error_for(with_id(Reply::json(404, json!({"message": "nope"})))).await;
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert_eq!(err.request_id(), Some("req-abc123"));
+    assert_eq!(err.response().unwrap().request_id(), Some("req-abc123"));
+    // A success body that does not decode.
+    let err = error_for(with_id(Reply::json(200, json!({"unexpected": true})))).await;
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert_eq!(err.request_id(), Some("req-abc123"));
+    // No header, no id.
+    let err = error_for(Reply::json(500, json!({}))).await;
+    assert_eq!(err.request_id(), None);
+}
+
+#[tokio::test]
+async fn the_fakes_request_ids_reach_the_error() {
+    let fake = fanvue_fake::FakeFanvue::start().await.unwrap();
+    let err = Fanvue::builder()
+        .base_url(fake.api_url())
+        .allow_insecure_http(true)
+        .access_token("not-the-token".to_string())
+        .build()
+        .unwrap()
+        .api()
+        .get_current_user()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
+    assert!(
+        err.request_id().is_some_and(|id| id.starts_with("req-")),
+        "{:?}",
+        err.request_id()
     );
 }

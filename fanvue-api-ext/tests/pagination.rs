@@ -360,3 +360,77 @@ async fn a_cursor_pointing_at_its_own_page_is_an_error_not_the_end() {
     );
     assert_eq!(server.requests().len(), 2);
 }
+
+/// A cursor list that never ends: every page has a new cursor, and
+/// `items_per_page` items.
+fn endless(items_per_page: u64) -> impl Fn(&Recorded) -> Reply {
+    move |r| {
+        let n: u64 = r.query("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
+        let data: Vec<_> = (0..items_per_page).map(fixtures::tracking_link).collect();
+        Reply::json(
+            200,
+            json!({"data": data, "nextCursor": (n + 1).to_string()}),
+        )
+    }
+}
+
+#[tokio::test]
+async fn empty_pages_with_new_cursors_stop_the_stream_with_a_typed_error() {
+    let server = Server::start(endless(0)).await;
+    let fanvue = client(&server);
+    let results = within_time(fanvue.api().list_tracking_links().pages()).await;
+    assert_eq!(
+        results.len(),
+        fanvue_api_ext::pagination::MAX_EMPTY_PAGES_IN_ROW as usize + 1,
+        "the empty pages, then the error"
+    );
+    match results.last() {
+        Some(Err(Error::Pagination { operation, reason })) => {
+            assert_eq!(*operation, "list-tracking-links");
+            assert!(reason.contains("empty pages"), "{reason}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(
+        server.requests().len(),
+        fanvue_api_ext::pagination::MAX_EMPTY_PAGES_IN_ROW as usize
+    );
+}
+
+#[tokio::test]
+async fn a_page_cap_stops_an_endless_stream() {
+    let server = Server::start(endless(1)).await;
+    let fanvue = client(&server);
+    let results = within_time(
+        fanvue
+            .api()
+            .list_tracking_links()
+            .paginate()
+            .max_pages(5)
+            .items(),
+    )
+    .await;
+    assert_eq!(results.len(), 6, "five pages of one item, then the error");
+    assert!(results[..5].iter().all(Result::is_ok));
+    match &results[5] {
+        Err(Error::Pagination { reason, .. }) => {
+            assert!(reason.contains("5 pages"), "{reason}")
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(server.requests().len(), 5);
+    // The cap applies to page-number lists too.
+    let server = Server::start(numbered(100)).await;
+    let results = within_time(
+        client(&server)
+            .api()
+            .list_followers()
+            .paginate()
+            .page_size(10)
+            .max_pages(2)
+            .items(),
+    )
+    .await;
+    assert_eq!(results.len(), 21, "{}", results.len());
+    assert!(matches!(results[20], Err(Error::Pagination { .. })));
+}

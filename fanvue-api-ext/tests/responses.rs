@@ -114,7 +114,7 @@ async fn a_success_body_over_the_cap_is_a_typed_error() {
         let fanvue = builder(&api).max_response_body(cap).build().unwrap();
         let err = me(&fanvue).await.unwrap_err();
         assert!(
-            matches!(err, Error::ResponseTooLarge { status, limit } if status.as_u16() == 200 && limit == cap),
+            matches!(err, Error::ResponseTooLarge { status, limit, .. } if status.as_u16() == 200 && limit == cap),
             "{err:?}"
         );
         assert_eq!(err.status().map(|s| s.as_u16()), Some(200));

@@ -59,7 +59,7 @@ async fn each_retry_and_request_is_traced_without_secrets() {
     let server = Server::start(first_n(
         1,
         Reply::text(503, "busy"),
-        Reply::json(200, user()),
+        Reply::json(200, user()).header("x-request-id", "req-traced-7"),
     ))
     .await;
     let fanvue = Fanvue::builder()
@@ -88,6 +88,7 @@ async fn each_retry_and_request_is_traced_without_secrets() {
         "method=\"GET\"",
         "path=\"/users/me\"",
         "status=200",
+        "request_id=\"req-traced-7\"",
         "attempt=2",
         "latency_ms=",
     ] {

@@ -90,13 +90,17 @@ fn generate_one(e: &StringEnum) -> TokenStream {
     doc.push_str(&format!(
         "\n\nKnown values: {}.\n\nA value this version of the spec does not list decodes to \
          [`{}::Unknown`], which keeps the raw string, so a response never fails to decode \
-         because Fanvue added a value; it serializes back unchanged.",
+         because Fanvue added a value; it serializes back unchanged. The enum is \
+         `#[non_exhaustive]`: a value added to the spec becomes a variant in a minor release, \
+         so a `match` needs a `_` arm.",
         value_docs.join(", "),
         e.name
     ));
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        // Fanvue adds values: a new one becomes a variant in a minor release.
+        #[non_exhaustive]
         pub enum #ident {
             #(
                 #[doc = #value_docs]

@@ -29,6 +29,7 @@ pub trait Operation: Sized + Send {
 
 /// One page of a page-number list (`{data, pagination: {page, size, hasMore}}`).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct NumberedPage<T> {
     /// The items of this page.
     pub items: Vec<T>,
@@ -40,6 +41,7 @@ pub struct NumberedPage<T> {
 
 /// One page of a cursor list (`{data, nextCursor}`).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CursorPage<T> {
     /// The items of this page.
     pub items: Vec<T>,

@@ -75,6 +75,7 @@ pub(crate) async fn record(
                 query: req.uri().query().map(str::to_string),
                 headers: req.headers().clone(),
                 body,
+                at: std::time::Instant::now(),
             });
         }
         match listener {
@@ -86,10 +87,20 @@ pub(crate) async fn record(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let resp = next.run(req).await;
+    let mut resp = next.run(req).await;
     shared.bump();
+    if listener == Listener::Api && !resp.headers().contains_key(REQUEST_ID) {
+        // Like the real API: every response names its request.
+        let n = shared.request_ids.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Ok(value) = http::HeaderValue::from_str(&format!("req-{n:08}")) {
+            resp.headers_mut().insert(REQUEST_ID, value);
+        }
+    }
     resp
 }
+
+/// The response header naming the request (`X-Request-Id`).
+pub(crate) const REQUEST_ID: &str = "x-request-id";
 
 /// Axum middleware form of [`gate`] for the routed API and OAuth endpoints.
 pub(crate) async fn api_gate(

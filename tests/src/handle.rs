@@ -393,6 +393,7 @@ impl FakeFanvueBuilder {
             s3_in_flight: Default::default(),
             s3_max_in_flight: Default::default(),
             s3_saw_authorization: Default::default(),
+            request_ids: Default::default(),
             s3_saw_fanvue_header: Default::default(),
             s3_base: format!("http://{s3_addr}"),
             events: watch::channel(0).0,

@@ -34,6 +34,8 @@ pub struct RecordedRequest {
     pub headers: HeaderMap,
     /// The request body (API and OAuth listeners only; S3 bodies are not kept here).
     pub body: Option<bytes::Bytes>,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 impl RecordedRequest {

@@ -209,6 +209,8 @@ pub(crate) struct Shared {
     pub s3_max_in_flight: AtomicUsize,
     pub s3_saw_authorization: AtomicBool,
     pub s3_saw_fanvue_header: AtomicBool,
+    /// The last `X-Request-Id` handed out (`req-00000001`, ...).
+    pub request_ids: std::sync::atomic::AtomicU64,
     pub s3_base: String,
     /// Bumped whenever something happens, so tests can wait for a condition without sleeping.
     pub events: tokio::sync::watch::Sender<u64>,

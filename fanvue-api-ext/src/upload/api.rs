@@ -65,6 +65,10 @@ pub(crate) trait UploadApi: Send + Sync + 'static {
     /// that provably never left (connect failure) or was answered.
     fn maybe_reached_server(&self, error: &crate::Error) -> bool;
 
+    /// Whether plain `http://` presigned URLs may be used (the client's
+    /// `allow_insecure_http`).
+    fn allow_insecure_http(&self) -> bool;
+
     /// Whether an error of these calls is worth retrying at the upload level
     /// (after the client's own retries): timeouts, connection failures, 429, 5xx.
     fn is_transient(&self, error: &crate::Error) -> bool;

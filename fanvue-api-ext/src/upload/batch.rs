@@ -221,7 +221,9 @@ impl MediaUploads {
 }
 
 impl BatchUpload {
-    /// Parts in flight over the whole batch (default 8).
+    /// Parts in flight over the whole batch (default 8, at most
+    /// [`MAX_CONCURRENCY`](super::MAX_CONCURRENCY); more is
+    /// [`ValidationError::ConcurrencyTooHigh`]).
     pub fn concurrency(mut self, parts: usize) -> Self {
         self.concurrency = parts;
         self
@@ -293,7 +295,12 @@ impl BatchUpload {
     /// Runs the batch: one result per item, in the items' order.
     pub async fn send(self) -> Vec<BatchResult> {
         let count = self.items.len();
-        if self.concurrency == 0 || self.files_at_once == 0 {
+        let invalid = if self.files_at_once == 0 {
+            Some(ValidationError::ZeroConcurrency)
+        } else {
+            engine::check_concurrency(self.concurrency).err()
+        };
+        if let Some(invalid) = invalid {
             return self
                 .items
                 .iter()
@@ -301,7 +308,7 @@ impl BatchUpload {
                 .map(|(index, item)| BatchResult {
                     index,
                     label: item.label(index),
-                    result: Err(ValidationError::ZeroConcurrency.into()),
+                    result: Err(invalid.clone().into()),
                 })
                 .collect();
         }

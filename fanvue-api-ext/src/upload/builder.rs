@@ -153,7 +153,10 @@ impl UploadBuilder {
         self
     }
 
-    /// How many parts are in flight at once (default 8). A file's parts are
+    /// How many parts are in flight at once (default 8, at most
+    /// [`MAX_CONCURRENCY`](super::MAX_CONCURRENCY), 64; more is
+    /// [`ValidationError::ConcurrencyTooHigh`](super::ValidationError::ConcurrencyTooHigh)
+    /// before any request). A file's parts are
     /// not held in memory; for readers and streams peak memory is about
     /// `concurrency × part size`, plus a read-ahead of at most 6 parts and
     /// 48 MiB.

@@ -28,12 +28,30 @@ use super::plan::{DEFAULT_PART_SIZE, MAX_PARTS, PartPlan};
 use super::progress::{Phase, Progress, ProgressCallback, ProgressSink};
 use super::source::{BufferPool, OpenedSource, PartBytes, PartData, UploadSource};
 use super::state::{CompletedPart, UploadState};
-use super::transfer::{PartCtx, PartFailure, PartRetryPolicy, Prefetched, fetch_url, upload_part};
+use super::transfer::{
+    PartCtx, PartFailure, PartRetryPolicy, Prefetched, RateGate, fetch_url, upload_part,
+};
 use crate::retry::RetryQuota;
 use fanvue_api::types::MediaStatus;
 
 /// The default number of parts in flight.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+/// The most parts in flight an upload (or a batch) accepts: beyond it no
+/// link gets faster, while the API sees a burst of URL requests and memory
+/// for readers grows with `concurrency × part size`.
+pub const MAX_CONCURRENCY: usize = 64;
+
+/// Checks a concurrency against 1..=[`MAX_CONCURRENCY`].
+pub(crate) fn check_concurrency(concurrency: usize) -> Result<(), ValidationError> {
+    match concurrency {
+        0 => Err(ValidationError::ZeroConcurrency),
+        n if n > MAX_CONCURRENCY => Err(ValidationError::ConcurrencyTooHigh {
+            requested: n,
+            max: MAX_CONCURRENCY,
+        }),
+        _ => Ok(()),
+    }
+}
 /// The default time to wait for Fanvue to process the media.
 pub const DEFAULT_PROCESSING_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// The default delay before the second status poll (it grows up to [`MAX_POLL_INTERVAL`]).
@@ -262,9 +280,7 @@ impl<A: UploadApi> Upload<A> {
     }
 
     async fn run(mut self, source: UploadSource) -> Result<A::Media, UploadError> {
-        if self.config.concurrency == 0 {
-            return Err(ValidationError::ZeroConcurrency.into());
-        }
+        check_concurrency(self.config.concurrency)?;
         self.path = source.file_path().map(ToOwned::to_owned);
         let resume = self.config.resume.take();
         if resume.is_some() && self.path.is_none() && source.known_len().is_none() {
@@ -297,6 +313,15 @@ impl<A: UploadApi> Upload<A> {
             progress.phase(Phase::Uploading);
             self.send_parts(&mut state, layout, &mut opened, first, &progress, limits)
                 .await?;
+            // A file written to or replaced since the start: its parts may
+            // mix two versions, so the session is not completed.
+            if let Some((path, change)) = opened.change().await {
+                return Err(UploadError::SourceChanged {
+                    path,
+                    change,
+                    state: Box::new(state.clone()),
+                });
+            }
             drop(opened);
             progress.phase(Phase::Completing);
             let status = self.complete(&state).await?;
@@ -513,6 +538,7 @@ impl<A: UploadApi> Upload<A> {
         upload_id: &str,
         order: Vec<u32>,
         stream_from: Option<u32>,
+        gate: Arc<RateGate>,
     ) -> (mpsc::Receiver<(u32, Option<Prefetched>)>, AbortOnDrop) {
         let window = self.config.concurrency.clamp(1, 64);
         let parallel = self.config.concurrency.clamp(2, 16);
@@ -528,9 +554,10 @@ impl<A: UploadApi> Upload<A> {
             let mut urls = futures::stream::iter(numbers)
                 .map(|n| {
                     let api = api.clone();
+                    let gate = gate.clone();
                     let upload_id = upload_id.clone();
                     async move {
-                        let fetched = match fetch_url(&*api, &upload_id, n, timeout).await {
+                        let fetched = match fetch_url(&*api, &gate, &upload_id, n, timeout).await {
                             Ok(Ok(url)) => Some(Ok((url, Instant::now()))),
                             Ok(Err(e)) => Some(Err(e)),
                             Err(_) => None,
@@ -559,7 +586,9 @@ impl<A: UploadApi> Upload<A> {
         progress: &ProgressSink,
         limits: Limits,
     ) -> Result<(), UploadError> {
+        let gate = Arc::new(RateGate::default());
         let ctx = Arc::new(PartCtx {
+            gate: gate.clone(),
             api: self.api.clone(),
             http: self.http.clone(),
             upload_id: state.upload_id.clone(),
@@ -603,7 +632,8 @@ impl<A: UploadApi> Upload<A> {
             }
             Layout::Stream { .. } => true,
         };
-        let (mut urls, _prefetcher) = self.prefetch(&state.upload_id, to_send, stream.then_some(1));
+        let (mut urls, _prefetcher) =
+            self.prefetch(&state.upload_id, to_send, stream.then_some(1), gate);
         let mut next_stream_part: u32 = 1;
         let mut ended = false;
         let mut streamed_bytes: u64 = 0;
@@ -676,8 +706,16 @@ impl<A: UploadApi> Upload<A> {
                             Input::Hashing(_) => layout.range(n).map_or(0, |r| r.end.saturating_sub(r.start)),
                         };
                         if len == 0 {
-                            // The previous part was the last one.
+                            // The previous part was the last one (the
+                            // stream ended on a part boundary).
                             ended = true;
+                            let total = streamed_bytes;
+                            state.total_size = total;
+                            let parts = n.saturating_sub(1);
+                            progress.update(|p| {
+                                p.total_bytes = Some(total);
+                                p.parts_total = parts;
+                            });
                             continue;
                         }
                         if n > MAX_PARTS {

@@ -128,6 +128,21 @@ pub enum UploadError {
         state: Box<UploadState>,
     },
 
+    /// The file changed while it was uploaded (its length, modification
+    /// time or identity differ from when the upload started: written to, or
+    /// replaced by another file). The session was **not completed**, so no
+    /// media mixes old and new bytes. Resuming with the file as it is now
+    /// checks every sent part against its MD5 and sends the changed ones again.
+    #[error("{} changed during the upload ({change}); the session was not completed", .path.display())]
+    SourceChanged {
+        /// The file.
+        path: PathBuf,
+        /// What differs: `length`, `modification time` or `file identity`.
+        change: &'static str,
+        /// Where to resume from.
+        state: Box<UploadState>,
+    },
+
     /// The upload was cancelled through its cancellation token.
     #[error("the upload was cancelled")]
     Cancelled {
@@ -152,6 +167,7 @@ impl UploadError {
             UploadError::PartUrl { state, .. }
             | UploadError::PartUpload { state, .. }
             | UploadError::Complete { state, .. }
+            | UploadError::SourceChanged { state, .. }
             | UploadError::Poll { state, .. }
             | UploadError::Timeout { state, .. } => Some(state),
             UploadError::Validation(_)
@@ -170,7 +186,9 @@ impl UploadError {
             UploadError::CreateSession { .. } | UploadError::CreateSessionUncertain { .. } => {
                 Phase::CreatingSession
             }
-            UploadError::PartUrl { .. } | UploadError::PartUpload { .. } => Phase::Uploading,
+            UploadError::PartUrl { .. }
+            | UploadError::PartUpload { .. }
+            | UploadError::SourceChanged { .. } => Phase::Uploading,
             UploadError::Complete { .. } => Phase::Completing,
             UploadError::Poll { .. }
             | UploadError::Processing { .. }
@@ -218,6 +236,14 @@ pub enum ValidationError {
     /// Concurrency must be at least 1.
     #[error("concurrency must be at least 1")]
     ZeroConcurrency,
+    /// Concurrency above [`MAX_CONCURRENCY`](super::MAX_CONCURRENCY).
+    #[error("concurrency {requested} is above the maximum of {max} parts in flight")]
+    ConcurrencyTooHigh {
+        /// The concurrency asked for.
+        requested: usize,
+        /// The maximum.
+        max: usize,
+    },
     /// No filename was given and none can be taken from the source.
     #[error("a filename is required when the source is not a file path")]
     MissingFilename,
@@ -332,6 +358,11 @@ pub enum PartUploadError {
     /// The presigned URL returned by the API is not an absolute http(s) URL.
     #[error("the presigned URL is not an absolute http(s) URL")]
     BadUrl,
+    /// The presigned URL is plain `http://` and the client was not built with
+    /// [`allow_insecure_http(true)`](crate::FanvueBuilder::allow_insecure_http):
+    /// the part's bytes are not sent in the clear.
+    #[error("the presigned URL uses plain http; only allowed with allow_insecure_http(true)")]
+    InsecureUrl,
     /// The storage refused the part's bytes (`Content-MD5` mismatch) and the
     /// file no longer holds the bytes that were hashed: it was written to
     /// during the upload. Sending the part again cannot help.

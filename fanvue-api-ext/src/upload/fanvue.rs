@@ -40,7 +40,8 @@ impl FanvueUploadApi {
     }
 
     /// `POST .../media/uploads` once: the executor retries it only when the
-    /// request never left (connect failure).
+    /// request never left (connect failure), even when the client's
+    /// [`RetryPolicy`](crate::RetryPolicy) resends non-idempotent requests.
     async fn create_session_once(&self, request: &SessionRequest) -> Result<Session, Error> {
         let api = self.fanvue.api();
         let (name, filename) = (request.name.clone(), request.filename.clone());
@@ -50,6 +51,8 @@ impl FanvueUploadApi {
                 api.create_upload_session()
                     .body_map(|b| b.name(name).filename(filename).media_type(media_type))
                     .send()
+                    // whatever the client-wide policy says
+                    .retry_non_idempotent(false)
                     .await?
             }
             Some(creator) => {
@@ -57,6 +60,8 @@ impl FanvueUploadApi {
                     .creator_user_uuid(creator)
                     .body_map(|b| b.name(name).filename(filename).media_type(media_type))
                     .send()
+                    // whatever the client-wide policy says
+                    .retry_non_idempotent(false)
                     .await?
             }
         };
@@ -218,6 +223,10 @@ impl UploadApi for FanvueUploadApi {
             Error::Server { .. } => true,
             _ => false,
         }
+    }
+
+    fn allow_insecure_http(&self) -> bool {
+        self.fanvue.allows_insecure_http()
     }
 
     fn is_transient(&self, error: &Error) -> bool {

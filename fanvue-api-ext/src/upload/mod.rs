@@ -36,12 +36,15 @@
 //!    round while the session is created), and take connections in order.
 //!    A file part is never held in memory: it is hashed through a 1 MiB
 //!    buffer and read from the file again as the connection takes its
-//!    bytes. A failing part is retried alone with backoff, with a fresh URL
+//!    bytes, always from the one handle opened at the start (by position). A failing part is retried alone with backoff, with a fresh URL
 //!    when the storage says the URL expired or is forbidden, and resent
 //!    when the storage refuses its bytes as corrupted (400 `BadDigest`),
 //!    unless the file no longer holds the bytes that were hashed
 //!    ([`PartUploadError::SourceChanged`]).
-//! 3. **Complete** the session with every `{PartNumber, ETag}`.
+//! 3. **Complete** the session with every `{PartNumber, ETag}`, after
+//!    checking that a file source still has the length, modification time
+//!    and identity it had at the start ([`UploadError::SourceChanged`]
+//!    otherwise, and nothing is completed).
 //! 4. **Wait for processing**: poll the media with a growing delay until it is
 //!    `ready` (returned), `error` ([`UploadError::Processing`]) or the
 //!    [`processing_timeout`](UploadBuilder::processing_timeout) passes.
@@ -72,6 +75,7 @@ mod builder;
 mod engine;
 mod error;
 mod fanvue;
+mod file;
 mod media_type;
 pub mod plan;
 mod progress;
@@ -86,7 +90,7 @@ pub use batch::{
 pub use builder::{MediaUploads, UploadBuilder};
 pub use engine::{
     CheckpointCallback, DEFAULT_CONCURRENCY, DEFAULT_POLL_INTERVAL, DEFAULT_PROCESSING_TIMEOUT,
-    MAX_POLL_INTERVAL,
+    MAX_CONCURRENCY, MAX_POLL_INTERVAL,
 };
 pub use error::{PartUploadError, SourceError, UploadError, ValidationError};
 pub use fanvue::Media;

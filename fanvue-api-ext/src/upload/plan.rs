@@ -6,7 +6,7 @@ use std::ops::Range;
 use super::error::ValidationError;
 
 /// One mebibyte.
-pub const MIB: u64 = 1024 * 1024;
+pub(crate) const MIB: u64 = 1024 * 1024;
 /// The smallest part S3 accepts (all parts but the last).
 pub const MIN_PART_SIZE: u64 = 5 * MIB;
 /// The largest part S3 accepts.
@@ -28,10 +28,10 @@ pub const DEFAULT_PART_SIZE: u64 = 8 * MIB;
 /// 16 MiB and 97% with 32 MiB. File parts are streamed from the file as they
 /// are sent (never held in memory), so a bigger part costs no memory; it only
 /// costs more to send again when it fails.
-pub const TARGET_PARTS: u64 = 32;
+pub(crate) const TARGET_PARTS: u64 = 32;
 /// The largest part size chosen when none is given (unless S3's 10,000-part
 /// limit needs more: sources above 625 GiB).
-pub const MAX_DEFAULT_PART_SIZE: u64 = 64 * MIB;
+pub(crate) const MAX_DEFAULT_PART_SIZE: u64 = 64 * MIB;
 
 /// The part size chosen for a file (or bytes in memory) of `total_size` bytes
 /// when none is given: `total_size / 32` in whole MiB, within
@@ -45,7 +45,7 @@ pub const MAX_DEFAULT_PART_SIZE: u64 = 64 * MIB;
 /// assert_eq!(default_part_size(1024 * MIB), 32 * MIB);
 /// assert_eq!(default_part_size(10 * 1024 * MIB), 64 * MIB);
 /// ```
-pub fn default_part_size(total_size: u64) -> u64 {
+pub(crate) fn default_part_size(total_size: u64) -> u64 {
     total_size
         .div_ceil(TARGET_PARTS)
         .div_ceil(MIB)
@@ -101,7 +101,7 @@ pub struct LeadParts {
 /// The number of rounds of full-size parts (each connection sending one)
 /// that [`PartPlan::for_connections`] cuts a source into after its lead
 /// parts: a whole number of rounds, so the connections finish together.
-pub const TARGET_ROUNDS: u64 = 4;
+pub(crate) const TARGET_ROUNDS: u64 = 4;
 
 /// How a source of a given size is cut into parts: optionally a few
 /// [`LeadParts`], then parts of [`part_size`](Self::part_size), the last one
@@ -117,7 +117,7 @@ pub struct PartPlan {
 impl PartPlan {
     /// Plans a new upload of `total_size` bytes in parts of one size.
     ///
-    /// `requested` (default [`default_part_size`]) must be within 5 MiB and
+    /// `requested` (default: about 1/32 of the size, 8 to 64 MiB) must be within 5 MiB and
     /// 5 GiB; it is grown (to a whole number of MiB) when the source would
     /// otherwise need more than 10,000 parts.
     pub fn new(total_size: u64, requested: Option<u64>) -> Result<Self, ValidationError> {
@@ -132,7 +132,7 @@ impl PartPlan {
     /// Plans a new upload of `total_size` bytes sent over `connections`
     /// connections, when no part size is given: [`LeadParts`] starting at
     /// [`DEFAULT_PART_SIZE`] (one part per connection per round, doubling),
-    /// then the rest in [`TARGET_ROUNDS`] rounds of one part per connection
+    /// then the rest in four rounds of one part per connection
     /// (parts of 8 to 64 MiB, in whole MiB; more rounds when 64 MiB parts are
     /// not enough, and bigger parts when 10,000 parts are not enough). A
     /// source too small for parts above 8 MiB is planned by

@@ -3,7 +3,6 @@
 //! or byte stream of unknown length (uploaded in parts until its end).
 
 use std::fmt;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -14,6 +13,7 @@ use md5::{Digest, Md5};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::error::SourceError;
+use super::file::SourceFile;
 
 /// The bytes to upload.
 ///
@@ -40,6 +40,12 @@ impl UploadSource {
     /// A file, read part by part as the upload goes (never loaded whole; each
     /// part is read from its own range, so parts are read in parallel). Its
     /// name gives the default filename and media type.
+    ///
+    /// The file is opened once: every part is read from that handle, so a
+    /// file renamed over the path later is never read. Its length,
+    /// modification time and identity are checked again before the session
+    /// is completed; a change is [`UploadError::SourceChanged`](super::UploadError::SourceChanged)
+    /// and nothing is completed.
     pub fn path(path: impl Into<PathBuf>) -> Self {
         Self {
             kind: SourceKind::Path(path.into()),
@@ -123,18 +129,14 @@ impl UploadSource {
     pub(crate) async fn open(self) -> Result<OpenedSource, SourceError> {
         Ok(match self.kind {
             SourceKind::Path(path) => {
-                let meta = tokio::fs::metadata(&path).await?;
-                if !meta.is_file() {
-                    return Err(SourceError::Io(std::io::Error::new(
-                        std::io::ErrorKind::InvalidInput,
-                        "not a regular file",
-                    )));
-                }
-                // Fail now (not in a part task) when the file cannot be read.
-                drop(tokio::fs::File::open(&path).await?);
+                let file = tokio::task::spawn_blocking(move || SourceFile::open(path))
+                    .await
+                    .map_err(|e| {
+                        std::io::Error::other(format!("opening the file stopped: {e}"))
+                    })??;
                 OpenedSource {
-                    reader: Reader::File(Arc::from(path)),
-                    len: Some(meta.len()),
+                    len: Some(file.len()),
+                    reader: Reader::File(Arc::new(file)),
                     pos: 0,
                 }
             }
@@ -197,7 +199,7 @@ impl From<&'static [u8]> for UploadSource {
 }
 
 enum Reader {
-    File(Arc<Path>),
+    File(Arc<SourceFile>),
     Bytes(Bytes),
     Stream(BoxReader),
 }
@@ -207,11 +209,11 @@ enum Reader {
 pub(crate) enum Payload {
     /// In memory: a slice of the source's bytes, or read from a reader.
     Memory(Bytes),
-    /// A range of a file, read again from the file as it is sent (so it is
-    /// never held in memory). Its MD5 was taken when it was hashed: if the
+    /// A range of the file, read again from its handle as it is sent (so it
+    /// is never held in memory). Its MD5 was taken when it was hashed: if the
     /// file changed since, the storage refuses the bytes (`Content-MD5`).
     File {
-        path: Arc<Path>,
+        file: Arc<SourceFile>,
         start: u64,
         len: u64,
     },
@@ -248,21 +250,26 @@ impl PartData {
     pub(crate) async fn head(&self, n: usize) -> Result<Bytes, SourceError> {
         match &self.payload {
             Payload::Memory(bytes) => Ok(bytes.slice(..n.min(bytes.len()))),
-            Payload::File { path, start, len } => {
+            Payload::File { file, start, len } => {
                 let want = usize::try_from(*len).unwrap_or(n).min(n);
-                let mut file = tokio::fs::File::open(&**path).await?;
-                tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(*start)).await?;
-                let mut buf = vec![0u8; want];
-                let mut filled = 0;
-                while filled < want {
-                    let n = file.read(buf.get_mut(filled..).unwrap_or_default()).await?;
-                    if n == 0 {
-                        break;
+                let (file, start) = (file.clone(), *start);
+                let read = tokio::task::spawn_blocking(move || {
+                    let mut buf = vec![0u8; want];
+                    let mut filled = 0;
+                    while filled < want {
+                        let at = start.saturating_add(filled as u64);
+                        let n = file.read_at(buf.get_mut(filled..).unwrap_or_default(), at)?;
+                        if n == 0 {
+                            break;
+                        }
+                        filled = filled.saturating_add(n);
                     }
-                    filled = filled.saturating_add(n);
-                }
-                buf.truncate(filled);
-                Ok(Bytes::from(buf))
+                    buf.truncate(filled);
+                    Ok::<_, std::io::Error>(Bytes::from(buf))
+                })
+                .await
+                .map_err(|e| std::io::Error::other(format!("reading the file stopped: {e}")))??;
+                Ok(read)
             }
         }
     }
@@ -346,7 +353,7 @@ pub(crate) enum PartBytes {
     Ready(Bytes),
     /// To be read from a file range in the task.
     File {
-        path: Arc<Path>,
+        file: Arc<SourceFile>,
         start: u64,
         len: u64,
     },
@@ -358,11 +365,11 @@ impl PartBytes {
     pub(crate) async fn load(self, number: u32) -> Result<PartData, SourceError> {
         let joined = tokio::task::spawn_blocking(move || match self {
             PartBytes::Ready(bytes) => Ok(PartData::hashed(number, bytes)),
-            PartBytes::File { path, start, len } => {
-                let md5 = hash_file_range(&path, start, len)?;
+            PartBytes::File { file, start, len } => {
+                let md5 = hash_file_range(&file, start, len)?;
                 Ok(PartData {
                     number,
-                    payload: Payload::File { path, start, len },
+                    payload: Payload::File { file, start, len },
                     md5,
                 })
             }
@@ -382,16 +389,19 @@ const HASH_CHUNK: u64 = 1024 * 1024;
 
 /// The MD5 of `start..start + len` of the file, read through a small buffer.
 /// A file shorter than that is [`SourceError::Changed`].
-pub(crate) fn hash_file_range(path: &Path, start: u64, len: u64) -> Result<[u8; 16], SourceError> {
-    let mut file = std::fs::File::open(path)?;
-    file.seek(SeekFrom::Start(start))?;
+pub(crate) fn hash_file_range(
+    file: &SourceFile,
+    start: u64,
+    len: u64,
+) -> Result<[u8; 16], SourceError> {
     let mut buf = vec![0u8; usize::try_from(len.min(HASH_CHUNK)).unwrap_or(0)];
     let mut md5 = Md5::new();
     let mut left = len;
     while left > 0 {
         let want = usize::try_from(left.min(HASH_CHUNK)).unwrap_or(0);
         let chunk = buf.get_mut(..want).unwrap_or_default();
-        let n = file.read(chunk)?;
+        let at = start.saturating_add(len.saturating_sub(left));
+        let n = file.read_at(chunk, at)?;
         if n == 0 {
             return Err(SourceError::Changed {
                 expected: start.saturating_add(len),
@@ -415,6 +425,25 @@ impl OpenedSource {
     /// The declared (or measured) length; `None` for a stream.
     pub(crate) fn len(&self) -> Option<u64> {
         self.len
+    }
+
+    /// For a file, what changed since it was opened (length, modification
+    /// time, identity), if anything; checked off the async threads.
+    pub(crate) fn change(
+        &self,
+    ) -> impl Future<Output = Option<(PathBuf, &'static str)>> + Send + use<> {
+        let file = match &self.reader {
+            Reader::File(file) => Some(file.clone()),
+            _ => None,
+        };
+        async move {
+            let file = file?;
+            let path = file.path().to_owned();
+            let change = tokio::task::spawn_blocking(move || file.change())
+                .await
+                .unwrap_or(Some("file identity"))?;
+            Some((path, change))
+        }
     }
 
     /// Whether the parts are file ranges (not held in memory while sent).
@@ -445,8 +474,8 @@ impl OpenedSource {
                 let (s, e) = (to_usize(start)?, to_usize(end)?);
                 PartBytes::Ready(all.slice(s.min(all.len())..e.min(all.len())))
             }
-            Reader::File(path) => PartBytes::File {
-                path: path.clone(),
+            Reader::File(file) => PartBytes::File {
+                file: file.clone(),
                 start,
                 len: want,
             },

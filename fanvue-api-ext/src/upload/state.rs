@@ -16,6 +16,7 @@ use super::plan::{LeadParts, PartPlan};
 /// same source. It holds no credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct UploadState {
     /// The media record created for this upload.
     pub media_uuid: Uuid,
@@ -44,6 +45,7 @@ pub struct UploadState {
 /// MD5 of the bytes that were sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CompletedPart {
     /// The part number (1-based).
     pub part_number: u32,

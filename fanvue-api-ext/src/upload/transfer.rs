@@ -16,15 +16,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use std::io::SeekFrom;
-use std::path::Path;
-
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use reqwest::header::{CONTENT_LENGTH, ETAG};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::api::UploadApi;
 use super::error::PartUploadError;
+use super::file::SourceFile;
 use super::progress::ProgressSink;
 use super::source::{PartData, Payload};
 use super::state::CompletedPart;
@@ -157,6 +154,8 @@ pub(crate) struct PartCtx<A> {
     pub(crate) failed: std::sync::atomic::AtomicBool,
     /// The client-wide retry quota (`None`: unlimited).
     pub(crate) quota: Option<Arc<RetryQuota>>,
+    /// Holds the URL requests (prefetched and retried) while rate-limited.
+    pub(crate) gate: Arc<RateGate>,
 }
 
 impl<A> PartCtx<A> {
@@ -216,21 +215,66 @@ pub(crate) const URL_MAX_AGE: Duration = Duration::from_secs(5 * 60);
 /// A part URL fetched ahead of need (or the error of fetching it).
 pub(crate) type Prefetched = Result<(reqwest::Url, tokio::time::Instant), crate::Error>;
 
-/// Gets part `n`'s presigned URL from the API (one request; the client's
-/// executor does its own retries), bounded by the attempt timeout.
+/// The pause of an upload's URL requests while the API rate-limits them:
+/// a 429 with `Retry-After` (at most [`MAX_RETRY_AFTER`]) holds every URL
+/// request of the upload, prefetched or retried, until it has passed.
+#[derive(Debug, Default)]
+pub(crate) struct RateGate(std::sync::Mutex<Option<tokio::time::Instant>>);
+
+impl RateGate {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<tokio::time::Instant>> {
+        match self.0.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Holds URL requests for `wait` from now (or longer, if already held).
+    fn pause(&self, wait: Duration) {
+        let Some(until) = tokio::time::Instant::now().checked_add(wait.min(MAX_RETRY_AFTER)) else {
+            return;
+        };
+        let mut held = self.lock();
+        if held.is_none_or(|h| h < until) {
+            *held = Some(until);
+        }
+    }
+
+    /// Waits until URL requests may be sent.
+    async fn wait(&self) {
+        loop {
+            let until = *self.lock();
+            match until {
+                Some(until) if until > tokio::time::Instant::now() => {
+                    tokio::time::sleep_until(until).await;
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+/// Gets part `n`'s presigned URL from the API (one request, sent once the
+/// upload's [`RateGate`] is open), bounded by the attempt timeout. A 429
+/// closes the gate for its `Retry-After` (1 s when it has none).
 pub(crate) async fn fetch_url<A: UploadApi>(
     api: &A,
+    gate: &RateGate,
     upload_id: &str,
     n: u32,
     timeout: Duration,
 ) -> Result<Result<reqwest::Url, crate::Error>, PartFailure> {
-    match tokio::time::timeout(timeout, api.part_url(upload_id, n)).await {
-        Ok(Ok(text)) => match parse_presigned_url(&text) {
-            Some(u) => Ok(Ok(u)),
-            None => Err(PartFailure::Put {
-                part: n,
-                source: PartUploadError::BadUrl,
-            }),
+    gate.wait().await;
+    let result = tokio::time::timeout(timeout, api.part_url(upload_id, n)).await;
+    if let Ok(Err(crate::Error::RateLimited { retry_after, .. })) = &result {
+        let wait = retry_after.unwrap_or(Duration::from_secs(1));
+        tracing::info!(part = n, ?wait, "part URLs are rate limited: pausing them");
+        gate.pause(wait);
+    }
+    match result {
+        Ok(Ok(text)) => match parse_presigned_url(&text, api.allow_insecure_http()) {
+            Ok(u) => Ok(Ok(u)),
+            Err(source) => Err(PartFailure::Put { part: n, source }),
         },
         Ok(Err(e)) => Ok(Err(e)),
         Err(_) => Err(PartFailure::Put {
@@ -261,6 +305,7 @@ pub(crate) async fn upload_part<A: UploadApi>(
                     _ => {
                         fetch_url(
                             &*ctx.api,
+                            &ctx.gate,
                             &ctx.upload_id,
                             part.number,
                             ctx.retry.attempt_timeout,
@@ -322,8 +367,8 @@ pub(crate) async fn upload_part<A: UploadApi>(
             url = None;
         }
         if failed.bad_digest
-            && let Payload::File { path, start, len } = &part.payload
-            && !still_holds(path.clone(), *start, *len, part.md5).await
+            && let Payload::File { file, start, len } = &part.payload
+            && !still_holds(file.clone(), *start, *len, part.md5).await
         {
             return Err(PartFailure::Put {
                 part: part.number,
@@ -359,9 +404,9 @@ pub(crate) async fn upload_part<A: UploadApi>(
 
 /// Whether the file range still holds the bytes whose MD5 is `md5` (a
 /// `Content-MD5` refusal then means corruption in transit: worth a resend).
-async fn still_holds(path: Arc<Path>, start: u64, len: u64, md5: [u8; 16]) -> bool {
+async fn still_holds(file: Arc<SourceFile>, start: u64, len: u64, md5: [u8; 16]) -> bool {
     tokio::task::spawn_blocking(move || {
-        super::source::hash_file_range(&path, start, len).is_ok_and(|now| now == md5)
+        super::source::hash_file_range(&file, start, len).is_ok_and(|now| now == md5)
     })
     .await
     .unwrap_or(false)
@@ -382,8 +427,8 @@ async fn put_once(
         .header("content-md5", part.md5_base64())
         .body(match &part.payload {
             Payload::Memory(bytes) => counted_body(bytes.clone(), progress.clone(), handed.clone()),
-            Payload::File { path, start, len } => {
-                file_body(path.clone(), *start, *len, progress.clone(), handed.clone())
+            Payload::File { file, start, len } => {
+                file_body(file.clone(), *start, *len, progress.clone(), handed.clone())
             }
         });
     let result = put_and_read_etag(request, timeout).await;
@@ -413,64 +458,75 @@ fn counted_body(bytes: Bytes, progress: ProgressSink, handed: Arc<AtomicU64>) ->
     reqwest::Body::wrap_stream(futures::stream::iter(slices))
 }
 
-/// A file range as a streamed body, read from the file slice by slice as the
-/// connection takes it (at most one slice per connection in memory), each
-/// slice reported to `progress`. A file that ends before the range does is an
-/// error of the body (the PUT fails and is retried; the storage never takes
-/// a short part, since `Content-Length` and `Content-MD5` are fixed).
+/// A file range as a streamed body, read from the source's handle slice by
+/// slice (by position) as the connection takes it (at most one slice per
+/// connection in memory), each slice reported to `progress`. A file that ends
+/// before the range does is an error of the body (the PUT fails and is
+/// retried; the storage never takes a short part, since `Content-Length` and
+/// `Content-MD5` are fixed).
 fn file_body(
-    path: Arc<Path>,
+    file: Arc<SourceFile>,
     start: u64,
     len: u64,
     progress: ProgressSink,
     handed: Arc<AtomicU64>,
 ) -> reqwest::Body {
-    let slices = futures::stream::try_unfold(
-        (None::<tokio::fs::File>, 0u64),
-        move |(file, sent)| {
-            let path = path.clone();
-            let progress = progress.clone();
-            let handed = handed.clone();
-            async move {
-                if sent >= len {
-                    return Ok(None);
-                }
-                let mut file = match file {
-                    Some(f) => f,
-                    None => {
-                        let mut f = tokio::fs::File::open(&*path).await?;
-                        f.seek(SeekFrom::Start(start)).await?;
-                        f
-                    }
-                };
-                let want = usize::try_from(len.saturating_sub(sent))
-                    .unwrap_or(PROGRESS_CHUNK)
-                    .min(PROGRESS_CHUNK);
-                let mut slice = BytesMut::with_capacity(want);
-                while slice.len() < want {
-                    let room = want.saturating_sub(slice.len());
-                    if file.read_buf(&mut (&mut slice).limit(room)).await? == 0 {
-                        return Err(std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            format!(
-                                "{} ended at byte {} while part bytes {start}..{} were sent: the file changed",
-                                path.display(),
-                                start
-                                    .saturating_add(sent)
-                                    .saturating_add(slice.len() as u64),
-                                start.saturating_add(len),
-                            ),
-                        ));
-                    }
-                }
-                let n = slice.len() as u64;
-                handed.fetch_add(n, Ordering::Relaxed);
-                progress.add_in_flight(n);
-                Ok(Some((slice.freeze(), (Some(file), sent.saturating_add(n)))))
+    let slices = futures::stream::try_unfold(0u64, move |sent| {
+        let file = file.clone();
+        let progress = progress.clone();
+        let handed = handed.clone();
+        async move {
+            if sent >= len {
+                return Ok(None);
             }
-        },
-    );
+            let want = usize::try_from(len.saturating_sub(sent))
+                .unwrap_or(PROGRESS_CHUNK)
+                .min(PROGRESS_CHUNK);
+            let at = start.saturating_add(sent);
+            let slice =
+                tokio::task::spawn_blocking(move || read_slice(&file, at, want, start, len))
+                    .await
+                    .map_err(|e| {
+                        std::io::Error::other(format!("reading the file stopped: {e}"))
+                    })??;
+            let n = slice.len() as u64;
+            handed.fetch_add(n, Ordering::Relaxed);
+            progress.add_in_flight(n);
+            Ok::<_, std::io::Error>(Some((slice, sent.saturating_add(n))))
+        }
+    });
     reqwest::Body::wrap_stream(slices)
+}
+
+/// `want` bytes of the file from `at` (within the part `start..start + len`).
+fn read_slice(
+    file: &SourceFile,
+    at: u64,
+    want: usize,
+    start: u64,
+    len: u64,
+) -> std::io::Result<Bytes> {
+    let mut slice = BytesMut::zeroed(want);
+    let mut filled = 0usize;
+    while filled < want {
+        let n = file.read_at(
+            slice.get_mut(filled..).unwrap_or_default(),
+            at.saturating_add(filled as u64),
+        )?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{} ended at byte {} while part bytes {start}..{} were sent: the file changed",
+                    file.path().display(),
+                    at.saturating_add(filled as u64),
+                    start.saturating_add(len),
+                ),
+            ));
+        }
+        filled = filled.saturating_add(n);
+    }
+    Ok(slice.freeze())
 }
 
 /// Sends the PUT and turns its response into the part's `ETag` or a failed attempt.
@@ -568,16 +624,25 @@ fn transport(error: reqwest::Error) -> Attempt {
 }
 
 /// The presigned URL from the API's `text/plain` body (trimmed; a JSON string
-/// is unquoted). Only absolute http(s) URLs are accepted.
-pub(crate) fn parse_presigned_url(text: &str) -> Option<reqwest::Url> {
+/// is unquoted). Only absolute `https` URLs are accepted, and `http` ones
+/// when `allow_http` (the client's `allow_insecure_http`).
+pub(crate) fn parse_presigned_url(
+    text: &str,
+    allow_http: bool,
+) -> Result<reqwest::Url, PartUploadError> {
     let text = text.trim();
     let unquoted = if text.starts_with('"') {
-        serde_json::from_str::<String>(text).ok()?
+        serde_json::from_str::<String>(text).map_err(|_| PartUploadError::BadUrl)?
     } else {
         text.to_owned()
     };
-    let url = reqwest::Url::parse(unquoted.trim()).ok()?;
-    matches!(url.scheme(), "http" | "https").then_some(url)
+    let url = reqwest::Url::parse(unquoted.trim()).map_err(|_| PartUploadError::BadUrl)?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if allow_http => Ok(url),
+        "http" => Err(PartUploadError::InsecureUrl),
+        _ => Err(PartUploadError::BadUrl),
+    }
 }
 
 #[cfg(test)]
@@ -586,13 +651,36 @@ mod tests {
 
     #[test]
     fn parses_presigned_urls() {
-        let u = parse_presigned_url("  https://s3.example/b/k?partNumber=1&X-Amz-Signature=x\n")
-            .unwrap();
+        let u = parse_presigned_url(
+            "  https://s3.example/b/k?partNumber=1&X-Amz-Signature=x\n",
+            false,
+        )
+        .unwrap();
         assert_eq!(u.host_str(), Some("s3.example"));
-        assert!(parse_presigned_url("\"http://127.0.0.1:9/x\"").is_some());
-        assert!(parse_presigned_url("not a url").is_none());
-        assert!(parse_presigned_url("ftp://x/y").is_none());
-        assert!(parse_presigned_url("{}").is_none());
+        assert!(parse_presigned_url("\"http://127.0.0.1:9/x\"", true).is_ok());
+        for bad in ["not a url", "ftp://x/y", "{}", "\"unterminated"] {
+            assert!(
+                matches!(parse_presigned_url(bad, true), Err(PartUploadError::BadUrl)),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_http_part_urls_are_refused_unless_allowed() {
+        for url in [
+            "http://s3.example/b/k?X-Amz-Signature=x",
+            "\"http://127.0.0.1:9/x\"",
+        ] {
+            assert!(
+                matches!(
+                    parse_presigned_url(url, false),
+                    Err(PartUploadError::InsecureUrl)
+                ),
+                "{url}"
+            );
+            assert!(parse_presigned_url(url, true).is_ok(), "{url}");
+        }
     }
 
     #[test]
