@@ -596,7 +596,7 @@ mod tests {
     async fn waiters_are_served_in_order_when_the_window_resets() {
         let limiter = RateLimiter::default();
         let probe = limiter.acquire().await.unwrap();
-        limiter.observe(StatusCode::OK, &headers(2, 0, unix_now_secs() + 1));
+        limiter.observe(StatusCode::OK, &headers(3, 0, unix_now_secs() + 1));
         drop(probe);
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let mut tasks = Vec::new();

@@ -96,7 +96,28 @@ pub(crate) async fn api_gate(
     let route = matched
         .as_ref()
         .and_then(|m| ApiRoute::from_template(req.method(), m.as_str()));
-    match gate(&shared, listener, route, req).await {
+    let verdict = match listener {
+        Listener::Api => shared.rate_window.admit(),
+        _ => None,
+    };
+    if let Some(refusal) = verdict.as_ref().and_then(|v| v.refusal()) {
+        return refusal;
+    }
+    let mut resp = api_gate_inner(&shared, listener, route, req, next).await;
+    if let Some(verdict) = &verdict {
+        verdict.stamp(&mut resp);
+    }
+    resp
+}
+
+async fn api_gate_inner(
+    shared: &Shared,
+    listener: Listener,
+    route: Option<ApiRoute>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match gate(shared, listener, route, req).await {
         Ok(req) => {
             let drop_after = req
                 .extensions()

@@ -66,6 +66,7 @@ mod gate;
 mod handle;
 mod log;
 pub mod model;
+mod ratelimit;
 mod respond;
 mod s3;
 mod serve;

@@ -162,6 +162,8 @@ pub(crate) struct Shared {
     pub s3_saw_authorization: AtomicBool,
     pub s3_saw_fanvue_header: AtomicBool,
     pub s3_base: String,
+    /// The configurable API rate limit (`X-RateLimit-*`).
+    pub rate_window: crate::ratelimit::RateWindow,
     /// Bumped whenever something happens, so tests can wait for a condition without sleeping.
     pub events: tokio::sync::watch::Sender<u64>,
 }
