@@ -407,13 +407,12 @@ impl FanvueBuilder {
                     }),
                     None => store,
                 };
-                let oauth_session = Arc::new(
-                    OAuthSession::new(oauth, credentials, store).map_err(|_| {
+                let oauth_session =
+                    Arc::new(OAuthSession::new(oauth, credentials, store).map_err(|_| {
                         BuildError::InvalidHeader {
                             what: "access token",
                         }
-                    })?,
-                );
+                    })?);
                 session = Some(Arc::clone(&oauth_session));
                 Authenticator::OAuth(oauth_session)
             }

@@ -33,7 +33,11 @@ pub enum Error {
         response: ErrorResponse,
     },
     /// 403: the token lacks a scope or the resource belongs to someone else.
-    #[error("forbidden (403){}{}", opt_suffix(message), scopes_suffix(required_scopes))]
+    #[error(
+        "forbidden (403){}{}",
+        opt_suffix(message),
+        scopes_suffix(required_scopes)
+    )]
     Forbidden {
         /// The server's `error` / `message` text, if any.
         message: Option<String>,

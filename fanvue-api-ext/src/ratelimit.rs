@@ -124,7 +124,9 @@ impl Default for RateLimiter {
 
 /// What the window allows now.
 enum Decision {
-    Go { probe: bool },
+    Go {
+        probe: bool,
+    },
     /// Wait for a response or until this instant.
     Wait(Option<Instant>),
     /// Nothing to limit.
@@ -190,10 +192,7 @@ impl RateLimiter {
     }
 
     fn window(&self) -> MutexGuard<'_, Window> {
-        self.inner
-            .window
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        self.inner.window.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Takes one request of the window, waiting (FIFO) while it is exhausted.
@@ -331,7 +330,8 @@ impl RateLimiter {
         }
         #[cfg(feature = "redis")]
         if let Some(shared) = &self.inner.shared
-            && let (Some(limit), Some(remaining), Some(reset)) = (limit.or(self.state().limit), remaining, reset)
+            && let (Some(limit), Some(remaining), Some(reset)) =
+                (limit.or(self.state().limit), remaining, reset)
         {
             shared.observe(limit, remaining, reset);
         }
@@ -493,7 +493,8 @@ return 1
 #[cfg(feature = "redis")]
 impl RedisWindow {
     fn open(url: &str, key: &str) -> Result<Self, crate::auth::TokenStoreError> {
-        let unavailable = |e: redis::RedisError| crate::auth::TokenStoreError::Unavailable(Box::new(e));
+        let unavailable =
+            |e: redis::RedisError| crate::auth::TokenStoreError::Unavailable(Box::new(e));
         let client = redis::Client::open(url).map_err(unavailable)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
@@ -572,7 +573,11 @@ mod tests {
         let a = limiter.acquire().await.unwrap();
         let b = limiter.acquire().await.unwrap();
         let err = limiter.acquire().await.unwrap_err();
-        assert!(err.retry_after > Duration::from_secs(25), "{:?}", err.retry_after);
+        assert!(
+            err.retry_after > Duration::from_secs(25),
+            "{:?}",
+            err.retry_after
+        );
         assert_eq!(err.limit, Some(3));
         assert_eq!(err.reset, Some(reset));
         // a late answer with a higher remaining does not give back what was taken

@@ -58,7 +58,11 @@ async fn a_failed_refresh_is_shared_by_all_50_waiters_then_backs_off() {
             "{result:?}"
         );
     }
-    assert_eq!(fake.auth_requests().len(), 1, "one token request for 50 calls");
+    assert_eq!(
+        fake.auth_requests().len(),
+        1,
+        "one token request for 50 calls"
+    );
     assert!(
         elapsed < token_timeout * 2,
         "all 50 failed within one token timeout: {elapsed:?}"
@@ -120,7 +124,12 @@ struct ProbeInner {
     tokens: Mutex<Option<StoredTokens>>,
     fail_saves: AtomicU32,
     saves: AtomicU32,
-    hold: Mutex<Option<(tokio::sync::oneshot::Sender<()>, tokio::sync::oneshot::Receiver<()>)>>,
+    hold: Mutex<
+        Option<(
+            tokio::sync::oneshot::Sender<()>,
+            tokio::sync::oneshot::Receiver<()>,
+        )>,
+    >,
 }
 
 impl TokenStore for ProbeStore {
@@ -204,7 +213,11 @@ async fn a_failed_save_is_surfaced_and_the_tokens_are_saved_by_the_next_attempt(
         "{err:?}"
     );
     assert!(err.to_string().contains("disk full"));
-    assert_eq!(fake.request_count(ApiRoute::UsersMe), 0, "unsaved tokens not used");
+    assert_eq!(
+        fake.request_count(ApiRoute::UsersMe),
+        0,
+        "unsaved tokens not used"
+    );
     // the getter already gives the newest refresh token (for a manual save)
     assert_eq!(
         fanvue.credentials().unwrap().refresh_token.expose_secret(),
@@ -215,7 +228,11 @@ async fn a_failed_save_is_surfaced_and_the_tokens_are_saved_by_the_next_attempt(
         assert!(Instant::now() < deadline, "no recovery");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(fake.token_refresh_count(), 1, "the kept tokens were saved, no new refresh");
+    assert_eq!(
+        fake.token_refresh_count(),
+        1,
+        "the kept tokens were saved, no new refresh"
+    );
     let saved = store.tokens.lock().unwrap().clone().unwrap();
     assert_eq!(saved.refresh_token.expose_secret(), fake.refresh_token());
 }
@@ -252,7 +269,12 @@ fn an_empty_access_token_is_refused_by_build() {
     for token in ["", "   "] {
         let err = Fanvue::builder().access_token(token).build().unwrap_err();
         assert!(
-            matches!(err, Error::Build(BuildError::EmptyCredential { what: "access token" })),
+            matches!(
+                err,
+                Error::Build(BuildError::EmptyCredential {
+                    what: "access token"
+                })
+            ),
             "{err:?}"
         );
         assert_eq!(err.to_string(), "the access token is empty");
@@ -263,7 +285,9 @@ fn an_empty_access_token_is_refused_by_build() {
         .unwrap_err();
     assert!(matches!(
         err,
-        Error::Build(BuildError::EmptyCredential { what: "refresh token" })
+        Error::Build(BuildError::EmptyCredential {
+            what: "refresh token"
+        })
     ));
 }
 
@@ -366,5 +390,8 @@ async fn a_403_names_the_scope_the_operation_requires() {
         } => assert_eq!(*required_scopes, ["read:self"]),
         other => panic!("{other:?}"),
     }
-    assert!(err.to_string().contains("requires scope read:self"), "{err}");
+    assert!(
+        err.to_string().contains("requires scope read:self"),
+        "{err}"
+    );
 }

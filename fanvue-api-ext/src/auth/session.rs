@@ -290,7 +290,10 @@ impl OAuthSession {
     /// One refresh attempt under the store's lease, then its outcome recorded
     /// for every caller that waited on it.
     async fn run_refresh(&self, rejected: Option<HeaderValue>) -> Result<AuthHeader, AuthError> {
-        tracing::debug!(after_unauthorized = rejected.is_some(), "refreshing the access token");
+        tracing::debug!(
+            after_unauthorized = rejected.is_some(),
+            "refreshing the access token"
+        );
         let result = match self.store.acquire().await {
             Ok(mut lease) => {
                 let result = self.refresh_leased(&mut lease, rejected.as_ref()).await;
@@ -380,7 +383,9 @@ impl OAuthSession {
         };
         let expires_at = tokens.expires_at();
         let new = StoredTokens {
-            refresh_token: tokens.refresh_token.unwrap_or_else(|| refresh_token.clone()),
+            refresh_token: tokens
+                .refresh_token
+                .unwrap_or_else(|| refresh_token.clone()),
             access_token: Some(tokens.access_token),
             access_token_expires_at: expires_at,
         };
@@ -504,7 +509,10 @@ mod tests {
 
     #[test]
     fn lifetimes_beyond_instant_do_not_overflow() {
-        for life in [Duration::from_secs(u64::MAX / 4), Duration::from_secs(1 << 40)] {
+        for life in [
+            Duration::from_secs(u64::MAX / 4),
+            Duration::from_secs(1 << 40),
+        ] {
             assert!(cached(Some(life)).is_fresh());
         }
     }

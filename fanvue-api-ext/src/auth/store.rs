@@ -431,9 +431,9 @@ impl TokenStore for CallbackStore {
     ) -> BoxFuture<'a, Result<(), TokenStoreError>> {
         Box::pin(async move {
             self.inner.save(tokens, lease).await?;
-            let rotated = lease.replaces().is_none_or(|old| {
-                old.expose_secret() != tokens.refresh_token.expose_secret()
-            });
+            let rotated = lease
+                .replaces()
+                .is_none_or(|old| old.expose_secret() != tokens.refresh_token.expose_secret());
             if rotated {
                 (self.callback)(tokens.refresh_token.clone());
             }
@@ -468,7 +468,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(store.path()).unwrap().permissions().mode();
+            let mode = std::fs::metadata(store.path())
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         // a second save replaces the file; no temporary file is left behind
