@@ -245,7 +245,8 @@ impl RateLimiter {
             if known {
                 match shared.take().await {
                     Ok(Some(Taken::Go)) => {
-                        self.window().in_flight += 1;
+                        let mut window = self.window();
+                        window.in_flight = window.in_flight.saturating_add(1);
                         return Decision::Go { probe: false };
                     }
                     Ok(Some(Taken::WaitUntil(at))) => return Decision::Wait(Some(at)),

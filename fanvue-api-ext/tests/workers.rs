@@ -251,7 +251,7 @@ async fn the_file_store_keeps_the_rotated_token_and_the_callback_still_runs() {
         .unwrap();
     fanvue.api().get_current_user().send().await.unwrap();
     let latest = fake.refresh_token();
-    assert_eq!(*rotated.lock().unwrap(), [latest.clone()]);
+    assert_eq!(*rotated.lock().unwrap(), std::slice::from_ref(&latest));
     let loaded = FileTokenStore::new(&path).load().await.unwrap().unwrap();
     assert_eq!(loaded.refresh_token.expose_secret(), latest);
     // a second client on the same file starts from the stored tokens (no refresh)
