@@ -32,6 +32,8 @@ mod names;
 mod ops;
 #[path = "build/schema.rs"]
 mod schema;
+#[path = "build/scopes.rs"]
+mod scopes;
 #[path = "build/spec.rs"]
 mod spec;
 
@@ -78,6 +80,7 @@ fn run() -> Result<(), String> {
         println!("cargo:warning=spec: dropped a `default` its own schema rejects at {place}");
     }
     let bounds = bounds::collect(&raw);
+    let scopes = scopes::collect(&raw);
     fixes::strip_string_lengths(&mut raw);
     let spec: openapiv3::OpenAPI = serde_json::from_value(raw)
         .map_err(|e| format!("{} is not OpenAPI 3.0: {e}", spec_path.display()))?;
@@ -111,6 +114,9 @@ fn run() -> Result<(), String> {
     let bounds: syn::File = syn::parse2(bounds::generate(&bounds))
         .map_err(|e| format!("generated bounds table does not parse: {e}"))?;
     file.items.extend(bounds.items);
+    let scopes: syn::File = syn::parse2(scopes::generate(&scopes))
+        .map_err(|e| format!("generated scopes table does not parse: {e}"))?;
+    file.items.extend(scopes.items);
     let client_text = write(&out_dir.join("client.rs"), &file)?;
     // Tolerance guards: unknown fields must stay ignored, and every string
     // enum must be a named schema (inline ones would be strict).

@@ -77,6 +77,8 @@ pub(crate) struct CallOptions {
     pub(crate) retry_non_idempotent: Option<bool>,
     /// `false`: the executor makes one attempt (the caller retries itself).
     pub(crate) retries: bool,
+    /// The whole call's deadline ([`Call::timeout`]).
+    pub(crate) timeout: Option<std::time::Duration>,
 }
 
 impl Default for CallOptions {
@@ -84,6 +86,7 @@ impl Default for CallOptions {
         Self {
             retry_non_idempotent: None,
             retries: true,
+            timeout: None,
         }
     }
 }
@@ -111,6 +114,31 @@ impl<'o, O: Operation + 'o> Call<'o, O> {
     /// `false` never retries it unless it is idempotent, whatever the policy.
     pub fn retry_non_idempotent(mut self, yes: bool) -> Self {
         self.options.retry_non_idempotent = Some(yes);
+        self
+    }
+
+    /// Bounds the whole call: waiting for the rate limiter, a token refresh,
+    /// every attempt and the waits between retries together take at most
+    /// `timeout`, else the call fails with a [`TransportError`] of kind
+    /// [`Timeout`](crate::TransportErrorKind::Timeout). Each attempt also
+    /// keeps the client's per-attempt timeout
+    /// ([`FanvueBuilder::timeout`](crate::FanvueBuilder::timeout)).
+    ///
+    /// ```no_run
+    /// # async fn run(fanvue: fanvue_api_ext::Fanvue) -> Result<(), fanvue_api_ext::Error> {
+    /// use fanvue_api_ext::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// let me = fanvue
+    ///     .api()
+    ///     .get_current_user()
+    ///     .send()
+    ///     .timeout(Duration::from_secs(5))
+    ///     .await?;
+    /// # let _ = me; Ok(()) }
+    /// ```
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
         self
     }
 
@@ -154,6 +182,11 @@ impl<'o, O: Operation + 'o> CallWithResponse<'o, O> {
     /// See [`Call::retry_non_idempotent`].
     pub fn retry_non_idempotent(self, yes: bool) -> Self {
         Self(self.0.retry_non_idempotent(yes))
+    }
+
+    /// See [`Call::timeout`].
+    pub fn timeout(self, timeout: std::time::Duration) -> Self {
+        Self(self.0.timeout(timeout))
     }
 }
 
@@ -209,12 +242,22 @@ async fn run<O: Operation>(
         options,
         outcome: RefCell::new(Outcome::default()),
     };
-    let (result, outcome) = CALL
-        .scope(context, async move {
-            let result = operation.send_request().await;
-            (result, CALL.with(|c| c.outcome.take()))
-        })
-        .await;
+    let scoped = CALL.scope(context, async move {
+        let result = operation.send_request().await;
+        (result, CALL.with(|c| c.outcome.take()))
+    });
+    let (result, outcome) = match options.timeout {
+        None => scoped.await,
+        Some(after) => match tokio::time::timeout(after, scoped).await {
+            Ok(done) => done,
+            Err(_) => {
+                return Err(Error::Transport(TransportError::new(
+                    crate::error::TransportErrorKind::Timeout,
+                    CallTimedOut { after },
+                )));
+            }
+        },
+    };
     match result {
         Ok(value) => {
             let status = value.status();
@@ -225,8 +268,24 @@ async fn run<O: Operation>(
                 value: value.into_inner(),
             })
         }
-        Err(error) => Err(map_error(error, outcome).await),
+        Err(error) => {
+            let mut error = map_error(error, outcome).await;
+            if let Error::Forbidden {
+                required_scopes, ..
+            } = &mut error
+            {
+                *required_scopes = O::meta().scopes();
+            }
+            Err(error)
+        }
     }
+}
+
+/// A call that did not finish within [`Call::timeout`].
+#[derive(Debug, thiserror::Error)]
+#[error("the call did not finish within its timeout of {} ms", after.as_millis())]
+struct CallTimedOut {
+    after: std::time::Duration,
 }
 
 tokio::task_local! {

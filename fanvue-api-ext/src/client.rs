@@ -5,15 +5,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use url::Url;
 
 use crate::auth::session::{Authenticator, OAuthSession};
+use crate::auth::store::CallbackStore;
 use crate::auth::{
-    DEFAULT_TOKEN_TIMEOUT, DEFAULT_TOKEN_URL, OAuthClient, OAuthCredentials, RefreshTokenCallback,
+    DEFAULT_TOKEN_TIMEOUT, DEFAULT_TOKEN_URL, MemoryTokenStore, OAuthClient, OAuthCredentials,
+    RefreshTokenCallback, StoredTokens, TokenStore,
 };
 use crate::error::{BuildError, Error, TransportError};
 use crate::executor::Executor;
+use crate::ratelimit::{RateLimitMode, RateLimiter};
 use crate::retry::{RetryPolicy, RetryQuota};
 
 /// The default `User-Agent`: `fanvue-rust/<crate version>`.
@@ -52,6 +55,9 @@ struct Shared {
     base_url: Url,
     /// Plain `http://` allowed (base and token URLs, presigned part URLs).
     allow_insecure_http: bool,
+    /// The OAuth session (`None` with a static token).
+    session: Option<Arc<OAuthSession>>,
+    limiter: RateLimiter,
 }
 
 impl fmt::Debug for Fanvue {
@@ -90,6 +96,38 @@ impl Fanvue {
         &self.shared.base_url
     }
 
+    /// The client-side rate limiter (shared by every clone of this client).
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.shared.limiter
+    }
+
+    /// The OAuth tokens this client holds now: the newest refresh token (saved
+    /// to the [`TokenStore`], or kept until it can be), and the current access
+    /// token with its expiry. `None` for a client built with a static
+    /// [`access_token`](FanvueBuilder::access_token).
+    pub fn credentials(&self) -> Option<StoredTokens> {
+        self.shared.session.as_ref().map(|s| s.credentials())
+    }
+
+    /// Replaces the OAuth tokens (after the user signed in again, when the
+    /// old refresh token was refused with `invalid_grant`): saves them to the
+    /// [`TokenStore`], then uses them. Ends a final refresh failure.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Auth`] when the store refuses the save or the access token is
+    /// not a valid header value; [`Error::InvalidInput`] for a client built
+    /// with a static access token.
+    pub async fn set_tokens(&self, tokens: StoredTokens) -> Result<(), Error> {
+        match &self.shared.session {
+            Some(session) => Ok(session.set_tokens(tokens).await?),
+            None => Err(Error::invalid_input(
+                "tokens",
+                "this client uses a static access token, not OAuth",
+            )),
+        }
+    }
+
     /// The HTTP client for presigned URLs (S3 part uploads), which carry
     /// their own authorization: no credential or Fanvue header is added.
     pub(crate) fn transfer_client(&self) -> &reqwest::Client {
@@ -115,6 +153,7 @@ pub struct FanvueBuilder {
     access_token: Option<SecretString>,
     oauth: Option<OAuthCredentials>,
     on_rotated: Option<RefreshTokenCallback>,
+    token_store: Option<Arc<dyn TokenStore>>,
     token_url: String,
     api_version: String,
     user_agent: String,
@@ -125,6 +164,8 @@ pub struct FanvueBuilder {
     retry_policy: RetryPolicy,
     http_client: Option<reqwest::Client>,
     transfer_client: Option<reqwest::Client>,
+    rate_limiter: Option<RateLimiter>,
+    rate_limit_mode: RateLimitMode,
 }
 
 impl Default for FanvueBuilder {
@@ -135,6 +176,7 @@ impl Default for FanvueBuilder {
             access_token: None,
             oauth: None,
             on_rotated: None,
+            token_store: None,
             token_url: DEFAULT_TOKEN_URL.to_owned(),
             api_version: fanvue_api::API_VERSION.to_owned(),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
@@ -145,6 +187,8 @@ impl Default for FanvueBuilder {
             retry_policy: RetryPolicy::default(),
             http_client: None,
             transfer_client: None,
+            rate_limiter: None,
+            rate_limit_mode: RateLimitMode::default(),
         }
     }
 }
@@ -198,7 +242,20 @@ impl FanvueBuilder {
         self
     }
 
-    /// Called with the new refresh token whenever the token endpoint rotates it.
+    /// Where the OAuth session keeps its tokens (default
+    /// [`MemoryTokenStore`]): each refresh saves the new tokens there before
+    /// the new access token is used, and first loads what is stored (tokens
+    /// stored there win over the ones given with [`oauth`](Self::oauth)). A
+    /// store shared by several processes (the `redis` feature's
+    /// `RedisTokenStore`) makes them refresh one at a time and share the
+    /// result. See [`TokenStore`].
+    pub fn token_store(mut self, store: impl TokenStore) -> Self {
+        self.token_store = Some(Arc::new(store));
+        self
+    }
+
+    /// Called with the new refresh token whenever the token endpoint rotates
+    /// it, right after it was saved to the [token store](Self::token_store).
     pub fn on_refresh_token_rotated(
         mut self,
         callback: impl Fn(SecretString) + Send + Sync + 'static,
@@ -284,6 +341,22 @@ impl FanvueBuilder {
         self
     }
 
+    /// What a request does when the client-side rate-limit window is
+    /// exhausted (default [`RateLimitMode::Wait`]): see [`crate::ratelimit`].
+    pub fn rate_limit(mut self, mode: RateLimitMode) -> Self {
+        self.rate_limit_mode = mode;
+        self
+    }
+
+    /// Uses this rate limiter (shared with the other clients given it, e.g.
+    /// several clients of one credential, or [`RateLimiter::shared`] across
+    /// processes with the `redis` feature) instead of one of its own; its
+    /// mode wins over [`rate_limit`](Self::rate_limit).
+    pub fn rate_limiter(mut self, limiter: RateLimiter) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Fanvue, Error> {
         Ok(self.build_inner()?)
@@ -316,15 +389,35 @@ impl FanvueBuilder {
             }
         };
         let quota = Arc::new(RetryQuota::new(self.retry_policy.retry_quota()));
+        let mut session = None;
         let auth = match (self.access_token, self.oauth) {
             (Some(_), Some(_)) => return Err(BuildError::ConflictingCredentials),
             (None, None) => return Err(BuildError::MissingCredentials),
             (Some(token), None) => {
+                if token.expose_secret().trim().is_empty() {
+                    return Err(BuildError::EmptyCredential {
+                        what: "access token",
+                    });
+                }
                 Authenticator::static_token(&token).map_err(|_| BuildError::InvalidHeader {
                     what: "access token",
                 })?
             }
             (None, Some(credentials)) => {
+                if credentials.refresh_token.expose_secret().trim().is_empty() {
+                    return Err(BuildError::EmptyCredential {
+                        what: "refresh token",
+                    });
+                }
+                if credentials
+                    .access_token
+                    .as_ref()
+                    .is_some_and(|t| t.expose_secret().trim().is_empty())
+                {
+                    return Err(BuildError::EmptyCredential {
+                        what: "access token",
+                    });
+                }
                 let oauth = OAuthClient::new(
                     credentials.client_id.clone(),
                     credentials.client_secret.clone(),
@@ -332,15 +425,29 @@ impl FanvueBuilder {
                 .with_token_url(&self.token_url, self.allow_insecure_http)?
                 // never the API client: a user-given one may follow redirects
                 .with_timeouts(self.token_timeout, self.connect_timeout)?;
-                let session =
-                    OAuthSession::new(oauth, credentials, self.on_rotated).map_err(|_| {
+                let store = self
+                    .token_store
+                    .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
+                let store: Arc<dyn TokenStore> = match self.on_rotated {
+                    Some(callback) => Arc::new(CallbackStore {
+                        inner: store,
+                        callback,
+                    }),
+                    None => store,
+                };
+                let oauth_session =
+                    Arc::new(OAuthSession::new(oauth, credentials, store).map_err(|_| {
                         BuildError::InvalidHeader {
                             what: "access token",
                         }
-                    })?;
-                Authenticator::OAuth(Arc::new(session))
+                    })?);
+                session = Some(Arc::clone(&oauth_session));
+                Authenticator::OAuth(oauth_session)
             }
         };
+        let limiter = self
+            .rate_limiter
+            .unwrap_or_else(|| RateLimiter::new(self.rate_limit_mode));
         let executor = Executor {
             origin: base_url.origin(),
             auth,
@@ -350,6 +457,7 @@ impl FanvueBuilder {
             quota: quota.clone(),
             timeout: self.timeout,
             max_body: self.max_response_body,
+            limiter: limiter.clone(),
         };
         let inner = fanvue_api::executor::Inner::with_executor(Arc::new(executor));
         let base = base_url.as_str().trim_end_matches('/');
@@ -363,6 +471,8 @@ impl FanvueBuilder {
                 api_version: self.api_version,
                 base_url,
                 allow_insecure_http: self.allow_insecure_http,
+                session,
+                limiter,
             }),
         })
     }

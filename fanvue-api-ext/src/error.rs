@@ -33,10 +33,17 @@ pub enum Error {
         response: ErrorResponse,
     },
     /// 403: the token lacks a scope or the resource belongs to someone else.
-    #[error("forbidden (403){}", opt_suffix(message))]
+    #[error(
+        "forbidden (403){}{}",
+        opt_suffix(message),
+        scopes_suffix(required_scopes)
+    )]
     Forbidden {
         /// The server's `error` / `message` text, if any.
         message: Option<String>,
+        /// The OAuth scopes the operation requires (the spec's
+        /// `x-fanvue-scopes`; empty when unknown): check the token has them.
+        required_scopes: &'static [&'static str],
         /// The response as received.
         response: ErrorResponse,
     },
@@ -69,6 +76,17 @@ pub enum Error {
         reset: Option<u64>,
         /// The response as received.
         response: ErrorResponse,
+    },
+    /// The client-side rate limiter found the window exhausted and its mode is
+    /// [`RateLimitMode::FailFast`](crate::RateLimitMode::FailFast): nothing was sent.
+    #[error("rate limit window exhausted (client side), resets in {} ms", retry_after.as_millis())]
+    RateLimitedLocally {
+        /// How long until the window resets.
+        retry_after: Duration,
+        /// `X-RateLimit-Limit` last seen.
+        limit: Option<u64>,
+        /// `X-RateLimit-Reset` last seen, Unix seconds.
+        reset: Option<u64>,
     },
     /// 410: the pinned API version is sunset; upgrade to `next_version`.
     #[error("API version sunset (410){}{}", opt_suffix(message), next_version.as_ref().map(|v| format!("; next version {v}")).unwrap_or_default())]
@@ -195,6 +213,13 @@ pub enum BuildError {
     /// Neither an access token nor OAuth credentials were given.
     #[error("no credentials: call access_token(..) or oauth(..)")]
     MissingCredentials,
+    /// A credential is empty (an access token of `""`, a blank refresh token):
+    /// every request would be refused.
+    #[error("the {what} is empty")]
+    EmptyCredential {
+        /// Which credential (`access token`, `refresh token`).
+        what: &'static str,
+    },
     /// Both an access token and OAuth credentials were given.
     #[error(
         "both access_token(..) and oauth(..) were given; pass the access token in OAuthCredentials instead"
@@ -387,6 +412,15 @@ impl fmt::Debug for ErrorResponse {
     }
 }
 
+/// `; the operation requires scope read:media` (nothing when none is known).
+fn scopes_suffix(scopes: &[&str]) -> String {
+    match scopes {
+        [] => String::new(),
+        [one] => format!("; the operation requires scope {one}"),
+        many => format!("; the operation requires scopes {}", many.join(", ")),
+    }
+}
+
 impl Error {
     /// The HTTP status, for errors that come from a response.
     pub fn status(&self) -> Option<StatusCode> {
@@ -448,7 +482,7 @@ impl Error {
     /// Whether retrying the same request later may succeed (429, 502/503/504, transport failures).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::RateLimited { .. } => true,
+            Error::RateLimited { .. } | Error::RateLimitedLocally { .. } => true,
             Error::Server { status, .. } => crate::retry::is_retryable_status(*status),
             Error::Transport(e) => e.is_transient(),
             _ => false,
@@ -475,6 +509,7 @@ impl Error {
             },
             403 => Error::Forbidden {
                 message: body.error.or(body.message),
+                required_scopes: &[],
                 response,
             },
             404 => Error::NotFound {

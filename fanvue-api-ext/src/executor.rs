@@ -24,6 +24,7 @@ use crate::auth::AuthError;
 use crate::auth::session::{AuthHeader, Authenticator};
 use crate::call;
 use crate::error::{Error, ErrorResponse, TransportError, TransportErrorKind};
+use crate::ratelimit::RateLimiter;
 use crate::retry::{self, RetryPolicy, RetryQuota};
 use crate::validate;
 use bytes::{Bytes, BytesMut};
@@ -48,6 +49,8 @@ pub(crate) struct Executor {
     pub(crate) timeout: Option<Duration>,
     /// The largest success body read.
     pub(crate) max_body: usize,
+    /// The client-side rate limiter (shared by the clones of the client).
+    pub(crate) limiter: RateLimiter,
 }
 
 impl RequestExecutor for Executor {
@@ -384,7 +387,24 @@ impl Executor {
         request
             .headers_mut()
             .insert(AUTHORIZATION, auth.value.clone());
-        client.execute(request).await
+        // one request of the rate-limit window, held until the response's headers arrive
+        let permit = match self.limiter.acquire().await {
+            Ok(permit) => permit,
+            Err(exhausted) => {
+                return Err(call::fail(Error::RateLimitedLocally {
+                    retry_after: exhausted.retry_after,
+                    limit: exhausted.limit,
+                    reset: exhausted.reset,
+                })
+                .await);
+            }
+        };
+        let result = client.execute(request).await;
+        if let Ok(response) = &result {
+            self.limiter.observe(response.status(), response.headers());
+        }
+        drop(permit);
+        result
     }
 }
 
@@ -535,6 +555,7 @@ mod tests {
             quota: Arc::new(RetryQuota::new(None)),
             timeout: None,
             max_body: 1024,
+            limiter: RateLimiter::default(),
         };
         let client = crate::transport::default_client_with(|builder| builder);
         for url in [

@@ -121,6 +121,7 @@ pub mod client;
 pub mod error;
 mod executor;
 pub mod pagination;
+pub mod ratelimit;
 pub mod retry;
 mod transport;
 pub mod upload;
@@ -130,6 +131,7 @@ pub use call::{Call, CallWithResponse, OperationExt, Response};
 pub use client::{Fanvue, FanvueBuilder};
 pub use error::{BuildError, Error, ErrorResponse, TransportError, TransportErrorKind};
 pub use fanvue_api as api;
+pub use ratelimit::{RateLimitMode, RateLimiter};
 pub use retry::{RetryPolicy, RetryPolicyBuilder};
 /// The `secrecy` crate, re-exported: tokens are [`secrecy::SecretString`]s (read one with
 /// [`secrecy::ExposeSecret`]).

@@ -32,6 +32,13 @@ impl OperationMeta {
         matches!(self.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE")
     }
 
+    /// The OAuth scopes this operation requires (the spec's `x-fanvue-scopes`,
+    /// e.g. `["read:media"]`; empty when it declares none). A token without
+    /// them gets a 403.
+    pub fn scopes(&self) -> &'static [&'static str] {
+        crate::generated::operation_scopes(self.operation_id)
+    }
+
     /// The spec's bounds on this operation's path and query parameters and
     /// JSON body (empty when it declares none); see [`crate::bounds`].
     pub fn bounds(&self) -> &'static [crate::bounds::Bound] {

@@ -112,12 +112,33 @@ pub(crate) async fn api_gate(
     let route = matched
         .as_ref()
         .and_then(|m| ApiRoute::from_template(req.method(), m.as_str()));
+    let verdict = match listener {
+        Listener::Api => shared.rate_window.admit(),
+        _ => None,
+    };
+    if let Some(refusal) = verdict.as_ref().and_then(|v| v.refusal()) {
+        return refusal;
+    }
+    let mut resp = api_gate_inner(&shared, listener, route, req, next).await;
+    if let Some(verdict) = &verdict {
+        verdict.stamp(&mut resp);
+    }
+    resp
+}
+
+async fn api_gate_inner(
+    shared: &Arc<Shared>,
+    listener: Listener,
+    route: Option<ApiRoute>,
+    req: Request,
+    next: Next,
+) -> Response {
     let found = (listener == Listener::Api)
         .then(|| crate::spec::Spec::load().find(req.method(), req.uri().path()))
         .flatten();
-    let checked = match gate(&shared, listener, route, req).await {
+    let checked = match gate(shared, listener, route, req).await {
         Ok(req) => match found {
-            Some((op, params)) => check_and_override(&shared, op, &params, req).await,
+            Some((op, params)) => check_and_override(shared, op, &params, req).await,
             None => Ok(req),
         },
         Err(resp) => Err(resp),

@@ -31,6 +31,7 @@ pub struct FakeFanvueBuilder {
     link_count: Option<usize>,
     earning_count: Option<usize>,
     creator_count: Option<usize>,
+    rate_limit_window: Option<(u64, Duration)>,
 }
 
 impl fmt::Debug for FakeFanvueBuilder {
@@ -79,11 +80,19 @@ impl Default for FakeFanvueBuilder {
             link_count: None,
             earning_count: None,
             creator_count: None,
+            rate_limit_window: None,
         }
     }
 }
 
 impl FakeFanvueBuilder {
+    /// Limits the API to `limit` requests per `window` (whole seconds, at least 1 s, aligned to Unix
+    /// time), with `X-RateLimit-Limit/Remaining/Reset` on every API response and 429 beyond the limit.
+    pub fn rate_limit_window(mut self, limit: u64, window: Duration) -> Self {
+        self.rate_limit_window = Some((limit, window));
+        self
+    }
+
     /// Adds an access token the API accepts (never expires unless expired on demand). The first one added
     /// is [`FakeFanvue::access_token`]; without any, a random one is generated.
     pub fn access_token(mut self, token: impl Into<String>) -> Self {
@@ -396,8 +405,10 @@ impl FakeFanvueBuilder {
             request_ids: Default::default(),
             s3_saw_fanvue_header: Default::default(),
             s3_base: format!("http://{s3_addr}"),
+            rate_window: Default::default(),
             events: watch::channel(0).0,
         });
+        shared.rate_window.set(self.rate_limit_window);
         let (tx, rx) = watch::channel(false);
         let tasks = vec![
             serve::spawn(api_listener, api::router(shared.clone()), rx.clone()),
@@ -606,6 +617,23 @@ impl FakeFanvue {
     /// exchanged once at the token endpoint. (`GET /oauth2/auth` does the same and redirects with it.)
     pub fn register_authorization_code(&self, code_challenge: &str, redirect_uri: &str) -> String {
         auth::register_code(&self.shared, code_challenge, redirect_uri)
+    }
+
+    // ---- rate limit ----
+
+    /// Sets (or with `None` removes) the API rate limit of [`FakeFanvueBuilder::rate_limit_window`].
+    pub fn set_rate_limit_window(&self, limit_window: Option<(u64, Duration)>) {
+        self.shared.rate_window.set(limit_window);
+    }
+
+    /// API requests refused with 429 by the rate limit window (not counting injected faults).
+    pub fn rate_limited_count(&self) -> u64 {
+        self.shared.rate_window.rejected()
+    }
+
+    /// API requests the rate limit window admitted.
+    pub fn rate_admitted_count(&self) -> u64 {
+        self.shared.rate_window.admitted()
     }
 
     // ---- faults ----

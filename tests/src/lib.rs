@@ -95,6 +95,7 @@ mod gate;
 mod handle;
 mod log;
 pub mod model;
+mod ratelimit;
 mod respond;
 mod s3;
 pub mod schema;

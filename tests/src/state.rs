@@ -212,6 +212,8 @@ pub(crate) struct Shared {
     /// The last `X-Request-Id` handed out (`req-00000001`, ...).
     pub request_ids: std::sync::atomic::AtomicU64,
     pub s3_base: String,
+    /// The configurable API rate limit (`X-RateLimit-*`).
+    pub rate_window: crate::ratelimit::RateWindow,
     /// Bumped whenever something happens, so tests can wait for a condition without sleeping.
     pub events: tokio::sync::watch::Sender<u64>,
 }

@@ -2,6 +2,9 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use super::store::TokenStoreError;
+use crate::error::TransportError;
+
 /// A failure of the OAuth token endpoint (refresh or code exchange).
 ///
 /// Carries the OAuth `error` code and description the server sent, never a
@@ -23,7 +26,7 @@ pub enum AuthError {
     },
     /// The token endpoint could not be reached or its response not read.
     #[error("token endpoint unreachable: {0}")]
-    Transport(#[source] crate::error::TransportError),
+    Transport(#[source] TransportError),
     /// The token endpoint answered success with a body that is not a token response.
     #[error("token endpoint sent an invalid token response ({status}): {reason}")]
     InvalidResponse {
@@ -54,4 +57,72 @@ pub enum AuthError {
     /// The token endpoint returned an access token that cannot be put in a header.
     #[error("the access token is not a valid HTTP header value")]
     InvalidToken,
+    /// The [`TokenStore`](crate::auth::TokenStore) failed (nothing was lost:
+    /// tokens not yet saved are kept and saved by the next attempt).
+    #[error("token store: {0}")]
+    Store(#[source] TokenStoreError),
+}
+
+impl AuthError {
+    /// Whether the refresh token itself was refused (`invalid_grant`): final
+    /// until new credentials are given.
+    pub fn is_invalid_grant(&self) -> bool {
+        matches!(self, Self::Rejected { error: Some(e), .. } if e == "invalid_grant")
+    }
+
+    /// The same failure, for another caller that waited on the same refresh
+    /// (sources that cannot be cloned are carried as their text).
+    pub(crate) fn share(&self) -> Self {
+        match self {
+            Self::Rejected {
+                status,
+                error,
+                description,
+            } => Self::Rejected {
+                status: *status,
+                error: error.clone(),
+                description: description.clone(),
+            },
+            Self::Transport(e) => Self::Transport(TransportError::new(e.kind(), Repeated::of(e))),
+            Self::InvalidResponse { status, reason } => Self::InvalidResponse {
+                status: *status,
+                reason,
+            },
+            Self::Timeout { after } => Self::Timeout { after: *after },
+            Self::Redirected { status } => Self::Redirected { status: *status },
+            Self::RefreshAborted => Self::RefreshAborted,
+            Self::InvalidToken => Self::InvalidToken,
+            Self::Store(e) => Self::Store(match e {
+                TokenStoreError::Io(io) => {
+                    TokenStoreError::Io(std::io::Error::new(io.kind(), Repeated::of(io)))
+                }
+                TokenStoreError::Corrupt { reason } => TokenStoreError::Corrupt { reason },
+                TokenStoreError::Unavailable(source) => {
+                    TokenStoreError::Unavailable(Box::new(Repeated(source.to_string())))
+                }
+                TokenStoreError::LeaseLost => TokenStoreError::LeaseLost,
+                TokenStoreError::LockTimeout { after } => {
+                    TokenStoreError::LockTimeout { after: *after }
+                }
+            }),
+        }
+    }
+}
+
+/// The text of an error that another caller got first.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Repeated(String);
+
+impl Repeated {
+    fn of(error: &dyn std::error::Error) -> Self {
+        let mut text = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Self(text)
+    }
 }

@@ -7,8 +7,11 @@
 
 mod error;
 pub mod pkce;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod scope;
 pub(crate) mod session;
+pub(crate) mod store;
 mod token_endpoint;
 
 use std::fmt;
@@ -19,6 +22,9 @@ use secrecy::SecretString;
 
 pub use error::AuthError;
 pub use scope::Scope;
+pub use store::{
+    FileTokenStore, MemoryTokenStore, RefreshLease, StoredTokens, TokenStore, TokenStoreError,
+};
 pub use token_endpoint::{
     DEFAULT_TOKEN_CONNECT_TIMEOUT, DEFAULT_TOKEN_TIMEOUT, MAX_TOKEN_LIFETIME, OAuthClient, TokenSet,
 };
@@ -98,9 +104,12 @@ impl fmt::Debug for OAuthCredentials {
 }
 
 /// Called with the new refresh token whenever the token endpoint rotates it;
-/// persist it, the old one may no longer work. Runs inside the refresh (in a
-/// task of its own, so it runs even when every request waiting on the refresh
-/// was cancelled); requests wait for it: keep it quick.
+/// persist it, the old one may no longer work. A convenience over
+/// [`TokenStore`]: it runs right after the new tokens were saved to the
+/// store, before the new access token is used, inside the refresh (in a task
+/// of its own, so it runs even when every request waiting on the refresh was
+/// cancelled); requests wait for it: keep it quick. A store of your own
+/// surfaces its errors to the caller; a callback cannot.
 pub type RefreshTokenCallback = Arc<dyn Fn(SecretString) + Send + Sync + 'static>;
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument as _;
 
-use super::{AuthError, OAuthClient, OAuthCredentials, RefreshTokenCallback};
+use super::store::{RefreshLease, StoredTokens, TokenStore, TokenStoreError};
+use super::{AuthError, OAuthClient, OAuthCredentials};
 
 /// How long before its expiry an access token is refreshed (at most half its lifetime).
 pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -59,7 +60,11 @@ impl Authenticator {
     ) -> Result<AuthHeader, AuthError> {
         match self {
             Self::Static(_) => Ok(rejected.clone()),
-            Self::OAuth(session) => session.refresh(rejected.generation, true).await,
+            Self::OAuth(session) => {
+                session
+                    .refresh(rejected.generation, Some(rejected.value.clone()))
+                    .await
+            }
         }
     }
 }
@@ -67,44 +72,88 @@ impl Authenticator {
 /// An OAuth session: the current access token, the refresh token, and the single-flight refresh.
 ///
 /// A refresh runs in a task of its own (spawned on the caller's runtime) that
-/// holds the refresh lock until the new tokens are stored and the rotation
-/// callback has run: cancelling every caller waiting on it (a timeout, a
-/// `select!`, a dropped web request) cannot lose a rotated refresh token.
+/// holds the refresh lock until the new tokens are saved to the
+/// [`TokenStore`] and stored here: cancelling every caller waiting on it (a
+/// timeout, a `select!`, a dropped web request) cannot lose a rotated refresh
+/// token.
+///
+/// One refresh attempt answers every caller that waited for it, failure
+/// included: callers queued behind a failed attempt get its error (no second
+/// token request). After a failure the next attempt waits a bounded,
+/// jittered backoff (callers meanwhile get the last error at once); an
+/// `invalid_grant` is final until [`OAuthSession::set_tokens`] gives new ones.
 pub(crate) struct OAuthSession {
     client: OAuthClient,
     state: Mutex<SessionState>,
     refresh_lock: Arc<tokio::sync::Mutex<()>>,
-    on_rotated: Option<RefreshTokenCallback>,
+    store: Arc<dyn TokenStore>,
 }
 
 struct SessionState {
     access: Option<CachedToken>,
     refresh_token: SecretString,
     generation: u64,
+    /// Refresh attempts finished (success or failure).
+    attempts: u64,
+    /// The last attempt's failure, until an attempt succeeds.
+    failure: Option<LastFailure>,
+    /// Tokens issued whose save failed, with the refresh token they replace:
+    /// saved by the next attempt before they are used.
+    unsaved: Option<(StoredTokens, SecretString)>,
+}
+
+struct LastFailure {
+    error: AuthError,
+    /// When the next attempt may run (`None`: never, until new tokens are given).
+    retry_at: Option<Instant>,
+    consecutive: u32,
+}
+
+/// The first backoff after a failed refresh (doubled per failure in a row, jittered).
+pub(crate) const REFRESH_BACKOFF_BASE: Duration = Duration::from_millis(500);
+/// The longest backoff between refresh attempts.
+pub(crate) const REFRESH_BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// The backoff after `consecutive` failures in a row: base x 2^(n-1), at most
+/// the cap, then a random 50 % to 100 % of that.
+fn refresh_backoff(consecutive: u32) -> Duration {
+    let exponent = consecutive.saturating_sub(1).min(16);
+    let full = REFRESH_BACKOFF_BASE
+        .saturating_mul(1u32 << exponent)
+        .min(REFRESH_BACKOFF_MAX);
+    full.mul_f64(rand::random_range(0.5..=1.0))
 }
 
 struct CachedToken {
+    token: SecretString,
     header: HeaderValue,
+    expires_at: Option<SystemTime>,
     /// When to refresh proactively (`None`: lifetime unknown, keep until a 401).
     refresh_at: Option<Instant>,
 }
 
 impl CachedToken {
-    /// A token just issued for `lifetime`: refreshed [`REFRESH_MARGIN`] before
-    /// its expiry, or at half its lifetime when that is shorter.
+    /// A token with `remaining` lifetime: refreshed [`REFRESH_MARGIN`] before
+    /// its expiry, or at half the remaining time when that is shorter.
     /// A lifetime too long for `Instant` arithmetic counts as unknown.
-    fn new(header: HeaderValue, lifetime: Option<Duration>) -> Self {
+    fn new(token: SecretString, expires_at: Option<SystemTime>) -> Result<Self, AuthError> {
         let now = Instant::now();
-        Self {
-            header,
-            refresh_at: lifetime.and_then(|life| {
+        let remaining = expires_at.map(|at| {
+            at.duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO)
+        });
+        Ok(Self {
+            header: bearer(&token)?,
+            token,
+            expires_at,
+            refresh_at: remaining.and_then(|life| {
                 now.checked_add(
                     life.saturating_sub(
                         REFRESH_MARGIN.min(life.checked_div(2).unwrap_or_default()),
                     ),
                 )
             }),
-        }
+        })
     }
 
     fn is_fresh(&self) -> bool {
@@ -116,22 +165,13 @@ impl OAuthSession {
     pub(crate) fn new(
         client: OAuthClient,
         credentials: OAuthCredentials,
-        on_rotated: Option<RefreshTokenCallback>,
+        store: Arc<dyn TokenStore>,
     ) -> Result<Self, AuthError> {
-        let access = match &credentials.access_token {
-            Some(token) => {
-                // Only the remaining time is known: refresh once less than the margin is left.
-                let refresh_in = credentials.access_token_expires_at.map(|at| {
-                    at.duration_since(SystemTime::now())
-                        .unwrap_or(Duration::ZERO)
-                        .saturating_sub(REFRESH_MARGIN)
-                });
-                Some(CachedToken {
-                    header: bearer(token)?,
-                    // an expiry too far ahead for `Instant` counts as unknown
-                    refresh_at: refresh_in.and_then(|d| Instant::now().checked_add(d)),
-                })
-            }
+        let access = match credentials.access_token {
+            Some(token) => Some(CachedToken::new(
+                token,
+                credentials.access_token_expires_at,
+            )?),
             None => None,
         };
         Ok(Self {
@@ -140,14 +180,21 @@ impl OAuthSession {
                 access,
                 refresh_token: credentials.refresh_token,
                 generation: 0,
+                attempts: 0,
+                failure: None,
+                unsaved: None,
             }),
             refresh_lock: Arc::new(tokio::sync::Mutex::new(())),
-            on_rotated,
+            store,
         })
     }
 
+    fn state(&self) -> std::sync::MutexGuard<'_, SessionState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn current(&self) -> (Option<AuthHeader>, u64) {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let state = self.state();
         let header = state
             .access
             .as_ref()
@@ -159,27 +206,56 @@ impl OAuthSession {
         (header, state.generation)
     }
 
+    /// The tokens this session holds now (the newest, saved or not).
+    pub(crate) fn credentials(&self) -> StoredTokens {
+        let state = self.state();
+        if let Some((tokens, _)) = &state.unsaved {
+            return tokens.clone();
+        }
+        let mut tokens = StoredTokens::new(state.refresh_token.clone());
+        if let Some(access) = &state.access {
+            tokens = tokens.with_access_token(access.token.clone(), access.expires_at);
+        }
+        tokens
+    }
+
     async fn header(self: &Arc<Self>) -> Result<AuthHeader, AuthError> {
         match self.current() {
             (Some(header), _) => Ok(header),
-            (None, generation) => self.refresh(generation, false).await,
+            (None, generation) => self.refresh(generation, None).await,
+        }
+    }
+
+    /// The last failure, while it blocks new attempts (final, or within its backoff).
+    fn blocked(state: &SessionState) -> Option<AuthError> {
+        let failure = state.failure.as_ref()?;
+        match failure.retry_at {
+            Some(at) if Instant::now() >= at => None,
+            _ => Some(failure.error.share()),
         }
     }
 
     /// Refreshes unless the token changed since generation `stale` (single flight:
-    /// callers queue on one lock and reuse the token the first one obtained).
+    /// callers queue on one lock and reuse what the first one obtained, a
+    /// failure included). `rejected` is the header a 401 refused.
     ///
     /// The refresh itself runs in a spawned task that owns the lock: if every
-    /// caller is dropped mid-refresh, it still completes, stores the tokens and
-    /// hands a rotated refresh token to the callback.
+    /// caller is dropped mid-refresh, it still completes and saves the tokens.
     async fn refresh(
         self: &Arc<Self>,
         stale: u64,
-        after_unauthorized: bool,
+        rejected: Option<HeaderValue>,
     ) -> Result<AuthHeader, AuthError> {
+        let seen = {
+            let state = self.state();
+            if let Some(error) = Self::blocked(&state) {
+                return Err(error);
+            }
+            state.attempts
+        };
         let flight = Arc::clone(&self.refresh_lock).lock_owned().await;
-        let refresh_token = {
-            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        {
+            let state = self.state();
             if state.generation != stale
                 && let Some(token) = state.access.as_ref()
             {
@@ -189,12 +265,20 @@ impl OAuthSession {
                     generation: state.generation,
                 });
             }
-            state.refresh_token.clone()
-        };
+            if state.attempts != seen
+                && let Some(failure) = &state.failure
+            {
+                // the attempt this caller waited for failed: share its outcome
+                return Err(failure.error.share());
+            }
+            if let Some(error) = Self::blocked(&state) {
+                return Err(error);
+            }
+        }
         let session = Arc::clone(self);
         let task = tokio::spawn(
             async move {
-                let result = session.run_refresh(refresh_token, after_unauthorized).await;
+                let result = session.run_refresh(rejected).await;
                 drop(flight);
                 result
             }
@@ -203,40 +287,187 @@ impl OAuthSession {
         task.await.unwrap_or(Err(AuthError::RefreshAborted))
     }
 
-    /// Calls the token endpoint, stores the new tokens, then runs the rotation callback.
-    async fn run_refresh(
-        &self,
-        refresh_token: SecretString,
-        after_unauthorized: bool,
-    ) -> Result<AuthHeader, AuthError> {
-        tracing::debug!(after_unauthorized, "refreshing the access token");
-        let tokens = self.client.refresh(&refresh_token).await?;
-        let header = bearer(&tokens.access_token)?;
-        let (generation, rotated) = {
-            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.access = Some(CachedToken::new(header.clone(), tokens.expires_in));
-            state.generation = state.generation.wrapping_add(1);
-            let rotated = tokens
-                .refresh_token
-                .filter(|new| new.expose_secret() != state.refresh_token.expose_secret());
-            if let Some(new) = &rotated {
-                state.refresh_token = new.clone();
-            }
-            (state.generation, rotated)
-        };
+    /// One refresh attempt under the store's lease, then its outcome recorded
+    /// for every caller that waited on it.
+    async fn run_refresh(&self, rejected: Option<HeaderValue>) -> Result<AuthHeader, AuthError> {
         tracing::debug!(
-            generation,
-            rotated = rotated.is_some(),
-            "access token refreshed"
+            after_unauthorized = rejected.is_some(),
+            "refreshing the access token"
         );
-        if let (Some(new), Some(callback)) = (rotated, &self.on_rotated) {
-            callback(new);
+        let result = match self.store.acquire().await {
+            Ok(mut lease) => {
+                let result = self.refresh_leased(&mut lease, rejected.as_ref()).await;
+                self.store.release(lease).await;
+                result
+            }
+            Err(error) => Err(AuthError::Store(error)),
+        };
+        let mut state = self.state();
+        state.attempts = state.attempts.wrapping_add(1);
+        match &result {
+            Ok(header) => {
+                state.failure = None;
+                tracing::debug!(generation = header.generation, "access token refreshed");
+            }
+            Err(error) => {
+                let consecutive = state
+                    .failure
+                    .as_ref()
+                    .map_or(1, |f| f.consecutive.saturating_add(1));
+                let retry_at = if error.is_invalid_grant() {
+                    None
+                } else {
+                    Instant::now().checked_add(refresh_backoff(consecutive))
+                };
+                tracing::warn!(
+                    error = %error,
+                    final_ = retry_at.is_none(),
+                    "token refresh failed"
+                );
+                state.failure = Some(LastFailure {
+                    error: error.share(),
+                    retry_at,
+                    consecutive,
+                });
+            }
         }
+        result
+    }
+
+    async fn refresh_leased(
+        &self,
+        lease: &mut RefreshLease,
+        rejected: Option<&HeaderValue>,
+    ) -> Result<AuthHeader, AuthError> {
+        // Tokens an earlier attempt could not save: save them before using them.
+        let unsaved = self.state().unsaved.clone();
+        if let Some((tokens, replaces)) = unsaved {
+            lease.set_replaces(replaces);
+            match self.store.save(&tokens, lease).await {
+                Ok(()) => {
+                    self.state().unsaved = None;
+                    return self.adopt(tokens);
+                }
+                Err(TokenStoreError::LeaseLost) => {
+                    // someone else refreshed since: theirs are newer
+                    self.state().unsaved = None;
+                }
+                Err(error) => return Err(AuthError::Store(error)),
+            }
+        }
+        let mut refresh_token = match self.newer_in_store(rejected).await? {
+            Newer::Fresh(tokens) => return self.adopt(tokens),
+            Newer::RefreshToken(token) => token,
+            Newer::None => self.state().refresh_token.clone(),
+        };
+        let mut retried = false;
+        let tokens = loop {
+            match self.client.refresh(&refresh_token).await {
+                Ok(tokens) => break tokens,
+                // The store may hold a newer refresh token than the one refused
+                // (saved by another process meanwhile): one more try with it.
+                Err(error) if error.is_invalid_grant() && !retried => {
+                    retried = true;
+                    match self.store.load().await {
+                        Ok(Some(stored))
+                            if stored.refresh_token.expose_secret()
+                                != refresh_token.expose_secret() =>
+                        {
+                            refresh_token = stored.refresh_token;
+                        }
+                        _ => return Err(error),
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        let expires_at = tokens.expires_at();
+        let new = StoredTokens {
+            refresh_token: tokens
+                .refresh_token
+                .unwrap_or_else(|| refresh_token.clone()),
+            access_token: Some(tokens.access_token),
+            access_token_expires_at: expires_at,
+        };
+        let rotated = new.refresh_token.expose_secret() != refresh_token.expose_secret();
+        lease.set_replaces(refresh_token.clone());
+        if let Err(error) = self.store.save(&new, lease).await {
+            tracing::warn!(error = %error, rotated, "the new tokens could not be saved; kept for the next attempt");
+            self.state().unsaved = Some((new, refresh_token));
+            return Err(AuthError::Store(error));
+        }
+        tracing::debug!(rotated, "new tokens saved");
+        self.adopt(new)
+    }
+
+    /// What the store holds that this session does not (another process refreshed).
+    async fn newer_in_store(&self, rejected: Option<&HeaderValue>) -> Result<Newer, AuthError> {
+        let Some(stored) = self.store.load().await.map_err(AuthError::Store)? else {
+            return Ok(Newer::None);
+        };
+        if stored.same_tokens(&self.credentials()) {
+            return Ok(Newer::None);
+        }
+        if let Some(access) = &stored.access_token {
+            let cached = CachedToken::new(access.clone(), stored.access_token_expires_at)?;
+            if cached.is_fresh() && rejected.is_none_or(|r| r != cached.header) {
+                return Ok(Newer::Fresh(stored));
+            }
+        }
+        Ok(Newer::RefreshToken(stored.refresh_token))
+    }
+
+    /// Uses `tokens` from now on (a new generation).
+    fn adopt(&self, tokens: StoredTokens) -> Result<AuthHeader, AuthError> {
+        let access = match tokens.access_token {
+            Some(token) => CachedToken::new(token, tokens.access_token_expires_at)?,
+            None => return Err(AuthError::InvalidToken),
+        };
+        let mut state = self.state();
+        let header = access.header.clone();
+        state.access = Some(access);
+        state.refresh_token = tokens.refresh_token;
+        state.generation = state.generation.wrapping_add(1);
         Ok(AuthHeader {
             value: header,
-            generation,
+            generation: state.generation,
         })
     }
+
+    /// Replaces the tokens (new credentials after an `invalid_grant`, or tokens
+    /// obtained elsewhere): saved to the store, then used; clears a final failure.
+    pub(crate) async fn set_tokens(&self, tokens: StoredTokens) -> Result<(), AuthError> {
+        let _flight = self.refresh_lock.lock().await;
+        // no `replaces`: the new tokens win over whatever is stored
+        let lease = self.store.acquire().await.map_err(AuthError::Store)?;
+        let saved = self.store.save(&tokens, &lease).await;
+        self.store.release(lease).await;
+        saved.map_err(AuthError::Store)?;
+        let access = match &tokens.access_token {
+            Some(token) => Some(CachedToken::new(
+                token.clone(),
+                tokens.access_token_expires_at,
+            )?),
+            None => None,
+        };
+        let mut state = self.state();
+        state.access = access;
+        state.refresh_token = tokens.refresh_token;
+        state.generation = state.generation.wrapping_add(1);
+        state.failure = None;
+        state.unsaved = None;
+        Ok(())
+    }
+}
+
+/// What [`OAuthSession::newer_in_store`] found.
+enum Newer {
+    /// Nothing newer: refresh with this session's refresh token.
+    None,
+    /// A fresh access token another process obtained: use it, no token request.
+    Fresh(StoredTokens),
+    /// A newer refresh token (its access token is stale or was rejected).
+    RefreshToken(SecretString),
 }
 
 /// `Bearer <token>` as a header value marked sensitive (hidden from `Debug`, never indexed by HPACK).
@@ -259,27 +490,41 @@ mod tests {
         assert!(bearer(&SecretString::from("bad\nvalue")).is_err());
     }
 
+    fn cached(lifetime: Option<Duration>) -> CachedToken {
+        CachedToken::new(
+            SecretString::from("x"),
+            lifetime.and_then(|l| SystemTime::now().checked_add(l)),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn freshness_uses_margin() {
-        let long = CachedToken::new(
-            HeaderValue::from_static("x"),
-            Some(Duration::from_secs(3600)),
-        );
-        assert!(long.is_fresh());
-        let expired = CachedToken::new(HeaderValue::from_static("x"), Some(Duration::ZERO));
-        assert!(!expired.is_fresh());
+        assert!(cached(Some(Duration::from_secs(3600))).is_fresh());
+        assert!(!cached(Some(Duration::ZERO)).is_fresh());
         // within the margin (30 s left < 60 s margin, capped at half the lifetime = 15 s): fresh for 15 s
-        let short = CachedToken::new(HeaderValue::from_static("x"), Some(Duration::from_secs(30)));
-        assert!(short.is_fresh());
-        let unknown = CachedToken::new(HeaderValue::from_static("x"), None);
-        assert!(unknown.is_fresh());
+        assert!(cached(Some(Duration::from_secs(30))).is_fresh());
+        assert!(cached(None).is_fresh());
     }
 
     #[test]
     fn lifetimes_beyond_instant_do_not_overflow() {
-        for life in [Duration::MAX, Duration::from_secs(u64::MAX / 2)] {
-            let token = CachedToken::new(HeaderValue::from_static("x"), Some(life));
-            assert!(token.is_fresh());
+        for life in [
+            Duration::from_secs(u64::MAX / 4),
+            Duration::from_secs(1 << 40),
+        ] {
+            assert!(cached(Some(life)).is_fresh());
         }
+    }
+
+    #[test]
+    fn backoff_is_bounded_and_jittered() {
+        for n in [1, 2, 5, 30, u32::MAX] {
+            let d = refresh_backoff(n);
+            assert!(d <= REFRESH_BACKOFF_MAX, "{n}: {d:?}");
+            assert!(d >= REFRESH_BACKOFF_BASE / 2, "{n}: {d:?}");
+        }
+        assert!(refresh_backoff(1) <= REFRESH_BACKOFF_BASE);
+        assert!(refresh_backoff(40) >= REFRESH_BACKOFF_MAX / 2);
     }
 }

@@ -1,0 +1,330 @@
+//! Many workers on one OAuth grant through a real `redis-server` (feature
+//! `redis`): 4 OS processes sharing one refresh token against the fake
+//! (which rotates on every refresh and refuses a used refresh token), a lock
+//! holder killed mid-refresh, and Redis restarted mid-run.
+//!
+//! Each test starts its own `redis-server` on a free loopback port (with
+//! AOF, in a temporary directory) and stops it; without the binary the tests
+//! print why and return. The worker processes are this test binary run
+//! again with `FANVUE_WORKER_*` variables (see [`worker_process`]).
+#![cfg(feature = "redis")]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fanvue_api_ext::auth::redis::RedisTokenStore;
+use fanvue_api_ext::auth::{AuthError, OAuthCredentials, TokenStore, TokenStoreError};
+use fanvue_api_ext::prelude::*;
+use fanvue_api_ext::{Error, Fanvue};
+use fanvue_fake::{ApiRoute, FakeFanvue, Fault, FaultTarget};
+use secrecy::ExposeSecret as _;
+
+/// A `redis-server` of this test, stopped on drop.
+struct Redis {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Redis {
+    /// Starts one, or `None` (with the reason printed) when the binary is absent.
+    fn start() -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self::start_in(dir, port)
+    }
+
+    fn start_in(dir: tempfile::TempDir, port: u16) -> Option<Self> {
+        let child = match Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(e) => {
+                eprintln!(
+                    "skipped: redis-server not available ({e}); install it (apt-get install redis-server)"
+                );
+                return None;
+            }
+        };
+        let redis = Self { child, port, dir };
+        // ready when it accepts connections
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(redis)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Stops it (the AOF stays in its directory), giving back what restarts it.
+    fn stop(mut self) -> (tempfile::TempDir, u16) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let port = self.port;
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        (dir, port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client(
+    fake_api: &str,
+    token_url: &str,
+    id: &str,
+    secret: &str,
+    seed: &str,
+    store: RedisTokenStore,
+) -> Fanvue {
+    Fanvue::builder()
+        .base_url(fake_api)
+        .token_url(token_url)
+        .allow_insecure_http(true)
+        .token_timeout(Duration::from_secs(60))
+        .oauth(OAuthCredentials::new(
+            id,
+            secret.to_string(),
+            seed.to_string(),
+        ))
+        .token_store(store)
+        .build()
+        .unwrap()
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_default()
+}
+
+/// The worker side: does nothing unless started by a test below with
+/// `FANVUE_WORKER_MODE`. `serve`: 5 calls, then `WORKER ok <n>` (after a
+/// `WORKER err <e>` line per failure). `hold`: one call (its refresh hangs
+/// at the fake until this process is killed).
+#[test]
+fn worker_process() {
+    let mode = env("FANVUE_WORKER_MODE");
+    if mode.is_empty() {
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = RedisTokenStore::open(&env("FANVUE_WORKER_REDIS"), "grant")
+            .unwrap()
+            .with_lease(Duration::from_secs(2));
+        let fanvue = client(
+            &env("FANVUE_WORKER_API"),
+            &env("FANVUE_WORKER_TOKEN_URL"),
+            &env("FANVUE_WORKER_CLIENT_ID"),
+            &env("FANVUE_WORKER_CLIENT_SECRET"),
+            &env("FANVUE_WORKER_SEED"),
+            store,
+        );
+        if mode == "hold" {
+            println!("WORKER started");
+            eprintln!("worker: holding");
+            let _ = fanvue.api().get_current_user().send().await;
+            return;
+        }
+        let mut done = 0;
+        for _ in 0..5 {
+            match fanvue.api().get_current_user().send().await {
+                Ok(_) => done += 1,
+                Err(e) => println!("WORKER err {e}"),
+            }
+        }
+        println!("WORKER ok {done}");
+    });
+}
+
+/// Starts this test binary as a worker process.
+fn spawn_worker(mode: &str, fake: &FakeFanvue, redis: &Redis, seed: &str) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "worker_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("FANVUE_WORKER_MODE", mode)
+        .env("FANVUE_WORKER_REDIS", redis.url())
+        .env("FANVUE_WORKER_API", fake.api_url())
+        .env("FANVUE_WORKER_TOKEN_URL", fake.token_url())
+        .env("FANVUE_WORKER_CLIENT_ID", fake.client_id())
+        .env("FANVUE_WORKER_CLIENT_SECRET", fake.client_secret())
+        .env("FANVUE_WORKER_SEED", seed)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+async fn stored_refresh_token(redis: &Redis) -> String {
+    let store = RedisTokenStore::open(&redis.url(), "grant").unwrap();
+    store
+        .load()
+        .await
+        .unwrap()
+        .unwrap()
+        .refresh_token
+        .expose_secret()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_share_one_refresh_token_with_one_refresh_per_expiry() {
+    let Some(redis) = Redis::start() else { return };
+    let fake = FakeFanvue::start().await.unwrap();
+    let seed = fake.refresh_token();
+    for round in 1..=3u64 {
+        // every access token expires: each process's first request gets a 401
+        // (or, for a process that starts from the store, uses the stored one and gets a 401)
+        fake.expire_all_access_tokens();
+        let workers: Vec<_> = (0..4)
+            .map(|_| spawn_worker("serve", &fake, &redis, &seed))
+            .collect();
+        let outputs = tokio::task::spawn_blocking(move || {
+            workers
+                .into_iter()
+                .map(|w| w.wait_with_output().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap();
+        for output in outputs {
+            let text = String::from_utf8_lossy(&output.stdout);
+            let lines: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.split_once("WORKER ").map(|(_, rest)| rest))
+                .collect();
+            assert_eq!(
+                lines,
+                ["ok 5"],
+                "round {round}: {text}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(output.status.success());
+        }
+        assert_eq!(
+            fake.token_refresh_count(),
+            round,
+            "exactly one token request per expiry (round {round})"
+        );
+    }
+    // no token lost: the store holds the refresh token the fake accepts now
+    assert_eq!(stored_refresh_token(&redis).await, fake.refresh_token());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_holder_killed_mid_refresh_is_taken_over_after_its_lease() {
+    let Some(redis) = Redis::start() else { return };
+    let fake = FakeFanvue::start().await.unwrap();
+    let seed = fake.refresh_token();
+    // the holder's token request hangs at the fake, past the holder's life
+    fake.inject(
+        FaultTarget::Api(ApiRoute::Token),
+        Fault::Delay(Duration::from_secs(60)),
+        1,
+    );
+    let mut holder = spawn_worker("hold", &fake, &redis, &seed);
+    fake.wait_until(|f| !f.auth_requests().is_empty()).await;
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    // the lock is still held (its lease has not expired yet) ...
+    let lock_held_at = Instant::now();
+    let store = RedisTokenStore::open(&redis.url(), "grant")
+        .unwrap()
+        .with_lease(Duration::from_secs(2));
+    let fanvue = client(
+        fake.api_url(),
+        &fake.token_url(),
+        fake.client_id(),
+        fake.client_secret(),
+        &seed,
+        store.clone(),
+    );
+    // ... so this process waits for it, then takes over and refreshes
+    fanvue.api().get_current_user().send().await.unwrap();
+    assert!(lock_held_at.elapsed() >= Duration::from_millis(500));
+    assert_eq!(fake.token_refresh_count(), 1);
+    assert_eq!(stored_refresh_token(&redis).await, fake.refresh_token());
+    assert!(
+        store.writer_fence().await.unwrap() >= 2,
+        "a newer fence wrote"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_mid_run_gives_a_clear_error_then_recovers_with_nothing_lost() {
+    let Some(redis) = Redis::start() else { return };
+    let fake = FakeFanvue::start().await.unwrap();
+    let store = RedisTokenStore::open(&redis.url(), "grant").unwrap();
+    let fanvue = client(
+        fake.api_url(),
+        &fake.token_url(),
+        fake.client_id(),
+        fake.client_secret(),
+        &fake.refresh_token(),
+        store,
+    );
+    fanvue.api().get_current_user().send().await.unwrap();
+    assert_eq!(fake.token_refresh_count(), 1);
+    // a valid access token keeps working while Redis is down
+    let (dir, port) = redis.stop();
+    fanvue.api().get_current_user().send().await.unwrap();
+    // a refresh needs the store: a clear error, and no token request
+    fake.expire_all_access_tokens();
+    let err = fanvue.api().get_current_user().send().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Auth(AuthError::Store(TokenStoreError::Unavailable(_)))
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("token store unavailable"), "{err}");
+    assert_eq!(
+        fake.token_refresh_count(),
+        1,
+        "no token request without the store"
+    );
+    // Redis back (same data): the next attempt after the backoff recovers
+    let redis = Redis::start_in(dir, port).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match fanvue.api().get_current_user().send().await {
+            Ok(_) => break,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "no recovery: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    assert_eq!(fake.token_refresh_count(), 2);
+    assert_eq!(stored_refresh_token(&redis).await, fake.refresh_token());
+}
