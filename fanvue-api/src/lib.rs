@@ -67,5 +67,16 @@ pub mod mock {
     include!(concat!(env!("OUT_DIR"), "/mock.rs"));
 }
 
+/// The normalized OpenAPI 3.0 document this crate is generated from (`openapi/fanvue.json`), as JSON text.
+///
+/// The same bytes the build script reads, so tools built on it (the `fanvue-fake` test server, request
+/// generators) describe exactly the operations and types of this crate's version.
+///
+/// ```
+/// let doc: serde_json::Value = serde_json::from_str(fanvue_api::OPENAPI_JSON).unwrap();
+/// assert_eq!(doc["openapi"], "3.0.3");
+/// ```
+pub const OPENAPI_JSON: &str = include_str!("../openapi/fanvue.json");
+
 /// The default base URL of the Fanvue API.
 pub const DEFAULT_BASE_URL: &str = "https://api.fanvue.com";

@@ -64,5 +64,9 @@ pub(crate) struct Config {
     pub storage: StorageMode,
     pub opaque_etags: bool,
     pub record_requests: bool,
+    /// Seed of the answers synthesized from the document.
+    pub seed: u64,
+    /// Items in each synthesized list collection.
+    pub list_size: usize,
     pub knobs: Knobs,
 }

@@ -96,7 +96,17 @@ pub(crate) async fn api_gate(
     let route = matched
         .as_ref()
         .and_then(|m| ApiRoute::from_template(req.method(), m.as_str()));
-    match gate(&shared, listener, route, req).await {
+    let found = (listener == Listener::Api)
+        .then(|| crate::spec::Spec::load().find(req.method(), req.uri().path()))
+        .flatten();
+    let checked = match gate(&shared, listener, route, req).await {
+        Ok(req) => match found {
+            Some((op, params)) => check_and_override(&shared, op, &params, req).await,
+            None => Ok(req),
+        },
+        Err(resp) => Err(resp),
+    };
+    match checked {
         Ok(req) => {
             let drop_after = req
                 .extensions()
@@ -251,4 +261,39 @@ fn token_ok(shared: &Shared, req: &Request) -> bool {
         return false;
     };
     shared.lock().tokens.is_valid(token.trim())
+}
+
+/// Checks the request against its operation in the document ([`crate::check`]; 400 `{errors}` when it
+/// breaks it), then answers an override of the operation if one is set. `Ok` hands the request on.
+pub(crate) async fn check_and_override(
+    shared: &Shared,
+    op: &crate::spec::Operation,
+    path_params: &[(String, String)],
+    req: Request,
+) -> Result<Request, Response> {
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_LOGGED_BODY)
+        .await
+        .map_err(|_| {
+            respond::json(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({ "error": "Payload too large" }),
+            )
+        })?;
+    let query: Vec<(String, String)> = axum::extract::Query::try_from_uri(&parts.uri)
+        .map(|axum::extract::Query(q)| q)
+        .unwrap_or_default();
+    crate::check::check_request(op, path_params, &query, &bytes).map_err(respond::validation)?;
+    let over = shared.lock().overrides.get(&op.id).cloned();
+    if let Some(o) = over {
+        if !o.latency.is_zero() {
+            tokio::time::sleep(o.latency).await;
+        }
+        let status = StatusCode::from_u16(o.status).unwrap_or(StatusCode::OK);
+        return Err(match o.body {
+            Some(b) => respond::json(status, b),
+            None => axum::response::IntoResponse::into_response(status),
+        });
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }

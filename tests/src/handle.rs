@@ -66,6 +66,8 @@ impl Default for FakeFanvueBuilder {
                 storage: StorageMode::KeepBytes,
                 opaque_etags: false,
                 record_requests: true,
+                seed: 0,
+                list_size: 40,
                 knobs: Knobs {
                     processing_polls: 2,
                     ..Knobs::default()
@@ -279,6 +281,20 @@ impl FakeFanvueBuilder {
         self
     }
 
+    /// Seed of the answers synthesized from the document (default 0): the same seed, path and query
+    /// always give the same answer.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    /// Items in each list collection synthesized from the document (default 40), paginated by
+    /// `page`/`size` or `cursor`.
+    pub fn list_size(mut self, n: usize) -> Self {
+        self.config.list_size = n;
+        self
+    }
+
     /// Binds the three listeners on `127.0.0.1:0` and starts serving.
     pub async fn start(self) -> Result<FakeFanvue, FakeError> {
         let mut config = self.config;
@@ -361,6 +377,7 @@ impl FakeFanvueBuilder {
             raw_objects: HashMap::new(),
             knobs: config.knobs.clone(),
             custom: HashMap::new(),
+            overrides: HashMap::new(),
         };
         let shared = Arc::new(Shared {
             config,
@@ -871,6 +888,20 @@ impl FakeFanvue {
             (http::Method::GET, path.to_string()),
             CustomRoute::List { style, items },
         );
+    }
+
+    /// Replaces the answer of one operation (by `operationId`, e.g. `"get-current-user"`) for every
+    /// later request, stateful or synthesized; the version, token and validation checks still apply.
+    pub fn override_operation(&self, operation_id: &str, answer: crate::Override) {
+        self.shared
+            .lock()
+            .overrides
+            .insert(operation_id.to_string(), answer);
+    }
+
+    /// Removes the override of one operation.
+    pub fn clear_override(&self, operation_id: &str) {
+        self.shared.lock().overrides.remove(operation_id);
     }
 
     /// Answers `method path` (exact path, any query) with `status` and the JSON `body`, behind the same

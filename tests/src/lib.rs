@@ -59,6 +59,7 @@
 
 mod api;
 mod auth;
+mod check;
 mod config;
 mod error;
 mod faults;
@@ -68,8 +69,11 @@ mod log;
 pub mod model;
 mod respond;
 mod s3;
+pub mod schema;
 mod serve;
+pub mod spec;
 mod state;
+pub mod synth;
 
 pub use auth::pkce_challenge;
 pub use config::{BUCKET, DEFAULT_API_VERSION, S3_MIN_PART_SIZE, StorageMode};
@@ -77,4 +81,4 @@ pub use error::FakeError;
 pub use faults::{ApiRoute, Fault, FaultTarget};
 pub use handle::{AssembledObject, FakeFanvue, FakeFanvueBuilder, UploadInfo};
 pub use log::{Listener, RecordedRequest};
-pub use state::{ListStyle, RawObject};
+pub use state::{ListStyle, Override, RawObject};

@@ -1,5 +1,6 @@
 //! The fake Fanvue API listener: routes, pagination helpers and the list endpoints.
 
+mod from_spec;
 mod lists;
 mod media;
 mod uploads;
@@ -7,12 +8,16 @@ mod uploads;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{Query, Request, State};
 use axum::middleware::from_fn_with_state;
+use axum::response::Response;
 use axum::routing::{get, patch, post};
 
 use crate::faults::ApiRoute;
 use crate::gate;
 use crate::log::Listener;
+use crate::respond;
+use crate::spec::Spec;
 use crate::state::Shared;
 
 /// Builds the API router.
@@ -44,7 +49,38 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             (shared.clone(), Listener::Api),
             gate::api_gate,
         ))
-        .fallback(lists::custom)
+        // Stateful routes first; what they do not serve is answered from the document.
+        .fallback(fallback)
         .with_state(shared.clone())
         .layer(from_fn_with_state((shared, Listener::Api), gate::record))
+}
+
+/// Test-seeded endpoints ([`crate::FakeFanvue::seed_list`], [`crate::FakeFanvue::stub`]) first, then every
+/// operation of the document (checked like the real server, answered by [`from_spec`]); 404 otherwise.
+async fn fallback(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let key = (req.method().clone(), req.uri().path().to_string());
+    if shared.lock().custom.contains_key(&key) {
+        return lists::custom(State(shared), req).await;
+    }
+    let Some((op, params)) = Spec::load().find(req.method(), req.uri().path()) else {
+        return respond::not_found("Not found");
+    };
+    let req = match gate::gate(&shared, Listener::Api, None, req).await {
+        Ok(req) => req,
+        Err(resp) => return resp,
+    };
+    let req = match gate::check_and_override(&shared, op, &params, req).await {
+        Ok(req) => req,
+        Err(resp) => return resp,
+    };
+    let q: Vec<(String, String)> = Query::try_from_uri(req.uri())
+        .map(|Query(q)| q)
+        .unwrap_or_default();
+    from_spec::answer(
+        op,
+        req.uri().path(),
+        &q,
+        shared.config.seed,
+        shared.config.list_size,
+    )
 }
