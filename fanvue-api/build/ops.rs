@@ -172,7 +172,7 @@ pub fn generate(
 
         /// Builds the typed builder of `operation_id` from JSON inputs and
         /// hands it to `visitor` (see [`crate::dispatch`]).
-        #[allow(unreachable_code, unused_mut)]
+        #[allow(unreachable_code, unused_mut, unused_variables)]
         pub(crate) fn dispatch_operation<'a, V: crate::dispatch::OperationVisitor<'a>>(
             client: &'a Client,
             operation_id: &str,
