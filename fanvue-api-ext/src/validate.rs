@@ -1,12 +1,14 @@
 //! Checks made before anything is sent: an error here means no request.
 //!
 //! [`check_request`] runs in the executor for every operation, matching the
-//! built URL against the operation's path template: UUID path parameters must
-//! be non-empty, well-formed and not nil, other path parameters non-empty,
-//! part numbers in `1..=10000`, and every path and query parameter within the
-//! bounds the spec declares for the operation
-//! ([`OperationMeta::bounds`]: `minimum`, `maximum`, `minLength`,
-//! `maxLength`, `minItems`, `maxItems`, ...). [`check_body`] checks the JSON
+//! built URL against the operation's path template: every path parameter
+//! must be non-empty, and every path and query parameter must satisfy what
+//! the spec declares for it ([`OperationMeta::bounds`]: `minimum`, `maximum`,
+//! `minLength`, `maxLength`, `minItems`, `maxItems`, `type: integer`, the
+//! `uuid`/`date-time`/`date`/`int64` formats — a `uuid` also not the nil
+//! UUID — and `enum`). Only the spec decides: a parameter's name never
+//! does (a path parameter named `uuid` whose schema is an enum is checked
+//! against the enum). [`check_body`] checks the JSON
 //! body against the same table (JSON pointers, through nested objects and
 //! array elements). Nothing here is written per operation: a bound the spec
 //! adds is checked after regeneration. The pagination streams and the upload
@@ -165,6 +167,14 @@ fn check_scalar(what: &str, rule: Rule, value: &str) -> Result<(), Error> {
                 return Err(violation(what, rule, value.to_string()));
             }
         }
+        Rule::Format("uuid") => {
+            uuid(what, value)?;
+        }
+        Rule::Integer | Rule::Format(_) | Rule::Enum(_) => {
+            if !rule.allows_text(value) {
+                return Err(violation(what, rule, format!("{value:?}")));
+            }
+        }
         Rule::MinItems(_) | Rule::MaxItems(_) => {}
     }
     Ok(())
@@ -258,7 +268,8 @@ fn path_value(path: &str, template: &str, name: &str) -> Option<String> {
         .map(|(_, segment)| decode(segment).into_owned())
 }
 
-/// Matches the last segments of `path` against `template` and checks each `{param}`.
+/// Matches the last segments of `path` against `template`: every `{param}`
+/// must be non-empty (its type, format and bounds are in the bounds table).
 fn check_path(path: &str, template: &str) -> Result<(), Error> {
     let template: Vec<&str> = template.trim_start_matches('/').split('/').collect();
     let segments: Vec<&str> = path.split('/').collect();
@@ -273,36 +284,14 @@ fn check_path(path: &str, template: &str) -> Result<(), Error> {
         let Some(name) = pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) else {
             continue;
         };
-        let what = format!("path parameter {name}");
-        let value = decode(segment);
-        if value.trim().is_empty() {
-            return Err(Error::invalid_input(what, "must not be empty"));
-        }
-        if name == "uuid" || name.ends_with("Uuid") || name.ends_with("_uuid") {
-            uuid(&what, &value)?;
-        } else if name == "partNumber" || name == "part_number" {
-            let part = integer(&what, &value)?;
-            part_number(part)
-                .map_err(|_| Error::invalid_input(&what, format!("{part} is outside 1..=10000")))?;
+        if decode(segment).trim().is_empty() {
+            return Err(Error::invalid_input(
+                format!("path parameter {name}"),
+                "must not be empty",
+            ));
         }
     }
     Ok(())
-}
-
-/// Reads a whole number, also as a float with no fraction (`3`, `3.0`).
-fn integer(what: &str, value: &str) -> Result<u64, Error> {
-    if let Ok(n) = value.parse::<u64>() {
-        return Ok(n);
-    }
-    match value.parse::<f64>() {
-        Ok(f) if f.is_finite() && f.fract() == 0.0 && f >= 0.0 && f <= u64::MAX as f64 => {
-            Ok(f as u64)
-        }
-        _ => Err(Error::invalid_input(
-            what,
-            format!("{value:?} is not a whole number ≥ 0"),
-        )),
-    }
 }
 
 mod percent_decode {
@@ -320,72 +309,104 @@ mod percent_decode {
 mod tests {
     use super::*;
 
-    fn meta(path: &'static str) -> OperationMeta {
+    fn meta(operation_id: &'static str, path: &'static str) -> OperationMeta {
         OperationMeta {
-            operation_id: "test",
+            operation_id,
             method: "GET",
             path,
             tag: "test",
         }
     }
 
-    fn check(url: &str, template: &'static str) -> Result<(), Error> {
-        check_request(&Url::parse(url).unwrap(), &meta(template))
+    /// Checks `url` against a generated operation's table.
+    fn check_op(
+        url: &str,
+        operation_id: &'static str,
+        template: &'static str,
+    ) -> Result<(), Error> {
+        check_request(&Url::parse(url).unwrap(), &meta(operation_id, template))
     }
 
     const ID: &str = "2b8f1c1e-5b8a-4a53-9d6c-0d9f4e6a7b11";
 
     #[test]
-    fn uuid_params() {
-        assert!(check(&format!("https://h/media/{ID}"), "/media/{uuid}").is_ok());
-        assert!(
-            check(
-                &format!("https://h/prefix/creators/{ID}/media/{ID}"),
-                "/creators/{creatorUserUuid}/media/{uuid}"
-            )
-            .is_ok()
-        );
+    fn uuid_params_by_format() {
+        let t = "/creators/{creatorUserUuid}/media/{uuid}";
+        let op = "get-creator-media-by-uuid";
+        assert!(check_op(&format!("https://h/prefix/creators/{ID}/media/{ID}"), op, t).is_ok());
         for bad in [
             "",
             "%20",
             "not-a-uuid",
             "00000000-0000-0000-0000-000000000000",
         ] {
-            let err = check(&format!("https://h/media/{bad}"), "/media/{uuid}").unwrap_err();
+            let err = check_op(&format!("https://h/creators/{ID}/media/{bad}"), op, t).unwrap_err();
             assert!(
                 matches!(&err, Error::InvalidInput { what, .. } if what == "path parameter uuid"),
                 "{bad}: {err}"
             );
         }
-        let err = check(
-            &format!("https://h/creators//media/{ID}"),
-            "/creators/{creatorUserUuid}/media/{uuid}",
-        )
-        .unwrap_err();
+        let err = check_op(&format!("https://h/creators//media/{ID}"), op, t).unwrap_err();
         assert!(err.to_string().contains("creatorUserUuid"));
     }
 
     #[test]
-    fn other_params_and_part_numbers() {
-        let t = "/media/uploads/{uploadId}/parts/{partNumber}/url";
-        assert!(check("https://h/media/uploads/abc/parts/1/url", t).is_ok());
-        assert!(check("https://h/media/uploads/abc/parts/10000/url", t).is_ok());
-        assert!(check("https://h/media/uploads/abc/parts/7.0/url", t).is_ok());
-        for bad in ["0", "10001", "-1", "1.5", "x", "NaN"] {
-            assert!(
-                check(&format!("https://h/media/uploads/abc/parts/{bad}/url"), t).is_err(),
-                "{bad}"
-            );
-        }
-        assert!(check("https://h/media/uploads//parts/1/url", t).is_err());
+    fn a_param_named_uuid_is_checked_by_its_schema_not_its_name() {
+        // `get-smart-list-members`: `{uuid}` is a SmartListId enum.
+        let t = "/chats/lists/smart/{uuid}";
+        let op = "get-smart-list-members";
+        assert!(check_op("https://h/chats/lists/smart/subscribers", op, t).is_ok());
         assert!(
-            check(
-                "https://h/vault/folders/My%20Folder",
-                "/vault/folders/{folderName}"
+            check_op(
+                "https://h/chats/lists/smart/spent_more_than_50?page=1",
+                op,
+                t
             )
             .is_ok()
         );
-        assert!(check("https://h/vault/folders/", "/vault/folders/{folderName}").is_err());
+        let err = check_op(&format!("https://h/chats/lists/smart/{ID}"), op, t).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "invalid path parameter uuid: must be one of subscribers, auto_renewing, \
+                 non_renewing, followers, free_trial_subscribers, expired_subscribers, \
+                 spent_more_than_50, muted (enum), got \"{ID}\""
+            )
+        );
+    }
+
+    #[test]
+    fn other_params_by_type() {
+        let t = "/media/uploads/{uploadId}/parts/{partNumber}/url";
+        let op = "get-upload-part-url";
+        assert!(check_op("https://h/media/uploads/abc/parts/1/url", op, t).is_ok());
+        assert!(check_op("https://h/media/uploads/abc/parts/10000/url", op, t).is_ok());
+        for bad in ["1.5", "x", "NaN", "7.0"] {
+            let err = check_op(
+                &format!("https://h/media/uploads/abc/parts/{bad}/url"),
+                op,
+                t,
+            )
+            .unwrap_err();
+            assert!(err.to_string().contains("partNumber"), "{bad}: {err}");
+        }
+        assert!(check_op("https://h/media/uploads//parts/1/url", op, t).is_err());
+        let t = "/vault/folders/{folderName}";
+        assert!(check_op("https://h/vault/folders/My%20Folder", "get-vault-folder", t).is_ok());
+        assert!(check_op("https://h/vault/folders/", "get-vault-folder", t).is_err());
+        // A query date-time is checked as RFC 3339.
+        let op = "get-earnings";
+        let t = "/insights/earnings";
+        assert!(
+            check_op(
+                "https://h/insights/earnings?startDate=2024-01-01T00:00:00Z",
+                op,
+                t
+            )
+            .is_ok()
+        );
+        let err = check_op("https://h/insights/earnings?startDate=yesterday", op, t).unwrap_err();
+        assert!(err.to_string().contains("date-time"), "{err}");
     }
 
     const SIZE_BOUNDS: &[Bound] = &[

@@ -1,7 +1,9 @@
 //! The bounds table: every `minimum`/`maximum`/`exclusive*`/`minLength`/
 //! `maxLength`/`minItems`/`maxItems` of every operation's path and query
-//! parameters and JSON request body, read from the raw document and emitted
-//! as `operation_bounds(id) -> &'static [Bound]` (see `src/bounds.rs`).
+//! parameters and JSON request body, plus the `type: integer`, `format` and
+//! `enum` of path and query parameters (and of their array items), read from
+//! the raw document and emitted as `operation_bounds(id) -> &'static [Bound]`
+//! (see `src/bounds.rs`).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -14,10 +16,12 @@ pub struct Found {
     pub place: &'static str,
     /// Parameter name (`/*` appended for array elements) or JSON pointer.
     pub target: String,
-    /// `Minimum`, `MaxLength`, ...
+    /// `Minimum`, `MaxLength`, ..., `Integer`, `Format`, `Enum`.
     pub rule: &'static str,
-    /// The bound's value.
+    /// The bound's value (numeric rules).
     pub value: f64,
+    /// The `format` (rule `Format`) or the allowed values (rule `Enum`).
+    pub words: Vec<String>,
 }
 
 /// The bounds of every operation, by operationId, in spec order.
@@ -66,8 +70,11 @@ pub fn collect(doc: &Value) -> Vec<(String, Vec<Found>)> {
                 };
                 let schema = resolve(doc, schema);
                 rules(schema, place, name, &mut found);
+                type_rules(schema, place, name, &mut found);
                 if let Some(items) = schema.get("items") {
-                    rules(resolve(doc, items), place, &format!("{name}/*"), &mut found);
+                    let target = format!("{name}/*");
+                    rules(resolve(doc, items), place, &target, &mut found);
+                    type_rules(resolve(doc, items), place, &target, &mut found);
                 }
             }
             if let Some(body) = op
@@ -155,6 +162,7 @@ fn rules(schema: &Value, place: &'static str, target: &str, found: &mut Vec<Foun
             target: target.to_string(),
             rule,
             value,
+            words: Vec::new(),
         })
     };
     let flag =
@@ -197,6 +205,36 @@ fn rules(schema: &Value, place: &'static str, target: &str, found: &mut Vec<Foun
     }
 }
 
+/// The type facts of one parameter (or of its array items) that a value
+/// written as text can break: `type: integer`, a `format`, an `enum`.
+fn type_rules(schema: &Value, place: &'static str, target: &str, found: &mut Vec<Found>) {
+    let mut push = |rule: &'static str, words: Vec<String>| {
+        found.push(Found {
+            place,
+            target: target.to_string(),
+            rule,
+            value: 0.0,
+            words,
+        })
+    };
+    if schema.get("type").and_then(Value::as_str) == Some("integer") {
+        push("Integer", Vec::new());
+    }
+    if let Some(format) = schema.get("format").and_then(Value::as_str) {
+        push("Format", vec![format.to_string()]);
+    }
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        let values: Vec<String> = values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect();
+        if !values.is_empty() {
+            push("Enum", values);
+        }
+    }
+}
+
 /// `operation_bounds(operation_id) -> &'static [Bound]`.
 pub fn generate(bounds: &[(String, Vec<Found>)]) -> TokenStream {
     let arms = bounds
@@ -207,7 +245,21 @@ pub fn generate(bounds: &[(String, Vec<Found>)]) -> TokenStream {
                 let place = quote::format_ident!("{}", f.place);
                 let rule = quote::format_ident!("{}", f.rule);
                 let target = &f.target;
-                let value = if f.rule.starts_with("Min") && f.rule != "Minimum"
+                let value = if f.rule == "Integer" {
+                    return quote! {
+                        crate::bounds::Bound {
+                            place: crate::bounds::Place::#place,
+                            target: #target,
+                            rule: crate::bounds::Rule::Integer,
+                        }
+                    };
+                } else if f.rule == "Format" {
+                    let format = f.words.first().map(String::as_str).unwrap_or_default();
+                    quote!(#format)
+                } else if f.rule == "Enum" {
+                    let words = &f.words;
+                    quote!(&[#(#words),*])
+                } else if f.rule.starts_with("Min") && f.rule != "Minimum"
                     || f.rule.starts_with("Max") && f.rule != "Maximum"
                 {
                     let n = f.value as u64;

@@ -20,6 +20,8 @@ struct Builder {
     ident: syn::Ident,
     response: Type,
     error: Type,
+    /// Every setter (`fn name<V>(self, value: V) where V: TryInto<T>`) with its `T`.
+    setters: Vec<(syn::Ident, Type)>,
 }
 
 /// Errors found while reading progenitor's output.
@@ -97,6 +99,7 @@ pub fn generate(
     }
 
     let mut impls = Vec::new();
+    let mut dispatch_arms = Vec::new();
     for (index, op) in ops.iter().enumerate() {
         let builder = builders.get(&loose(&op.fn_name)).ok_or_else(|| {
             OpsError(format!(
@@ -105,6 +108,7 @@ pub fn generate(
             ))
         })?;
         impls.push(operation_impl(builder, index));
+        dispatch_arms.push(dispatch_arm(builder, op)?);
         if let Some(kind) = &op.list {
             impls.push(list_impl(builder, op, kind, &structs)?);
         }
@@ -166,8 +170,123 @@ pub fn generate(
             }
         }
 
+        /// Builds the typed builder of `operation_id` from JSON inputs and
+        /// hands it to `visitor` (see [`crate::dispatch`]).
+        #[allow(unreachable_code, unused_mut, unused_variables)]
+        pub(crate) fn dispatch_operation<'a, V: crate::dispatch::OperationVisitor<'a>>(
+            client: &'a Client,
+            operation_id: &str,
+            params: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            body: ::std::option::Option<&::serde_json::Value>,
+            visitor: V,
+        ) -> ::std::result::Result<V::Output, crate::dispatch::DispatchError> {
+            use crate::dispatch::{DispatchError, input};
+            match operation_id {
+                #(#dispatch_arms)*
+                _ => Err(DispatchError::UnknownOperation(operation_id.to_string())),
+            }
+        }
+
         #(#impls)*
     })
+}
+
+/// One arm of `dispatch_operation`: every path and query parameter of the
+/// spec set through its typed setter (its value deserialized into the
+/// setter's argument type), then the body.
+fn dispatch_arm(builder: &Builder, op: &OperationInfo) -> Result<TokenStream, OpsError> {
+    let id = &op.id;
+    let ident = &builder.ident;
+    let setter = |name: &str| {
+        builder
+            .setters
+            .iter()
+            .find(|(setter, _)| loose(&setter.to_string()) == loose(name))
+            .ok_or_else(|| {
+                OpsError(format!(
+                    "operation `{id}`: builder `{ident}` has no setter for `{name}`"
+                ))
+            })
+    };
+    let mut param_arms = Vec::new();
+    for name in &op.params {
+        let (method, ty) = setter(name)?;
+        param_arms.push(quote! {
+            #name => operation.#method(input::<#ty>(#id, #name, value)?),
+        });
+    }
+    let body = if op.has_body {
+        let (method, ty) = setter("body")?;
+        quote! {
+            if let Some(body) = body {
+                operation = operation.#method(input::<#ty>(#id, "body", body)?);
+            }
+        }
+    } else {
+        quote! {
+            if body.is_some() {
+                return Err(DispatchError::UnknownInput {
+                    operation: #id,
+                    name: "body".to_string(),
+                });
+            }
+        }
+    };
+    Ok(quote! {
+        #id => {
+            let mut operation = builder::#ident::new(client);
+            for (name, value) in params {
+                operation = match name.as_str() {
+                    #(#param_arms)*
+                    _ => {
+                        return Err(DispatchError::UnknownInput {
+                            operation: #id,
+                            name: name.clone(),
+                        })
+                    }
+                };
+            }
+            #body
+            Ok(visitor.visit(operation))
+        }
+    })
+}
+
+/// The setters of a builder impl: `fn name<V>(mut self, value: V) -> Self
+/// where V: TryInto<T>`, with `T`.
+fn setters(imp: &syn::ItemImpl) -> Vec<(syn::Ident, Type)> {
+    let mut out = Vec::new();
+    for member in &imp.items {
+        let syn::ImplItem::Fn(func) = member else {
+            continue;
+        };
+        let Some(clause) = &func.sig.generics.where_clause else {
+            continue;
+        };
+        for predicate in &clause.predicates {
+            let syn::WherePredicate::Type(predicate) = predicate else {
+                continue;
+            };
+            for bound in &predicate.bounds {
+                let syn::TypeParamBound::Trait(bound) = bound else {
+                    continue;
+                };
+                let Some(last) = bound.path.segments.last() else {
+                    continue;
+                };
+                if last.ident != "TryInto" {
+                    continue;
+                }
+                let PathArguments::AngleBracketed(args) = &last.arguments else {
+                    continue;
+                };
+                if let Some(GenericArgument::Type(ty)) = args.args.first() {
+                    out.push((func.sig.ident.clone(), ty.clone()));
+                }
+            }
+        }
+    }
+    out
 }
 
 fn operation_impl(builder: &Builder, index: usize) -> TokenStream {
@@ -175,6 +294,7 @@ fn operation_impl(builder: &Builder, index: usize) -> TokenStream {
         ident,
         response,
         error,
+        ..
     } = builder;
     quote! {
         impl<'a> crate::operation::Operation for builder::#ident<'a> {
@@ -427,6 +547,7 @@ fn builders(file: &syn::File) -> Result<HashMap<String, Builder>, OpsError> {
                     ident: format_ident!("{}", ident),
                     response: response.clone(),
                     error: error.clone(),
+                    setters: setters(imp),
                 },
             );
         }

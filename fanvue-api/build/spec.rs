@@ -139,6 +139,10 @@ pub struct OperationInfo {
     pub max_page_size: u64,
     /// Query params to send comma-separated (style form, explode false, array).
     pub comma_params: Vec<String>,
+    /// The path and query parameters' names (spec order, path-item ones first).
+    pub params: Vec<String>,
+    /// Whether the operation takes a JSON request body.
+    pub has_body: bool,
 }
 
 /// Collects every operation, in spec order.
@@ -201,6 +205,15 @@ pub fn operations(spec: &OpenAPI) -> Vec<OperationInfo> {
                 list,
                 max_page_size,
                 comma_params,
+                params: params
+                    .iter()
+                    .filter(|p| matches!(p, Parameter::Path { .. } | Parameter::Query { .. }))
+                    .map(|p| p.parameter_data_ref().name.clone())
+                    .collect(),
+                has_body: op.request_body.as_ref().is_some_and(|body| match body {
+                    ReferenceOr::Item(body) => body.content.contains_key("application/json"),
+                    ReferenceOr::Reference { .. } => true,
+                }),
             });
         }
     }

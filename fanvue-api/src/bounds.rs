@@ -3,8 +3,9 @@
 //! The build script reads every `minimum`, `maximum`, `exclusiveMinimum`,
 //! `exclusiveMaximum`, `minLength`, `maxLength`, `minItems` and `maxItems` of
 //! an operation's path and query parameters and of its JSON request body
-//! (through `$ref`s, `allOf`s, nested objects and array items) into a
-//! [`Bound`] table; [`OperationMeta::bounds`](crate::executor::OperationMeta::bounds)
+//! (through `$ref`s, `allOf`s, nested objects and array items), and the
+//! `type: integer`, `format` and `enum` of its path and query parameters (and
+//! of their array items), into a [`Bound`] table; [`OperationMeta::bounds`](crate::executor::OperationMeta::bounds)
 //! returns it. `fanvue-api-ext` checks a request against it before sending;
 //! nothing here is written per operation.
 //!
@@ -66,6 +67,13 @@ pub enum Rule {
     MinItems(u64),
     /// The array has at most this many elements (`maxItems`).
     MaxItems(u64),
+    /// The parameter is a whole number (`type: integer`).
+    Integer,
+    /// The parameter has this `format` (`uuid`, `date-time`, `int64`, ...);
+    /// see [`Rule::allows_text`] for the formats that are checked.
+    Format(&'static str),
+    /// The parameter is one of these values (`enum`).
+    Enum(&'static [&'static str]),
 }
 
 impl Rule {
@@ -80,6 +88,37 @@ impl Rule {
             Rule::MaxLength(_) => "maxLength",
             Rule::MinItems(_) => "minItems",
             Rule::MaxItems(_) => "maxItems",
+            Rule::Integer => "type",
+            Rule::Format(_) => "format",
+            Rule::Enum(_) => "enum",
+        }
+    }
+
+    /// Whether a parameter value, as sent in the URL, satisfies a type,
+    /// format or enum rule (`true` for the numeric, length and item rules).
+    ///
+    /// Formats checked: `uuid` (hyphenated or simple form), `date-time`
+    /// (RFC 3339), `date` (`YYYY-MM-DD`), `int32`/`int64` (a whole number in
+    /// range); any other format is accepted as it is.
+    ///
+    /// ```
+    /// use fanvue_api::bounds::Rule;
+    ///
+    /// assert!(Rule::Format("uuid").allows_text("2b8f1c1e-5b8a-4a53-9d6c-0d9f4e6a7b11"));
+    /// assert!(!Rule::Format("date-time").allows_text("yesterday"));
+    /// assert!(Rule::Enum(&["subscribers", "followers"]).allows_text("followers"));
+    /// assert!(!Rule::Integer.allows_text("1.5"));
+    /// ```
+    pub fn allows_text(&self, value: &str) -> bool {
+        match *self {
+            Rule::Integer => value.parse::<i128>().is_ok(),
+            Rule::Format("uuid") => uuid::Uuid::try_parse(value).is_ok(),
+            Rule::Format("date-time") => chrono::DateTime::parse_from_rfc3339(value).is_ok(),
+            Rule::Format("date") => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
+            Rule::Format("int64") => value.parse::<i64>().is_ok(),
+            Rule::Format("int32") => value.parse::<i32>().is_ok(),
+            Rule::Enum(values) => values.contains(&value),
+            _ => true,
         }
     }
 
@@ -125,6 +164,9 @@ impl fmt::Display for Rule {
             Rule::MaxLength(n) => write!(f, "at most {n} characters (maxLength)"),
             Rule::MinItems(n) => write!(f, "at least {n} elements (minItems)"),
             Rule::MaxItems(n) => write!(f, "at most {n} elements (maxItems)"),
+            Rule::Integer => f.write_str("a whole number (type integer)"),
+            Rule::Format(format) => write!(f, "a valid {format} (format)"),
+            Rule::Enum(values) => write!(f, "one of {} (enum)", values.join(", ")),
         }
     }
 }

@@ -37,6 +37,8 @@
 //! operation to `httpmock::MockServer`.
 
 pub mod bounds;
+#[doc(hidden)]
+pub mod dispatch;
 pub mod executor;
 pub mod int;
 pub mod operation;

@@ -128,7 +128,7 @@ impl UploadApi for FanvueUploadApi {
             None => {
                 api.get_upload_part_url()
                     .upload_id(upload_id)
-                    .part_number(i64::from(n))
+                    .part_number(u64::from(n))
                     .send()
                     .without_retries()
                     .await?
@@ -137,7 +137,7 @@ impl UploadApi for FanvueUploadApi {
                 api.get_creator_upload_part_url()
                     .creator_user_uuid(creator)
                     .upload_id(upload_id)
-                    .part_number(i64::from(n))
+                    .part_number(u64::from(n))
                     .send()
                     .without_retries()
                     .await?

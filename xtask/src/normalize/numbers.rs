@@ -8,8 +8,37 @@ use serde_json::Value;
 
 use super::walk;
 
+/// A named exception to the integer rules: a number whose name starts with one of `prefixes` (followed by an
+/// upper-case letter or nothing) or ends with one of `suffixes` stays `type: number`, whatever `names` and
+/// `suffixes` of [`NumberRules`] say (averages, ratios and percentages of whole numbers are decimals).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DecimalRule {
+    /// The rule's name (`averages`, ...).
+    pub rule: String,
+    /// Name prefixes (case-sensitive), e.g. `avg`: `avgResponseMs` matches, `avgs` does not.
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// Name suffixes (case-sensitive), e.g. `Ratio`.
+    #[serde(default)]
+    pub suffixes: Vec<String>,
+    /// Why, quoting the official document's words (in double quotes).
+    pub reason: String,
+}
+
+impl DecimalRule {
+    /// True when the rule keeps a number named `name` a decimal.
+    pub fn matches(&self, name: &str) -> bool {
+        let prefixed = self.prefixes.iter().any(|p| {
+            name.strip_prefix(p.as_str())
+                .is_some_and(|rest| rest.chars().next().is_none_or(char::is_uppercase))
+        });
+        prefixed || self.suffixes.iter().any(|s| name.ends_with(s.as_str()))
+    }
+}
+
 /// The integer rules: a `number` field or parameter whose name is in `names` or ends with one of `suffixes`
-/// becomes `type: integer, format: int64` (its `nullable` kept).
+/// becomes `type: integer, format: int64` (its `nullable` kept), unless a rule of `decimals` matches it.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NumberRules {
@@ -22,17 +51,49 @@ pub struct NumberRules {
     /// Name suffixes of timestamps: a `format: date` string field so named becomes `format: date-time`.
     #[serde(default)]
     pub timestamp_suffixes: Vec<String>,
+    /// Named exceptions: numbers that stay decimals.
+    #[serde(default)]
+    pub decimals: Vec<DecimalRule>,
 }
 
 impl NumberRules {
     /// Parses `numbers.yaml`.
+    ///
+    /// Every decimal rule needs a unique name, at least one prefix or suffix, and a reason quoting the official
+    /// document (a `"..."` in it).
     pub fn from_yaml(text: &str) -> Result<Self, String> {
-        serde_norway::from_str(text).map_err(|e| e.to_string())
+        let rules: Self = serde_norway::from_str(text).map_err(|e| e.to_string())?;
+        let mut seen = BTreeSet::new();
+        for rule in &rules.decimals {
+            if !seen.insert(rule.rule.as_str()) {
+                return Err(format!("decimal rule `{}` is listed twice", rule.rule));
+            }
+            if rule.prefixes.is_empty() && rule.suffixes.is_empty() {
+                return Err(format!(
+                    "decimal rule `{}` matches no name (no prefixes or suffixes)",
+                    rule.rule
+                ));
+            }
+            if rule.reason.matches('"').count() < 2 {
+                return Err(format!(
+                    "decimal rule `{}`: the reason must quote the official document's words in double quotes",
+                    rule.rule
+                ));
+            }
+        }
+        Ok(rules)
+    }
+
+    /// The decimal rule that keeps a number named `name` a `number`, if any.
+    pub fn decimal_rule(&self, name: &str) -> Option<&DecimalRule> {
+        self.decimals.iter().find(|r| r.matches(name))
     }
 
     /// True when a number named `name` is an integer.
     pub fn is_integer(&self, name: &str) -> bool {
-        self.names.contains(name) || self.suffixes.iter().any(|s| name.ends_with(s.as_str()))
+        self.decimal_rule(name).is_none()
+            && (self.names.contains(name)
+                || self.suffixes.iter().any(|s| name.ends_with(s.as_str())))
     }
 
     /// Applies the rules to a schema root named `name` (a parameter name), then to its properties.
