@@ -19,7 +19,12 @@ pub struct EventRow {
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -36,7 +41,9 @@ pub fn merge(spec: &mut Value, hooks: &Value) -> Result<Vec<EventRow>, String> {
         .ok_or("the spec has no components.schemas")?;
     for (name, schema) in schemas {
         if target.insert(name.clone(), schema.clone()).is_some() {
-            return Err(format!("schema `{name}` is in both fanvue.json and webhooks.json"));
+            return Err(format!(
+                "schema `{name}` is in both fanvue.json and webhooks.json"
+            ));
         }
     }
     let events = hooks

@@ -133,7 +133,10 @@ pub struct SignatureHeader<'a> {
 impl<'a> SignatureHeader<'a> {
     /// Parses a header value by the policy of this module.
     pub fn parse(value: &'a str) -> Result<Self, MalformedHeader> {
-        if !value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+        if !value
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+        {
             return Err(MalformedHeader::NotAscii);
         }
         let mut timestamp: Option<&str> = None;
@@ -246,7 +249,10 @@ pub struct VerifierBuilder {
 impl fmt::Debug for VerifierBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifierBuilder")
-            .field("secrets", &format_args!("[{} redacted]", self.secrets.len()))
+            .field(
+                "secrets",
+                &format_args!("[{} redacted]", self.secrets.len()),
+            )
             .field("tolerance", &self.tolerance)
             .finish_non_exhaustive()
     }
@@ -289,7 +295,8 @@ impl VerifierBuilder {
                 return Err(VerifierBuildError::EmptySecret);
             }
             // HMAC accepts keys of any length.
-            let key = HmacSha256::new_from_slice(bytes).map_err(|_| VerifierBuildError::EmptySecret)?;
+            let key =
+                HmacSha256::new_from_slice(bytes).map_err(|_| VerifierBuildError::EmptySecret)?;
             keys.push(key);
         }
         Ok(Verifier {
@@ -318,7 +325,11 @@ impl Verifier {
 
     /// Verifies `body` against the signature header value (`None` when the request had none) and returns the
     /// body, now trusted. Use the exact bytes received: never parse and re-serialise before verifying.
-    pub fn verify<'b>(&self, header: Option<&str>, body: &'b [u8]) -> Result<&'b [u8], VerifyError> {
+    pub fn verify<'b>(
+        &self,
+        header: Option<&str>,
+        body: &'b [u8],
+    ) -> Result<&'b [u8], VerifyError> {
         self.verify_at(header, body).map(|_| body)
     }
 
@@ -384,7 +395,10 @@ mod tests {
     #[test]
     fn debug_redacts_the_secret() {
         let v = Verifier::new("super-secret-value").unwrap();
-        let text = format!("{v:?} {:?}", Verifier::builder().secret("super-secret-value"));
+        let text = format!(
+            "{v:?} {:?}",
+            Verifier::builder().secret("super-secret-value")
+        );
         assert!(!text.contains("super-secret-value"), "{text}");
         assert!(text.contains("redacted"));
     }

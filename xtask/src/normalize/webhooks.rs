@@ -65,7 +65,10 @@ pub fn output_files(openapi_dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Normalizes `openapi_dir/webhooks.yaml`.
-pub fn normalize(openapi_dir: &Path, numbers: &NumberRules) -> Result<NormalizedWebhooks, NormalizeError> {
+pub fn normalize(
+    openapi_dir: &Path,
+    numbers: &NumberRules,
+) -> Result<NormalizedWebhooks, NormalizeError> {
     let path = openapi_dir.join(WEBHOOKS_INPUT);
     let text = std::fs::read_to_string(&path).map_err(|source| NormalizeError::Io {
         path: path.clone(),
@@ -82,11 +85,17 @@ fn config(message: impl Into<String>) -> NormalizeError {
 }
 
 /// Normalizes the text of a webhook overlay.
-pub fn normalize_text(text: &str, numbers: &NumberRules) -> Result<NormalizedWebhooks, NormalizeError> {
-    let yaml: serde_norway::Value = serde_norway::from_str(text).map_err(|e| config(e.to_string()))?;
+pub fn normalize_text(
+    text: &str,
+    numbers: &NumberRules,
+) -> Result<NormalizedWebhooks, NormalizeError> {
+    let yaml: serde_norway::Value =
+        serde_norway::from_str(text).map_err(|e| config(e.to_string()))?;
     let mut doc = super::page::yaml_to_json(yaml).map_err(config)?;
-    walk::for_each_root(&mut doc, &mut |schema, _, ptr, _| convert31::convert(schema, ptr))
-        .map_err(|u| config(format!("{} at {}", u.construct, u.pointer)))?;
+    walk::for_each_root(&mut doc, &mut |schema, _, ptr, _| {
+        convert31::convert(schema, ptr)
+    })
+    .map_err(|u| config(format!("{} at {}", u.construct, u.pointer)))?;
     let _ = walk::for_each_root::<()>(&mut doc, &mut |schema, _, _, _| {
         numbers.apply(schema, None);
         Ok(())
@@ -103,7 +112,8 @@ fn check(doc: &Value) -> Result<(), NormalizeError> {
     if super::count_operations(doc) != 0 {
         return Err(config("webhook payloads only: `paths` must be empty"));
     }
-    let events = events(doc).ok_or_else(|| config(format!("no `{EVENTS_EXTENSION}.events` list")))?;
+    let events =
+        events(doc).ok_or_else(|| config(format!("no `{EVENTS_EXTENSION}.events` list")))?;
     let mut seen = std::collections::BTreeSet::new();
     for event in events {
         let kind = event
@@ -115,7 +125,9 @@ fn check(doc: &Value) -> Result<(), NormalizeError> {
         }
         let family = event.get("family").and_then(Value::as_str);
         if !matches!(family, Some("flat" | "envelope")) {
-            return Err(config(format!("event `{kind}`: `family` must be flat or envelope")));
+            return Err(config(format!(
+                "event `{kind}`: `family` must be flat or envelope"
+            )));
         }
         for key in ["confidence", "sources"] {
             if event.get(key).is_none() {
