@@ -4,7 +4,10 @@
 //! - `enums.rs`: tolerant enums for the spec's named string enums;
 //! - `client.rs`: progenitor's client (builders grouped by tag) plus the
 //!   operation table and the `Operation`/list-trait impls;
-//! - `mock.rs` (feature `mock`): progenitor's typed httpmock helpers.
+//! - `mock.rs` (feature `mock`): progenitor's typed httpmock helpers;
+//! - `webhooks.rs`: the table of webhook event types. The webhook payload
+//!   schemas of `openapi/webhooks.json` join the spec's components first, so
+//!   they are generated into `types` like the rest.
 //!
 //! `FANVUE_API_SPEC` may point at another spec file (development only).
 //!
@@ -36,6 +39,8 @@ mod schema;
 mod scopes;
 #[path = "build/spec.rs"]
 mod spec;
+#[path = "build/webhooks.rs"]
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 
@@ -75,6 +80,16 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
     let mut raw: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| format!("{} is not JSON: {e}", spec_path.display()))?;
+    let hooks_path = manifest_dir.join("openapi").join("webhooks.json");
+    println!("cargo:rerun-if-changed={}", hooks_path.display());
+    let hooks_text = std::fs::read_to_string(&hooks_path)
+        .map_err(|e| format!("cannot read {}: {e}", hooks_path.display()))?;
+    let hooks: serde_json::Value = serde_json::from_str(&hooks_text)
+        .map_err(|e| format!("{} is not JSON: {e}", hooks_path.display()))?;
+    let events = webhooks::merge(&mut raw, &hooks)?;
+    let events_file: syn::File = syn::parse2(webhooks::generate(&events))
+        .map_err(|e| format!("generated webhook table does not parse: {e}"))?;
+    write(&out_dir.join("webhooks.rs"), &events_file)?;
     spec::enrich(&mut raw);
     for place in fixes::drop_nonconforming_defaults(&mut raw) {
         println!("cargo:warning=spec: dropped a `default` its own schema rejects at {place}");

@@ -126,6 +126,7 @@ pub mod retry;
 mod transport;
 pub mod upload;
 pub mod validate;
+pub mod webhook;
 
 pub use call::{Call, CallWithResponse, OperationExt, Response};
 pub use client::{Fanvue, FanvueBuilder};

@@ -78,5 +78,39 @@ pub mod mock {
 /// ```
 pub const OPENAPI_JSON: &str = include_str!("../openapi/fanvue.json");
 
+/// The webhook event types: their payloads are generated into [`types`] (`types::Webhook*`) from
+/// `openapi/webhooks.json`; [`webhooks::EVENTS`] lists each type with its family, payload schema and how
+/// sure the sources are. Verification and the `Event` enum live in `fanvue-api-ext`'s `webhook` module.
+pub mod webhooks {
+    /// How a webhook body is shaped.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Family {
+        /// The body is the event object itself (platform events: Message Received, ...); the type is not
+        /// in the body.
+        Flat,
+        /// `{id, type, timestamp, data}`; the schema describes `data`.
+        Envelope,
+    }
+
+    /// One webhook event type.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct EventInfo {
+        /// The type (`type` of an envelope; the documented topic name of a flat event).
+        pub kind: &'static str,
+        /// The body's shape.
+        pub family: Family,
+        /// The generated type of the payload (of `data` for envelopes), in [`crate::types`].
+        pub schema: &'static str,
+        /// `documented`, `partial` (named by Fanvue, fields not readable) or `reported` (third-party only).
+        pub confidence: &'static str,
+        /// Topic strings seen for a flat event (header values), first the documented one.
+        pub topics: &'static [&'static str],
+        /// Other `type` strings seen for the same envelope event.
+        pub aliases: &'static [&'static str],
+    }
+
+    include!(concat!(env!("OUT_DIR"), "/webhooks.rs"));
+}
+
 /// The default base URL of the Fanvue API.
 pub const DEFAULT_BASE_URL: &str = "https://api.fanvue.com";

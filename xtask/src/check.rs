@@ -1,5 +1,6 @@
 //! `cargo xtask check --from DIR`: fails, with a short summary of what differs, when `openapi/fanvue.json` is not
-//! what `cargo xtask normalize --from DIR` would write now.
+//! what `cargo xtask normalize --from DIR` would write now (and likewise `openapi/webhooks.json`, the normalized
+//! `openapi/webhooks.yaml`, with the crate's copy).
 
 use std::path::{Path, PathBuf};
 
@@ -91,24 +92,35 @@ pub fn check_with(
     for path in files {
         compare_file(&path, &expected)?;
     }
+    if normalize::webhooks::has_overlay(openapi_dir) {
+        let hooks = normalize::webhooks::normalize(openapi_dir, &inputs.numbers)?;
+        for path in normalize::webhooks::output_files(openapi_dir) {
+            compare_text(&path, &hooks.text, &hooks.doc)?;
+        }
+    }
     Ok(())
 }
 
 /// `path` holds exactly `expected.text`, or the error lists what differs.
 fn compare_file(path: &Path, expected: &normalize::Normalized) -> Result<(), CheckError> {
+    compare_text(path, &expected.text, &expected.doc)
+}
+
+/// `path` holds exactly `text` (the rendering of `doc`), or the error lists what differs.
+fn compare_text(path: &Path, text: &str, doc: &Value) -> Result<(), CheckError> {
     let path = path.to_path_buf();
     let actual = std::fs::read_to_string(&path).map_err(|source| CheckError::Io {
         path: path.clone(),
         source,
     })?;
-    if actual == expected.text {
+    if actual == text {
         return Ok(());
     }
     let summary = match serde_json::from_str::<Value>(&actual) {
         Err(e) => format!("  the file is not valid JSON: {e}"),
         Ok(actual) => {
             let mut diffs = Vec::new();
-            diff_values("", &actual, &expected.doc, &mut diffs);
+            diff_values("", &actual, doc, &mut diffs);
             summarize(&diffs)
         }
     };

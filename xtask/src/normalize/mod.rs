@@ -21,6 +21,7 @@ pub mod output;
 pub mod overlay;
 pub mod page;
 pub mod walk;
+pub mod webhooks;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -90,6 +91,15 @@ pub fn run(args: Args) -> Result<(), NormalizeError> {
         result.operation_count(),
         result.schema_count()
     );
+    if webhooks::has_overlay(&dir) {
+        let hooks = webhooks::normalize(&dir, &inputs.numbers)?;
+        webhooks::write(&dir, &hooks)?;
+        eprintln!(
+            "wrote {} ({} webhook events)",
+            dir.join(webhooks::WEBHOOKS_OUTPUT).display(),
+            hooks.event_count()
+        );
+    }
     Ok(())
 }
 

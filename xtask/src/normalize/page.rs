@@ -148,7 +148,7 @@ pub fn yaml_block(text: &str) -> Option<(&str, usize)> {
 }
 
 /// Converts a YAML tree to a JSON tree: mapping keys that are numbers or booleans become strings.
-fn yaml_to_json(v: serde_norway::Value) -> Result<Value, String> {
+pub(crate) fn yaml_to_json(v: serde_norway::Value) -> Result<Value, String> {
     use serde_norway::Value as Y;
     Ok(match v {
         Y::Null => Value::Null,
