@@ -407,7 +407,8 @@ mod tests {
     fn parse_keeps_timestamp_text_verbatim() {
         let h = SignatureHeader::parse(" v0=zz, t=0012 ").unwrap_err();
         assert_eq!(h, MalformedHeader::InvalidSignature);
-        let h = SignatureHeader::parse(&format!("v0={},t=0012", "ab".repeat(32))).unwrap();
+        let text = format!("v0={},t=0012", "ab".repeat(32));
+        let h = SignatureHeader::parse(&text).unwrap();
         assert_eq!(h.timestamp_text, "0012");
         assert_eq!(h.timestamp, 12);
     }
