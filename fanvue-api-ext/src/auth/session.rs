@@ -168,10 +168,18 @@ impl OAuthSession {
         store: Arc<dyn TokenStore>,
     ) -> Result<Self, AuthError> {
         let access = match credentials.access_token {
-            Some(token) => Some(CachedToken::new(
-                token,
-                credentials.access_token_expires_at,
-            )?),
+            Some(token) => {
+                let mut cached = CachedToken::new(token, credentials.access_token_expires_at)?;
+                // Only the remaining time is known: refresh once less than the margin is left.
+                cached.refresh_at = credentials.access_token_expires_at.and_then(|at| {
+                    let left = at
+                        .duration_since(SystemTime::now())
+                        .unwrap_or(Duration::ZERO)
+                        .saturating_sub(REFRESH_MARGIN);
+                    Instant::now().checked_add(left)
+                });
+                Some(cached)
+            }
             None => None,
         };
         Ok(Self {
