@@ -283,6 +283,20 @@ impl RateLimiter {
                 window.in_flight = window.in_flight.saturating_add(1);
                 Decision::Go { probe: true }
             }
+            // Exhausted with no known end (no reset header was ever seen):
+            // waiting could last forever, so probe one request at a time. (A
+            // window this client rolled into has no reset yet either, but the
+            // responses in flight will bring it: that one is waited for.)
+            Some(0) if window.reset.is_none() && window.previous_reset == 0 => {
+                if window.probing {
+                    Decision::Wait(None)
+                } else {
+                    window.remaining = None;
+                    window.probing = true;
+                    window.in_flight = window.in_flight.saturating_add(1);
+                    Decision::Go { probe: true }
+                }
+            }
             Some(0) => Decision::Wait(window.reset.map(|(_, at)| at)),
             Some(n) => {
                 window.remaining = Some(n.saturating_sub(1));
@@ -313,10 +327,18 @@ impl RateLimiter {
                 reset
             }
         });
-        let remaining = if status == StatusCode::TOO_MANY_REQUESTS {
-            Some(0)
+        let (remaining, reset) = if status == StatusCode::TOO_MANY_REQUESTS {
+            // A 429 empties the window until it resets: at `X-RateLimit-Reset`,
+            // else after `Retry-After`, else for one second. The window always
+            // gets an end, so no request can wait on it forever.
+            let reset = reset.unwrap_or_else(|| {
+                let delay = crate::retry::retry_after(headers, SystemTime::now())
+                    .unwrap_or(Duration::from_secs(1));
+                unix_now_secs().saturating_add(delay.as_secs().max(1))
+            });
+            (Some(0), Some(reset))
         } else {
-            remaining
+            (remaining, reset)
         };
         {
             let mut window = self.window();
@@ -585,6 +607,41 @@ mod tests {
         limiter.observe(StatusCode::OK, &headers(3, 2, reset));
         assert_eq!(limiter.state().remaining, Some(0));
         drop((a, b));
+    }
+
+    #[tokio::test]
+    async fn a_429_without_rate_limit_headers_never_blocks_forever() {
+        // Retry-After only, then nothing at all: each 429 gives the window an
+        // end, and the next request goes out after it.
+        let mut retry_after = HeaderMap::new();
+        retry_after.insert("retry-after", HeaderValue::from_static("1"));
+        for headers in [retry_after, HeaderMap::new()] {
+            let limiter = RateLimiter::default();
+            let probe = limiter.acquire().await.unwrap();
+            limiter.observe(StatusCode::TOO_MANY_REQUESTS, &headers);
+            drop(probe);
+            assert_eq!(limiter.state().remaining, Some(0));
+            let next = tokio::time::timeout(Duration::from_secs(5), limiter.acquire()).await;
+            assert!(next.is_ok(), "a request after a bare 429 waited forever");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_exhausted_window_without_a_reset_is_probed_not_waited_on() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-limit", HeaderValue::from_static("5"));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        let limiter = RateLimiter::default();
+        let probe = limiter.acquire().await.unwrap();
+        limiter.observe(StatusCode::OK, &headers);
+        drop(probe);
+        assert_eq!(limiter.state().remaining, Some(0));
+        assert_eq!(limiter.state().reset, None);
+        let next = tokio::time::timeout(Duration::from_secs(5), limiter.acquire()).await;
+        assert!(
+            next.is_ok(),
+            "an exhausted window with no reset waited forever"
+        );
     }
 
     #[tokio::test]
