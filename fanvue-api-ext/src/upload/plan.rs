@@ -37,14 +37,8 @@ pub(crate) const MAX_DEFAULT_PART_SIZE: u64 = 64 * MIB;
 /// when none is given: `total_size / 32` in whole MiB, within
 /// [`DEFAULT_PART_SIZE`] (8 MiB, up to 256 MiB) and [`MAX_DEFAULT_PART_SIZE`]
 /// (64 MiB, from 2 GiB), or the smallest whole number of MiB that keeps the
-/// upload within 10,000 parts.
-///
-/// ```
-/// use fanvue_api_ext::upload::plan::{default_part_size, MIB};
-/// assert_eq!(default_part_size(100 * MIB), 8 * MIB);
-/// assert_eq!(default_part_size(1024 * MIB), 32 * MIB);
-/// assert_eq!(default_part_size(10 * 1024 * MIB), 64 * MIB);
-/// ```
+/// upload within 10,000 parts (100 MiB: 8 MiB parts; 1 GiB: 32 MiB;
+/// 10 GiB: 64 MiB).
 pub(crate) fn default_part_size(total_size: u64) -> u64 {
     total_size
         .div_ceil(TARGET_PARTS)
@@ -139,7 +133,8 @@ impl PartPlan {
     /// [`PartPlan::new`] (8 MiB parts).
     ///
     /// ```
-    /// use fanvue_api_ext::upload::plan::{MIB, PartPlan};
+    /// use fanvue_api_ext::upload::plan::PartPlan;
+    /// const MIB: u64 = 1024 * 1024;
     /// let plan = PartPlan::for_connections(1024 * MIB, 8).unwrap();
     /// // 8 parts of 8 MiB, 8 of 16 MiB, then 32 (4 rounds of 8) of 26 MiB.
     /// let lead = plan.lead().unwrap();
@@ -324,6 +319,13 @@ fn check_part_size(part_size: u64) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_part_sizes() {
+        assert_eq!(default_part_size(100 * MIB), 8 * MIB);
+        assert_eq!(default_part_size(1024 * MIB), 32 * MIB);
+        assert_eq!(default_part_size(10 * 1024 * MIB), 64 * MIB);
+    }
 
     fn assert_valid(plan: &PartPlan) {
         assert!(plan.part_count() >= 1 && plan.part_count() <= MAX_PARTS);
