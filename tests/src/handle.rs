@@ -15,11 +15,13 @@ use crate::error::FakeError;
 use crate::faults::{ApiRoute, Fault, FaultBook, FaultTarget};
 use crate::log::{Listener, RecordedRequest};
 use crate::model::{
-    Chat, Creator, CurrentUser, Earning, MediaItem, MediaStatus, MediaType, TrackingLink,
+    Chat, Creator, CurrentUser, Earning, MediaItem, MediaStatus, MediaType, TrackingLink, UserRef,
 };
 use crate::state::{
-    AccessEntry, CustomRoute, Data, ListStyle, RawObject, Shared, State, TokenStore, UploadSession,
+    AccessEntry, CustomRoute, Data, ListStyle, RawObject, SentMessage, Shared, State, TokenStore,
+    UploadSession,
 };
+use crate::webhooks::{WebhookAttempt, WebhookDeliveryError, WebhookEndpoint, WebhookEvent};
 use crate::{api, auth, s3, serve};
 
 /// Options for [`FakeFanvue`]; every option has a default, so `FakeFanvue::builder().start()` works.
@@ -32,6 +34,7 @@ pub struct FakeFanvueBuilder {
     earning_count: Option<usize>,
     creator_count: Option<usize>,
     rate_limit_window: Option<(u64, Duration)>,
+    webhook_endpoint: Option<WebhookEndpoint>,
 }
 
 impl fmt::Debug for FakeFanvueBuilder {
@@ -81,11 +84,18 @@ impl Default for FakeFanvueBuilder {
             earning_count: None,
             creator_count: None,
             rate_limit_window: None,
+            webhook_endpoint: None,
         }
     }
 }
 
 impl FakeFanvueBuilder {
+    /// Delivers webhooks to `endpoint` ([`FakeFanvue::deliver_webhook`], [`FakeFanvue::fan_sends_message`]).
+    pub fn webhook_endpoint(mut self, endpoint: WebhookEndpoint) -> Self {
+        self.webhook_endpoint = Some(endpoint);
+        self
+    }
+
     /// Limits the API to `limit` requests per `window` (whole seconds, at least 1 s, aligned to Unix
     /// time), with `X-RateLimit-Limit/Remaining/Reset` on every API response and 429 beyond the limit.
     pub fn rate_limit_window(mut self, limit: u64, window: Duration) -> Self {
@@ -394,6 +404,7 @@ impl FakeFanvueBuilder {
             knobs: config.knobs.clone(),
             custom: HashMap::new(),
             overrides: HashMap::new(),
+            conversations: Vec::new(),
         };
         let shared = Arc::new(Shared {
             config,
@@ -407,7 +418,9 @@ impl FakeFanvueBuilder {
             s3_base: format!("http://{s3_addr}"),
             rate_window: Default::default(),
             events: watch::channel(0).0,
+            webhooks: Default::default(),
         });
+        shared.webhooks.set(self.webhook_endpoint.clone());
         shared.rate_window.set(self.rate_limit_window);
         let (tx, rx) = watch::channel(false);
         let tasks = vec![
@@ -916,6 +929,86 @@ impl FakeFanvue {
     }
 
     // ---- data ----
+
+    // ---- webhooks ----
+
+    /// Sets (or, with `None`, removes) the endpoint webhooks are delivered to.
+    pub fn set_webhook_endpoint(&self, endpoint: Option<WebhookEndpoint>) {
+        self.shared.webhooks.set(endpoint);
+    }
+
+    /// Delivers `event` to the webhook endpoint, signed, retrying a non-2xx answer or a failed connection
+    /// as the endpoint says (same body, same envelope `id`, fresh signature). Resolves with the attempt the
+    /// receiver answered 2xx to, after the receiver answered.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use fanvue_fake::{FakeFanvue, WebhookEndpoint, WebhookEvent};
+    /// let fake = FakeFanvue::builder()
+    ///     .webhook_endpoint(WebhookEndpoint::new("http://127.0.0.1:3000/webhooks", "whsec-test"))
+    ///     .start()
+    ///     .await?;
+    /// let paid = WebhookEvent::enveloped("payout.paid", serde_json::json!({"object": "payout", "amount": 1500}));
+    /// fake.deliver_webhook(&paid).await?;
+    /// assert!(fake.webhook_attempts().iter().all(|a| a.event_id == paid.id()));
+    /// # Ok(()) }
+    /// ```
+    pub async fn deliver_webhook(
+        &self,
+        event: &WebhookEvent,
+    ) -> Result<WebhookAttempt, WebhookDeliveryError> {
+        let shared = self.shared.clone();
+        self.shared
+            .webhooks
+            .deliver(event, move || shared.bump())
+            .await
+    }
+
+    /// Every delivery attempt so far, in order.
+    pub fn webhook_attempts(&self) -> Vec<WebhookAttempt> {
+        self.shared.webhooks.attempts()
+    }
+
+    /// A fan writes `text` to the authenticated creator: the fake delivers Message Received
+    /// (`message.received`, flat payload) for it and resolves once the receiver answered 2xx. The sender is
+    /// the fan of the fake's chat with that user when there is one.
+    pub async fn fan_sends_message(
+        &self,
+        fan: Uuid,
+        text: &str,
+    ) -> Result<WebhookAttempt, WebhookDeliveryError> {
+        let (sender, recipient) = {
+            let st = self.shared.lock();
+            let sender = st
+                .data
+                .chats
+                .iter()
+                .find(|c| c.user.user.uuid == fan)
+                .map(|c| c.user.user.clone())
+                .unwrap_or_else(|| UserRef {
+                    uuid: fan,
+                    handle: format!("fan-{}", &fan.simple().to_string()[..8]),
+                    display_name: "A fan".into(),
+                    nickname: None,
+                    is_top_spender: false,
+                });
+            (sender, st.data.user.uuid)
+        };
+        let payload = crate::webhooks::message_received(&sender, recipient, Uuid::new_v4(), text);
+        self.deliver_webhook(&WebhookEvent::flat("message.received", payload))
+            .await
+    }
+
+    /// The messages the API accepted for `fan` (`send-message` and `send-creator-message`), in order.
+    pub fn messages_sent_to(&self, fan: Uuid) -> Vec<SentMessage> {
+        self.shared
+            .lock()
+            .conversations
+            .iter()
+            .filter(|m| m.fan == fan)
+            .cloned()
+            .collect()
+    }
 
     /// Serves `GET {path}` (exact path, any query) as a list of `items`, behind the same version, token and
     /// fault checks as the built-in routes. For list operations the fake has no built-in route for.

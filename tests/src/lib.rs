@@ -103,6 +103,7 @@ mod serve;
 pub mod spec;
 mod state;
 pub mod synth;
+pub mod webhooks;
 
 pub use auth::pkce_challenge;
 pub use config::{BUCKET, DEFAULT_API_VERSION, S3_MIN_PART_SIZE, StorageMode};
@@ -110,4 +111,5 @@ pub use error::FakeError;
 pub use faults::{ApiRoute, Fault, FaultTarget};
 pub use handle::{AssembledObject, FakeFanvue, FakeFanvueBuilder, UploadInfo};
 pub use log::{Listener, RecordedRequest};
-pub use state::{ListStyle, Override, RawObject};
+pub use state::{ListStyle, Override, RawObject, SentMessage};
+pub use webhooks::{WebhookAttempt, WebhookDeliveryError, WebhookEndpoint, WebhookEvent};

@@ -125,6 +125,20 @@ pub(crate) struct State {
     pub custom: HashMap<(http::Method, String), CustomRoute>,
     /// Answers replaced by operationId ([`crate::FakeFanvue::override_operation`]).
     pub overrides: HashMap<String, Override>,
+    /// Messages the API accepted (`send-message`, `send-creator-message`), in order.
+    pub conversations: Vec<SentMessage>,
+}
+
+/// A message the fake's API accepted for a fan.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SentMessage {
+    /// The creator it was sent for (`None`: the authenticated user).
+    pub creator: Option<Uuid>,
+    /// The fan it was sent to.
+    pub fan: Uuid,
+    /// The JSON body as sent (`text`, `mediaUuids`, `price`, ...).
+    pub body: serde_json::Value,
 }
 
 /// How a seeded list paginates.
@@ -216,6 +230,8 @@ pub(crate) struct Shared {
     pub rate_window: crate::ratelimit::RateWindow,
     /// Bumped whenever something happens, so tests can wait for a condition without sleeping.
     pub events: tokio::sync::watch::Sender<u64>,
+    /// The webhook endpoint and the delivery attempts.
+    pub webhooks: crate::webhooks::Hub,
 }
 
 impl Shared {

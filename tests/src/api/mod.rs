@@ -18,7 +18,7 @@ use crate::gate;
 use crate::log::Listener;
 use crate::respond;
 use crate::spec::Spec;
-use crate::state::Shared;
+use crate::state::{SentMessage, Shared};
 
 /// Builds the API router.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -85,11 +85,27 @@ async fn fallback(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let q: Vec<(String, String)> = Query::try_from_uri(req.uri())
         .map(|Query(q)| q)
         .unwrap_or_default();
-    from_spec::answer(
-        op,
-        req.uri().path(),
-        &q,
-        shared.config.seed,
-        shared.config.list_size,
-    )
+    let path = req.uri().path().to_string();
+    if op.id == "send-message" || op.id == "send-creator-message" {
+        // Accepted messages are kept per conversation (`FakeFanvue::messages_sent_to`).
+        let creator = param(&params, "creatorUserUuid");
+        let fan = param(&params, "userUuid");
+        if let Ok(body) = axum::body::to_bytes(req.into_body(), usize::MAX).await
+            && let (Some(fan), Ok(body)) = (fan, serde_json::from_slice(&body))
+        {
+            shared
+                .lock()
+                .conversations
+                .push(SentMessage { creator, fan, body });
+            shared.bump();
+        }
+    }
+    from_spec::answer(op, &path, &q, shared.config.seed, shared.config.list_size)
+}
+
+fn param(params: &[(String, String)], name: &str) -> Option<uuid::Uuid> {
+    params
+        .iter()
+        .find(|(n, _)| n == name)
+        .and_then(|(_, v)| uuid::Uuid::parse_str(v).ok())
 }
