@@ -617,7 +617,7 @@ async fn sequential_loop(
             .map(str::to_owned);
         parts.push(types::UploadedPart {
             e_tag: etag,
-            part_number: std::num::NonZeroU64::new(number as u64).ok_or("part 0")?,
+            part_number: std::num::NonZeroU64::new(number).ok_or("part 0")?,
         });
         offset += n as u64;
         number += 1;

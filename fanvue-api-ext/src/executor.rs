@@ -428,6 +428,9 @@ fn auth_failure(error: AuthError, attempt: u32) -> Failure {
 }
 
 /// Splits an attempt's result into done (`Ok`) and failed-maybe-retry (`Err`).
+// Private and called once per attempt, next to a network round trip: boxing the failure would
+// cost an allocation for nothing.
+#[allow(clippy::result_large_err)]
 fn classify(
     result: reqwest::Result<Response>,
     idempotent: bool,

@@ -211,11 +211,8 @@ fn json_diff(schema: Option<&Value>, at: &str, got: &Value, want: &Value, out: &
     let short = |v: &Value| {
         let text = v.to_string();
         if text.len() > 80 {
-            format!(
-                "{}... ({} bytes)",
-                &text[..text.floor_char_boundary(60)],
-                text.len()
-            )
+            let head: String = text.chars().take(60).collect();
+            format!("{head}... ({} bytes)", text.len())
         } else {
             text
         }
