@@ -166,8 +166,14 @@ pub enum TokenStoreError {
     },
 }
 
-/// Where an OAuth session keeps its tokens. See the [module docs](self) for
-/// the order of calls in a refresh.
+/// Where an OAuth session keeps its tokens.
+///
+/// A refresh calls it in this order, so a rotated refresh token is never only
+/// in memory: [`acquire`](Self::acquire) a refresh lease, [`load`](Self::load)
+/// what is stored (another process may have refreshed already: its fresh
+/// access token is used, no token request made), else call the token endpoint
+/// and [`save`](Self::save) the new tokens *before* the new access token is
+/// used, then [`release`](Self::release) the lease.
 ///
 /// Implement it to keep tokens in your own database. `load` and `save` are
 /// required; `acquire`/`release` default to a lease that excludes nothing
