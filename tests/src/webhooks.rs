@@ -5,8 +5,7 @@
 //!   `{t}.{body}`, keyed with the endpoint's secret as given (Fanvue's documented scheme).
 //! - **Bodies**: enveloped events (`checkout_link.*`, `payout.paid`, `app.payment.*`, `creator.*`) as
 //!   `{id, type, timestamp, data}`; flat platform events (Message Received, ...) as their bare payload.
-//!   [`WebhookEvent::enveloped`] and [`WebhookEvent::flat`] build either; any JSON can be sent as is with
-//!   [`WebhookEvent::raw`].
+//!   [`WebhookEvent::enveloped`] and [`WebhookEvent::flat`] build either.
 //! - **Headers**: `Content-Type: application/json`, and for flat events `X-Fanvue-Topic` and
 //!   `X-Fanvue-Event-Id` (both only *reported* from third-party code, so each can be switched off with
 //!   [`WebhookEndpoint::topic_header`] to test a receiver that must cope without them).
@@ -127,23 +126,6 @@ impl WebhookEvent {
         }
     }
 
-    /// A body sent exactly as given (an envelope's `id` is kept as the event id), for payloads the helpers
-    /// do not build: a malformed one, an unknown type.
-    pub fn raw(kind: impl Into<String>, body: Value) -> Self {
-        let id = body
-            .get("id")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| Uuid::new_v4().to_string());
-        let flat = body.get("data").is_none() || body.get("type").is_none();
-        WebhookEvent {
-            kind: kind.into(),
-            body,
-            flat,
-            id,
-        }
-    }
-
     /// The event type (or topic of a flat event).
     pub fn kind(&self) -> &str {
         &self.kind
@@ -209,6 +191,7 @@ pub enum WebhookDeliveryError {
 /// The endpoint and the attempts made so far.
 #[derive(Default)]
 pub(crate) struct Hub {
+    client: reqwest::Client,
     endpoint: Mutex<Option<WebhookEndpoint>>,
     attempts: Mutex<Vec<WebhookAttempt>>,
 }
@@ -237,14 +220,6 @@ impl Hub {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
             .ok_or(WebhookDeliveryError::NoEndpoint)?;
-        let client = reqwest::Client::builder()
-            .timeout(endpoint.timeout)
-            .build()
-            .map_err(|e| WebhookDeliveryError::Exhausted {
-                kind: event.kind.clone(),
-                attempts: 0,
-                last: e.to_string(),
-            })?;
         let body = Bytes::from(serde_json::to_vec(&event.body).unwrap_or_default());
         let mut delay = endpoint.retry_delay;
         let mut last = String::new();
@@ -254,8 +229,10 @@ impl Hub {
                 delay = delay.saturating_mul(2);
             }
             let signature = sign(&endpoint.secret, unix_now(), &body);
-            let mut request = client
+            let mut request = self
+                .client
                 .post(&endpoint.url)
+                .timeout(endpoint.timeout)
                 .header(http::header::CONTENT_TYPE, "application/json")
                 .header("x-fanvue-signature", &signature)
                 .body(body.clone());
