@@ -16,7 +16,7 @@
 //! Every attempt is kept ([`crate::FakeFanvue::webhook_attempts`]).
 
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -191,7 +191,8 @@ pub enum WebhookDeliveryError {
 /// The endpoint and the attempts made so far.
 #[derive(Default)]
 pub(crate) struct Hub {
-    client: reqwest::Client,
+    /// Built on the first delivery (most fakes never deliver a webhook).
+    client: OnceLock<reqwest::Client>,
     endpoint: Mutex<Option<WebhookEndpoint>>,
     attempts: Mutex<Vec<WebhookAttempt>>,
 }
@@ -231,6 +232,7 @@ impl Hub {
             let signature = sign(&endpoint.secret, unix_now(), &body);
             let mut request = self
                 .client
+                .get_or_init(delivery_client)
                 .post(&endpoint.url)
                 .timeout(endpoint.timeout)
                 .header(http::header::CONTENT_TYPE, "application/json")
@@ -292,6 +294,34 @@ pub fn sign(secret: &str, timestamp: u64, body: &[u8]) -> String {
         "t={timestamp},v0={}",
         hex::encode(mac.finalize().into_bytes())
     )
+}
+
+/// The HTTP client deliveries go through: rustls with the *ring* provider set on the client itself.
+///
+/// Not `reqwest::Client::new()`: when the build graph enables reqwest's `rustls-no-provider` (as
+/// `fanvue-api-ext`'s default `rustls-ring` does) and the process installed no crypto provider, that
+/// panics. `https://` endpoints are verified with the platform's roots; plain `http://` needs none.
+fn delivery_client() -> reqwest::Client {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .ok()
+        .map(|builder| {
+            use rustls_platform_verifier::BuilderVerifierExt as _;
+            match builder.clone().with_platform_verifier() {
+                Ok(verified) => verified.with_no_client_auth(),
+                // No platform roots here: https endpoints fail their handshake, http works.
+                Err(_) => builder
+                    .with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth(),
+            }
+        });
+    let builder = reqwest::Client::builder();
+    let builder = match config {
+        Some(config) => builder.tls_backend_preconfigured(config),
+        None => builder,
+    };
+    builder.build().unwrap_or_default()
 }
 
 fn unix_now() -> u64 {
