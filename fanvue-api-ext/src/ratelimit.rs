@@ -32,6 +32,7 @@
 //! Redis, so N processes together stay under the limit of one credential.
 
 use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -87,6 +88,10 @@ struct Inner {
     queue: tokio::sync::Mutex<()>,
     /// Woken by every response that updates the window, and by a probe's end.
     changed: tokio::sync::Notify,
+    /// How far the server's clock is ahead of this machine's (seconds, negative when behind), from
+    /// the last response's `Date` header. Reset times are the server's clock: they become local
+    /// instants through this, so a local clock that is off neither stretches nor cancels a wait.
+    skew: AtomicI64,
     #[cfg(feature = "redis")]
     shared: Option<RedisWindow>,
 }
@@ -142,6 +147,7 @@ impl RateLimiter {
                 window: Mutex::new(Window::default()),
                 queue: tokio::sync::Mutex::new(()),
                 changed: tokio::sync::Notify::new(),
+                skew: AtomicI64::new(0),
                 #[cfg(feature = "redis")]
                 shared: None,
             }),
@@ -171,6 +177,7 @@ impl RateLimiter {
                 window: Mutex::new(Window::default()),
                 queue: tokio::sync::Mutex::new(()),
                 changed: tokio::sync::Notify::new(),
+                skew: AtomicI64::new(0),
                 shared: Some(RedisWindow::open(url, key)?),
             }),
         })
@@ -243,7 +250,7 @@ impl RateLimiter {
         if let Some(shared) = &self.inner.shared {
             let known = self.window().limit.is_some();
             if known {
-                match shared.take().await {
+                match shared.take(self.skew()).await {
                     Ok(Some(Taken::Go)) => {
                         let mut window = self.window();
                         window.in_flight = window.in_flight.saturating_add(1);
@@ -319,10 +326,12 @@ impl RateLimiter {
         };
         let limit = header("x-ratelimit-limit");
         let remaining = header("x-ratelimit-remaining");
+        let skew = self.observe_skew(headers);
+        let server_now = server_now_secs(skew);
         let reset = header("x-ratelimit-reset").map(|reset| {
             // Unix seconds are > 10^9 since 2001; anything smaller is a delta.
             if reset < 1_000_000_000 {
-                unix_now_secs().saturating_add(reset)
+                server_now.saturating_add(reset)
             } else {
                 reset
             }
@@ -334,12 +343,13 @@ impl RateLimiter {
             let reset = reset.unwrap_or_else(|| {
                 let delay = crate::retry::retry_after(headers, SystemTime::now())
                     .unwrap_or(Duration::from_secs(1));
-                unix_now_secs().saturating_add(delay.as_secs().max(1))
+                server_now.saturating_add(delay.as_secs().max(1))
             });
             (Some(0), Some(reset))
         } else {
             (remaining, reset)
         };
+        let reset = reset.map(|secs| (secs, instant_of(secs, skew)));
         {
             let mut window = self.window();
             if limit.is_none() && remaining.is_none() && reset.is_none() {
@@ -353,12 +363,32 @@ impl RateLimiter {
         }
         #[cfg(feature = "redis")]
         if let Some(shared) = &self.inner.shared
-            && let (Some(limit), Some(remaining), Some(reset)) =
+            && let (Some(limit), Some(remaining), Some((reset, _))) =
                 (limit.or(self.state().limit), remaining, reset)
         {
             shared.observe(limit, remaining, reset);
         }
         self.inner.changed.notify_waiters();
+    }
+
+    /// The server's clock offset, updated from `headers`' `Date` when it has one. Offsets within
+    /// [`SKEW_IGNORED`] count as none: `Date` has whole seconds and was written before the response
+    /// travelled, so small offsets are noise, and reading them would only make waits longer.
+    fn observe_skew(&self, headers: &HeaderMap) -> i64 {
+        if let Some(date) = crate::retry::response_date(headers) {
+            let local = SystemTime::now();
+            let skew = match date.duration_since(local) {
+                Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
+                Err(behind) => -i64::try_from(behind.duration().as_secs()).unwrap_or(i64::MAX),
+            };
+            let skew = if skew.unsigned_abs() <= SKEW_IGNORED { 0 } else { skew };
+            self.inner.skew.store(skew, Ordering::Relaxed);
+        }
+        self.skew()
+    }
+
+    fn skew(&self) -> i64 {
+        self.inner.skew.load(Ordering::Relaxed)
     }
 
     fn finished(&self, probe: bool) {
@@ -376,11 +406,17 @@ impl RateLimiter {
 }
 
 impl Window {
-    fn apply(&mut self, limit: Option<u64>, remaining: Option<u64>, reset: Option<u64>) {
+    /// `reset`: the window's end in the server's Unix seconds and as a local instant.
+    fn apply(
+        &mut self,
+        limit: Option<u64>,
+        remaining: Option<u64>,
+        reset: Option<(u64, Instant)>,
+    ) {
         if let Some(limit) = limit {
             self.limit = Some(limit);
         }
-        let Some(reset) = reset else {
+        let Some((reset, reset_at)) = reset else {
             if let Some(remaining) = remaining {
                 self.remaining = Some(self.remaining.map_or(remaining, |r| r.min(remaining)));
             }
@@ -398,19 +434,22 @@ impl Window {
             }
             None if self.remaining.is_some() => {
                 // the window this client rolled into: its count so far stands
-                self.reset = Some((reset, instant_of(reset)));
+                self.reset = Some((reset, reset_at));
                 if let Some(remaining) = remaining {
                     self.remaining = Some(self.remaining.map_or(remaining, |r| r.min(remaining)));
                 }
             }
             _ => {
                 // a new window
-                self.reset = Some((reset, instant_of(reset)));
+                self.reset = Some((reset, reset_at));
                 self.remaining = remaining.or(self.limit);
             }
         }
     }
 }
+
+/// Clock offsets (seconds) too small to correct for.
+const SKEW_IGNORED: u64 = 2;
 
 fn unix_now_secs() -> u64 {
     SystemTime::now()
@@ -419,14 +458,20 @@ fn unix_now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// The instant of Unix second `secs` (now, if it has passed).
-fn instant_of(secs: u64) -> Instant {
+/// The server's current Unix second, given its clock offset.
+fn server_now_secs(skew: i64) -> u64 {
+    unix_now_secs().saturating_add_signed(skew)
+}
+
+/// The local instant of the server's Unix second `secs` (now, if it has passed).
+fn instant_of(secs: u64, skew: i64) -> Instant {
+    let server_now = UNIX_EPOCH
+        .checked_add(Duration::from_secs(server_now_secs(skew)))
+        .unwrap_or(UNIX_EPOCH);
     let target = UNIX_EPOCH
         .checked_add(Duration::from_secs(secs))
         .unwrap_or(UNIX_EPOCH);
-    let until = target
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
+    let until = target.duration_since(server_now).unwrap_or(Duration::ZERO);
     let now = Instant::now();
     now.checked_add(until).unwrap_or(now)
 }
@@ -531,12 +576,14 @@ impl RedisWindow {
         })
     }
 
-    async fn take(&self) -> Result<Option<Taken>, redis::RedisError> {
+    /// Takes one request; `skew` is the server's clock offset (the window's times are the server's).
+    async fn take(&self, skew: i64) -> Result<Option<Taken>, redis::RedisError> {
         let mut connection = self.connection.clone();
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .saturating_add_signed(skew.saturating_mul(1000));
         let answer: Vec<i64> = redis::Script::new(TAKE)
             .key(&self.key)
             .arg(now_ms)
@@ -546,6 +593,7 @@ impl RedisWindow {
             [1, ..] => Some(Taken::Go),
             [0, reset, ..] => Some(Taken::WaitUntil(instant_of(
                 u64::try_from(*reset).unwrap_or(0),
+                skew,
             ))),
             _ => None,
         })
@@ -690,6 +738,44 @@ mod tests {
         assert_eq!(order, [0, 1, 2]);
         for task in tasks {
             task.await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn reset_times_are_read_on_the_servers_clock() {
+        // The server's clock an hour ahead of this machine's, then an hour behind: the window ends
+        // 30 s after the server's `Date` either way.
+        for offset in [3600i64, -3600] {
+            let limiter = RateLimiter::new(RateLimitMode::FailFast);
+            let probe = limiter.acquire().await.unwrap();
+            let server_now = unix_now_secs().saturating_add_signed(offset);
+            let mut h = headers(3, 0, server_now + 30);
+            let date = chrono::DateTime::<chrono::Utc>::from(
+                UNIX_EPOCH + Duration::from_secs(server_now),
+            )
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+            h.insert("date", HeaderValue::from_str(&date).unwrap());
+            limiter.observe(StatusCode::OK, &h);
+            drop(probe);
+            let err = limiter.acquire().await.unwrap_err();
+            assert!(
+                (Duration::from_secs(28)..=Duration::from_secs(31)).contains(&err.retry_after),
+                "offset {offset}: {:?}",
+                err.retry_after
+            );
+            // A 429 whose reset is a delta is read from the server's now as well.
+            let mut h = HeaderMap::new();
+            h.insert("date", HeaderValue::from_str(&date).unwrap());
+            h.insert("retry-after", HeaderValue::from(10u64));
+            let limiter = RateLimiter::new(RateLimitMode::FailFast);
+            limiter.observe(StatusCode::TOO_MANY_REQUESTS, &h);
+            let err = limiter.acquire().await.unwrap_err();
+            assert!(
+                (Duration::from_secs(8)..=Duration::from_secs(11)).contains(&err.retry_after),
+                "offset {offset}, 429: {:?}",
+                err.retry_after
+            );
         }
     }
 }

@@ -314,11 +314,7 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
 /// assert_eq!(retry_after(&headers, skewed), Some(Duration::from_secs(3)));
 /// ```
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let now = headers
-        .get(DATE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| http_date(v.trim()))
-        .unwrap_or(now);
+    let now = response_date(headers).unwrap_or(now);
     if let Some(delay) = headers
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
@@ -339,6 +335,14 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     }
     let now_secs = crate::error::unix_seconds(now);
     Some(Duration::from_secs(reset.saturating_sub(now_secs)))
+}
+
+/// The response's `Date` header: the server's clock when it answered.
+pub(crate) fn response_date(headers: &HeaderMap) -> Option<SystemTime> {
+    headers
+        .get(DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| http_date(v.trim()))
 }
 
 /// Parses one `Retry-After` value (RFC 9110 §10.2.3): delta-seconds (`120`)
