@@ -171,6 +171,8 @@ pub enum Error {
         status: StatusCode,
         /// The origin the response came from (scheme, host, port).
         origin: String,
+        /// The id of the request (`X-Request-Id`) in that response, when it had one.
+        request_id: Option<String>,
     },
     /// A pagination stream stopped because the server's pages would make it
     /// run forever: a page reported another number than the one requested, or
@@ -276,6 +278,7 @@ pub struct TransportError {
     kind: TransportErrorKind,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    request_id: Option<String>,
 }
 
 impl TransportError {
@@ -287,7 +290,20 @@ impl TransportError {
         Self {
             kind,
             source: Some(source.into()),
+            request_id: None,
         }
+    }
+
+    /// The server's id of the request (`X-Request-Id`), when the failure came after a response's
+    /// headers arrived (its body failed or was cut short).
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The same error with the request id of the response whose body failed.
+    pub(crate) fn with_request_id(mut self, id: Option<String>) -> Self {
+        self.request_id = id;
+        self
     }
 
     /// What kind of failure this is.
@@ -432,14 +448,17 @@ impl Error {
         }
     }
 
-    /// The API's id of the request (the `X-Request-Id` response header), for
-    /// errors that come from an API response that had one: quote it when
-    /// reporting a problem to Fanvue.
+    /// The server's id of the request (the `X-Request-Id` response header), for
+    /// errors that come from a response that had one (the API's, or the token
+    /// endpoint's for [`Error::Auth`]; for a transport failure, the response
+    /// whose body failed): quote it when reporting a problem to Fanvue.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Decode { request_id, .. } | Error::ResponseTooLarge { request_id, .. } => {
-                request_id.as_deref()
-            }
+            Error::Decode { request_id, .. }
+            | Error::ResponseTooLarge { request_id, .. }
+            | Error::OffOrigin { request_id, .. } => request_id.as_deref(),
+            Error::Transport(e) => e.request_id(),
+            Error::Auth(e) => e.request_id(),
             other => other.response().and_then(ErrorResponse::request_id),
         }
     }

@@ -193,16 +193,17 @@ impl Executor {
     /// body up to [`MAX_ERROR_BODY`]) into an identical response.
     async fn read(&self, mut response: Response) -> Result<ReadResponse, Error> {
         let status = response.status();
-        let request_id = crate::error::request_id(response.headers());
-        if let Some(id) = request_id {
-            tracing::Span::current().record("request_id", id);
+        let request_id = crate::error::request_id(response.headers()).map(str::to_owned);
+        if let Some(id) = &request_id {
+            tracing::Span::current().record("request_id", id.as_str());
         }
-        call::record_request_id(request_id);
+        call::record_request_id(request_id.as_deref());
         if response.url().origin() != self.origin {
             // Only a client that follows redirects gets here (this crate's own never does).
             return Err(Error::OffOrigin {
                 status,
                 origin: response.url().origin().ascii_serialization(),
+                request_id,
             });
         }
         let limit = if status.is_success() {
@@ -218,7 +219,7 @@ impl Executor {
             return Err(Error::ResponseTooLarge {
                 status,
                 limit,
-                request_id: request_id.map(str::to_owned),
+                request_id,
             });
         }
         let capacity = declared
@@ -231,7 +232,11 @@ impl Executor {
             let chunk = match response.chunk().await {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => break,
-                Err(error) => return Err(Error::Transport(TransportError::from_reqwest(error))),
+                Err(error) => {
+                    return Err(Error::Transport(
+                        TransportError::from_reqwest(error).with_request_id(request_id),
+                    ));
+                }
             };
             let room = limit.saturating_sub(body.len());
             if chunk.len() > room {
@@ -239,7 +244,7 @@ impl Executor {
                     return Err(Error::ResponseTooLarge {
                         status,
                         limit,
-                        request_id: crate::error::request_id(response.headers()).map(str::to_owned),
+                        request_id,
                     });
                 }
                 // an error body: keep the first MAX_ERROR_BODY bytes, read no further
@@ -253,13 +258,16 @@ impl Executor {
         // (no operation of the API is a HEAD, whose content-length describes no body)
         let bodiless = status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
         if complete && !bodiless && declared.is_some_and(|length| length != received) {
-            return Err(Error::Transport(TransportError::new(
-                TransportErrorKind::Reset,
-                BodyCutShort {
-                    declared: declared.unwrap_or_default(),
-                    received,
-                },
-            )));
+            return Err(Error::Transport(
+                TransportError::new(
+                    TransportErrorKind::Reset,
+                    BodyCutShort {
+                        declared: declared.unwrap_or_default(),
+                        received,
+                    },
+                )
+                .with_request_id(request_id),
+            ));
         }
         Ok(ReadResponse {
             status,

@@ -381,7 +381,11 @@ impl RateLimiter {
                 Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
                 Err(behind) => -i64::try_from(behind.duration().as_secs()).unwrap_or(i64::MAX),
             };
-            let skew = if skew.unsigned_abs() <= SKEW_IGNORED { 0 } else { skew };
+            let skew = if skew.unsigned_abs() <= SKEW_IGNORED {
+                0
+            } else {
+                skew
+            };
             self.inner.skew.store(skew, Ordering::Relaxed);
         }
         self.skew()
@@ -407,12 +411,7 @@ impl RateLimiter {
 
 impl Window {
     /// `reset`: the window's end in the server's Unix seconds and as a local instant.
-    fn apply(
-        &mut self,
-        limit: Option<u64>,
-        remaining: Option<u64>,
-        reset: Option<(u64, Instant)>,
-    ) {
+    fn apply(&mut self, limit: Option<u64>, remaining: Option<u64>, reset: Option<(u64, Instant)>) {
         if let Some(limit) = limit {
             self.limit = Some(limit);
         }
@@ -750,11 +749,10 @@ mod tests {
             let probe = limiter.acquire().await.unwrap();
             let server_now = unix_now_secs().saturating_add_signed(offset);
             let mut h = headers(3, 0, server_now + 30);
-            let date = chrono::DateTime::<chrono::Utc>::from(
-                UNIX_EPOCH + Duration::from_secs(server_now),
-            )
-            .format("%a, %d %b %Y %H:%M:%S GMT")
-            .to_string();
+            let date =
+                chrono::DateTime::<chrono::Utc>::from(UNIX_EPOCH + Duration::from_secs(server_now))
+                    .format("%a, %d %b %Y %H:%M:%S GMT")
+                    .to_string();
             h.insert("date", HeaderValue::from_str(&date).unwrap());
             limiter.observe(StatusCode::OK, &h);
             drop(probe);

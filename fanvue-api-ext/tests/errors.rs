@@ -224,6 +224,23 @@ async fn errors_from_a_response_keep_its_request_id() {
 }
 
 #[tokio::test]
+async fn a_body_that_fails_after_the_headers_keeps_the_request_id() {
+    let user = json!({"uuid": "6f1d2a4e-0c3b-4d5e-8f7a-9b0c1d2e3f40"});
+    let declared = user.to_string().len() + 64;
+    let err = error_for(
+        Reply::json(200, user)
+            .header("x-request-id", "req-cut-1")
+            .cut_short(declared),
+    )
+    .await;
+    match &err {
+        Error::Transport(e) => assert_eq!(e.request_id(), Some("req-cut-1")),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(err.request_id(), Some("req-cut-1"));
+}
+
+#[tokio::test]
 async fn the_fakes_request_ids_reach_the_error() {
     let fake = fanvue_fake::FakeFanvue::start().await.unwrap();
     let err = Fanvue::builder()

@@ -174,16 +174,20 @@ async fn token_endpoint_failure_is_an_auth_error_and_no_api_request() {
             400,
             json!({"error": "invalid_grant", "error_description": "refresh token revoked"}),
         )
+        .header("x-request-id", "auth-req-7")
     })
     .await;
     let api = api_server("at-1").await;
     let fanvue = client(&api, &auth, expired("rt-0"));
     let err = fanvue.api().get_current_user().send().await.unwrap_err();
+    // the token endpoint's id of the request, to quote when reporting it
+    assert_eq!(err.request_id(), Some("auth-req-7"));
     match &err {
         Error::Auth(AuthError::Rejected {
             status,
             error,
             description,
+            ..
         }) => {
             assert_eq!(status.as_u16(), 400);
             assert_eq!(error.as_deref(), Some("invalid_grant"));

@@ -207,7 +207,7 @@ async fn token_redirects_are_refused_and_nothing_reaches_the_other_host() {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, AuthError::Redirected { status: s } if s.as_u16() == status),
+            matches!(err, AuthError::Redirected { status: s, .. } if s.as_u16() == status),
             "{status}: {err:?}"
         );
 

@@ -40,7 +40,8 @@ async fn me(fanvue: &Fanvue) -> Result<(), Error> {
 
 #[tokio::test]
 async fn an_off_origin_redirect_is_refused_even_with_a_user_client() {
-    let other = Server::start(|_| Reply::json(200, user())).await;
+    let other =
+        Server::start(|_| Reply::json(200, user()).header("x-request-id", "other-req-1")).await;
     let location = format!("{}/users/me", other.url());
     let api = Server::start(move |_| Reply::text(307, "").header("location", &location)).await;
 
@@ -51,12 +52,13 @@ async fn an_off_origin_redirect_is_refused_even_with_a_user_client() {
         .unwrap();
     let err = me(&fanvue).await.unwrap_err();
     match &err {
-        Error::OffOrigin { status, origin } => {
+        Error::OffOrigin { status, origin, .. } => {
             assert_eq!(status.as_u16(), 200);
             assert_eq!(origin, &other.url());
         }
         other => panic!("unexpected {other:?}"),
     }
+    assert_eq!(err.request_id(), Some("other-req-1"));
     assert!(!err.is_retryable());
     assert_eq!(api.requests().len(), 1, "not retried");
     // the token never went there (reqwest drops it on a cross-host redirect)

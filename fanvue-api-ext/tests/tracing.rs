@@ -96,3 +96,40 @@ async fn each_retry_and_request_is_traced_without_secrets() {
     }
     assert!(!output.contains("tok-SECRET-42"));
 }
+
+#[tokio::test]
+async fn an_error_responses_span_carries_its_request_id() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(capture.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = Server::start(|_| {
+        Reply::json(404, serde_json::json!({"message": "no such user"}))
+            .header("x-request-id", "req-missing-9")
+    })
+    .await;
+    let fanvue = Fanvue::builder()
+        .base_url(server.url())
+        .allow_insecure_http(true)
+        .access_token("tok-SECRET-43".to_string())
+        .retry_policy(fast_policy())
+        .build()
+        .unwrap();
+    let err = fanvue.api().get_current_user().send().await.unwrap_err();
+    assert_eq!(err.request_id(), Some("req-missing-9"));
+
+    let output = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let close = output
+        .lines()
+        .find(|l| l.contains("close"))
+        .unwrap_or_else(|| panic!("no span close in:\n{output}"));
+    for field in ["status=404", "request_id=\"req-missing-9\""] {
+        assert!(close.contains(field), "{field} missing in {close}");
+    }
+    assert!(!output.contains("tok-SECRET-43"));
+}

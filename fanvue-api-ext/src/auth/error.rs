@@ -23,6 +23,8 @@ pub enum AuthError {
         error: Option<String>,
         /// The OAuth `error_description`.
         description: Option<String>,
+        /// The endpoint's id of the request (`X-Request-Id`), when it sent one.
+        request_id: Option<String>,
     },
     /// The token endpoint could not be reached or its response not read.
     #[error("token endpoint unreachable: {0}")]
@@ -34,6 +36,8 @@ pub enum AuthError {
         status: StatusCode,
         /// What was wrong (never the body itself).
         reason: &'static str,
+        /// The endpoint's id of the request (`X-Request-Id`), when it sent one.
+        request_id: Option<String>,
     },
     /// The token endpoint did not answer within the configured timeout
     /// (see [`OAuthClient::with_timeouts`](crate::auth::OAuthClient::with_timeouts)).
@@ -49,6 +53,8 @@ pub enum AuthError {
     Redirected {
         /// The status of the response.
         status: StatusCode,
+        /// The id of the request (`X-Request-Id`) in the redirecting response, when it had one.
+        request_id: Option<String>,
     },
     /// The refresh task ended without a result (the runtime shut down, or the
     /// rotated-token callback panicked after the new tokens were stored).
@@ -70,6 +76,19 @@ impl AuthError {
         matches!(self, Self::Rejected { error: Some(e), .. } if e == "invalid_grant")
     }
 
+    /// The id of the request (`X-Request-Id`) in the token endpoint's response, for failures that
+    /// come from a response that had one (for a transport failure after the headers arrived, the
+    /// [`TransportError`]'s).
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Rejected { request_id, .. }
+            | Self::InvalidResponse { request_id, .. }
+            | Self::Redirected { request_id, .. } => request_id.as_deref(),
+            Self::Transport(e) => e.request_id(),
+            _ => None,
+        }
+    }
+
     /// The same failure, for another caller that waited on the same refresh
     /// (sources that cannot be cloned are carried as their text).
     pub(crate) fn share(&self) -> Self {
@@ -78,18 +97,31 @@ impl AuthError {
                 status,
                 error,
                 description,
+                request_id,
             } => Self::Rejected {
                 status: *status,
                 error: error.clone(),
                 description: description.clone(),
+                request_id: request_id.clone(),
             },
-            Self::Transport(e) => Self::Transport(TransportError::new(e.kind(), Repeated::of(e))),
-            Self::InvalidResponse { status, reason } => Self::InvalidResponse {
+            Self::Transport(e) => Self::Transport(
+                TransportError::new(e.kind(), Repeated::of(e))
+                    .with_request_id(e.request_id().map(str::to_owned)),
+            ),
+            Self::InvalidResponse {
+                status,
+                reason,
+                request_id,
+            } => Self::InvalidResponse {
                 status: *status,
                 reason,
+                request_id: request_id.clone(),
             },
             Self::Timeout { after } => Self::Timeout { after: *after },
-            Self::Redirected { status } => Self::Redirected { status: *status },
+            Self::Redirected { status, request_id } => Self::Redirected {
+                status: *status,
+                request_id: request_id.clone(),
+            },
             Self::RefreshAborted => Self::RefreshAborted,
             Self::InvalidToken => Self::InvalidToken,
             Self::Store(e) => Self::Store(match e {

@@ -227,15 +227,20 @@ impl OAuthClient {
             .await
             .map_err(fail)?;
         let status = response.status();
+        let request_id = crate::error::request_id(response.headers()).map(str::to_owned);
         if status.is_redirection() || response.url() != &self.token_url {
-            return Err(AuthError::Redirected { status });
+            return Err(AuthError::Redirected { status, request_id });
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(fail)? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| match fail(e) {
+            AuthError::Transport(t) => AuthError::Transport(t.with_request_id(request_id.clone())),
+            other => other,
+        })? {
             if bytes.len().saturating_add(chunk.len()) > MAX_TOKEN_RESPONSE {
                 return Err(AuthError::InvalidResponse {
                     status,
                     reason: "token response larger than 64 KiB",
+                    request_id,
                 });
             }
             bytes.extend_from_slice(&chunk);
@@ -246,17 +251,20 @@ impl OAuthClient {
                 status,
                 error: body.error,
                 description: body.error_description,
+                request_id,
             });
         }
         let raw: RawTokenResponse =
             serde_json::from_slice(&bytes).map_err(|_| AuthError::InvalidResponse {
                 status,
                 reason: "not a JSON token response with an access_token",
+                request_id: request_id.clone(),
             })?;
         if raw.access_token.is_empty() {
             return Err(AuthError::InvalidResponse {
                 status,
                 reason: "empty access_token",
+                request_id,
             });
         }
         Ok(TokenSet {
