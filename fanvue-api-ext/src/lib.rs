@@ -115,6 +115,11 @@ compile_error!(
 #[doc = include_str!("../../README.md")]
 mod readme {}
 
+/// This crate's own README (its crates.io page), compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod crate_readme {}
+
 pub mod auth;
 mod call;
 pub mod client;

@@ -165,8 +165,8 @@ async fn a_stalled_token_endpoint_does_not_hang_api_calls() {
         .token_timeout(bound)
         .build()
         .unwrap();
-    // Two concurrent calls queue on the refresh: each ends with the typed
-    // timeout, and the lock is released for the second one's own attempt.
+    // Two concurrent calls share one refresh attempt: both end with its typed
+    // timeout (a second attempt would follow only after the backoff).
     let started = Instant::now();
     let (a, b) = tokio::time::timeout(SOON, async { tokio::join!(me(&fanvue), me(&fanvue)) })
         .await

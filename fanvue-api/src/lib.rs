@@ -36,6 +36,11 @@
 //! With the `mock` feature, `mock::MockServerExt` adds a typed method per
 //! operation to `httpmock::MockServer`.
 
+/// The crate's README, compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 pub mod bounds;
 #[doc(hidden)]
 pub mod dispatch;

@@ -85,6 +85,11 @@
 #![allow(clippy::result_large_err)]
 #![warn(missing_docs)]
 
+/// The crate's README, compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 mod api;
 mod auth;
 mod check;

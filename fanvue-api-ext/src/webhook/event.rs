@@ -9,6 +9,7 @@ use serde_json::Value;
 
 /// The envelope of the checkout, payout, app-billing and `creator.*` families.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
 pub struct Envelope<T> {
     /// The event id, stable across delivery retries: the dedupe key.
     pub id: String,
@@ -24,6 +25,7 @@ pub struct Envelope<T> {
 /// Why a verified body could not be decoded. Carries no body content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the webhook body is not a valid `{kind}` payload (line {line}, column {column})")]
+#[non_exhaustive]
 pub struct PayloadError {
     /// The event type it was decoded as (empty when the body is not JSON at all).
     pub kind: String,

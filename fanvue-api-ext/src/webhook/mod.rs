@@ -80,6 +80,7 @@ impl WebhookError {
 
 /// A verified, decoded delivery.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Delivery {
     /// The event.
     pub event: Event,

@@ -121,6 +121,7 @@ impl<F: Fn() -> u64 + Send + Sync> Clock for F {
 
 /// A signed header, parsed: the timestamp as written and the signatures.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SignatureHeader<'a> {
     /// The digits of `t` exactly as written (they are part of the signed payload).
     pub timestamp_text: &'a str,
