@@ -134,51 +134,11 @@ pub struct SignatureHeader<'a> {
 impl<'a> SignatureHeader<'a> {
     /// Parses a header value by the policy of this module.
     pub fn parse(value: &'a str) -> Result<Self, MalformedHeader> {
-        if !value
-            .bytes()
-            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
-        {
-            return Err(MalformedHeader::NotAscii);
-        }
-        let mut timestamp: Option<&str> = None;
         let mut signatures = Vec::new();
-        let mut after_v0 = false;
-        let mut any_item = false;
-        for item in value.split(',').map(str::trim) {
-            if item.is_empty() {
-                continue;
-            }
-            any_item = true;
-            match item.split_once('=') {
-                Some(("t", v)) => {
-                    if timestamp.is_some() {
-                        return Err(MalformedHeader::DuplicateTimestamp);
-                    }
-                    timestamp = Some(v.trim());
-                    after_v0 = false;
-                }
-                Some(("v0", v)) => {
-                    signatures.push(decode_hex(v.trim())?);
-                    after_v0 = true;
-                }
-                Some(_) => after_v0 = false,
-                None if after_v0 => signatures.push(decode_hex(item)?),
-                None => return Err(MalformedHeader::StrayItem),
-            }
-        }
-        if !any_item {
-            return Err(MalformedHeader::Empty);
-        }
-        let timestamp_text = timestamp.ok_or(MalformedHeader::MissingTimestamp)?;
-        if timestamp_text.is_empty() || !timestamp_text.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(MalformedHeader::InvalidTimestamp);
-        }
-        let timestamp = timestamp_text
-            .parse::<u64>()
-            .map_err(|_| MalformedHeader::InvalidTimestamp)?;
-        if signatures.is_empty() {
-            return Err(MalformedHeader::MissingSignature);
-        }
+        let (timestamp_text, timestamp) = scan(value, |v| {
+            signatures.push(decode_hex(v)?);
+            Ok(())
+        })?;
         Ok(SignatureHeader {
             timestamp_text,
             timestamp,
@@ -186,6 +146,81 @@ impl<'a> SignatureHeader<'a> {
         })
     }
 }
+
+/// The header grammar, in one place: checks `value` and hands each signature's hex text to
+/// `signature` in order; returns the timestamp as written and its value. [`SignatureHeader::parse`]
+/// collects the signatures; [`Verifier::verify`] compares them without allocating.
+fn scan<'a>(
+    value: &'a str,
+    mut signature: impl FnMut(&'a str) -> Result<(), MalformedHeader>,
+) -> Result<(&'a str, u64), MalformedHeader> {
+    if !value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
+        return Err(MalformedHeader::NotAscii);
+    }
+    let mut timestamp: Option<&str> = None;
+    let mut signatures = 0usize;
+    let mut after_v0 = false;
+    let mut any_item = false;
+    for item in value.split(',').map(str::trim) {
+        if item.is_empty() {
+            continue;
+        }
+        any_item = true;
+        match item.split_once('=') {
+            Some(("t", v)) => {
+                if timestamp.is_some() {
+                    return Err(MalformedHeader::DuplicateTimestamp);
+                }
+                timestamp = Some(v.trim());
+                after_v0 = false;
+            }
+            Some(("v0", v)) => {
+                signature(v.trim())?;
+                signatures += 1;
+                after_v0 = true;
+            }
+            Some(_) => after_v0 = false,
+            None if after_v0 => {
+                signature(item)?;
+                signatures += 1;
+            }
+            None => return Err(MalformedHeader::StrayItem),
+        }
+    }
+    if !any_item {
+        return Err(MalformedHeader::Empty);
+    }
+    let timestamp_text = timestamp.ok_or(MalformedHeader::MissingTimestamp)?;
+    if timestamp_text.is_empty() || !timestamp_text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(MalformedHeader::InvalidTimestamp);
+    }
+    let timestamp = timestamp_text
+        .parse::<u64>()
+        .map_err(|_| MalformedHeader::InvalidTimestamp)?;
+    if signatures == 0 {
+        return Err(MalformedHeader::MissingSignature);
+    }
+    Ok((timestamp_text, timestamp))
+}
+
+/// Decodes one signature into `out` when it is a MAC's length (`true`); any other length is checked
+/// as hex and matches nothing (`false`). Malformed as [`decode_hex`] would say.
+fn decode_mac(s: &str, out: &mut [u8; MAC_LEN]) -> Result<bool, MalformedHeader> {
+    if s.len() == 2 * MAC_LEN {
+        hex::decode_to_slice(s, out).map_err(|_| MalformedHeader::InvalidSignature)?;
+        return Ok(true);
+    }
+    if s.is_empty() || s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(MalformedHeader::InvalidSignature);
+    }
+    Ok(false)
+}
+
+/// Signatures kept on the stack while verifying (more are kept on the heap).
+const INLINE_SIGNATURES: usize = 4;
 
 /// Hex, either case; empty or odd-length or non-hex is malformed.
 fn decode_hex(s: &str) -> Result<Vec<u8>, MalformedHeader> {
@@ -337,32 +372,52 @@ impl Verifier {
     /// Like [`Verifier::verify`], returning the signed timestamp `t` (Unix seconds).
     pub fn verify_at(&self, header: Option<&str>, body: &[u8]) -> Result<u64, VerifyError> {
         let value = header.ok_or(VerifyError::MissingHeader)?;
-        let parsed = SignatureHeader::parse(value).map_err(VerifyError::MalformedHeader)?;
-        if !self.matches(&parsed, body) {
+        // The signatures come before or after `t`, so they are kept (on the stack for the usual
+        // one to four) and compared once the timestamp is known.
+        let mut inline = [[0u8; MAC_LEN]; INLINE_SIGNATURES];
+        let mut count = 0usize;
+        let mut spilled: Vec<[u8; MAC_LEN]> = Vec::new();
+        let (timestamp_text, timestamp) = scan(value, |v| {
+            let mut mac = [0u8; MAC_LEN];
+            if decode_mac(v, &mut mac)? {
+                match inline.get_mut(count) {
+                    Some(slot) => *slot = mac,
+                    None => spilled.push(mac),
+                }
+                count += 1;
+            }
+            Ok(())
+        })
+        .map_err(VerifyError::MalformedHeader)?;
+        let candidates = inline.iter().take(count).chain(spilled.iter());
+        if !self.matches(timestamp_text, candidates, body) {
             return Err(VerifyError::NoMatchingSignature);
         }
         let now = self.clock.now_unix();
         let tolerance_secs = self.tolerance.as_secs();
-        if now.abs_diff(parsed.timestamp) > tolerance_secs {
+        if now.abs_diff(timestamp) > tolerance_secs {
             return Err(VerifyError::TimestampOutsideTolerance {
-                timestamp: parsed.timestamp,
+                timestamp,
                 now,
                 tolerance_secs,
             });
         }
-        Ok(parsed.timestamp)
+        Ok(timestamp)
     }
 
     /// Whether any supplied signature is the HMAC of `t.body` under any secret (all pairs are compared, each in
     /// constant time).
-    fn matches(&self, header: &SignatureHeader<'_>, body: &[u8]) -> bool {
+    fn matches<'c>(
+        &self,
+        timestamp_text: &str,
+        candidates: impl Iterator<Item = &'c [u8; MAC_LEN]> + Clone,
+        body: &[u8],
+    ) -> bool {
         let mut found = subtle::Choice::from(0u8);
         for key in self.keys.iter() {
-            let expected = mac(key, header.timestamp_text.as_bytes(), body);
-            for candidate in &header.signatures {
-                if candidate.len() == MAC_LEN {
-                    found |= expected.as_slice().ct_eq(candidate.as_slice());
-                }
+            let expected = mac(key, timestamp_text.as_bytes(), body);
+            for candidate in candidates.clone() {
+                found |= expected.as_slice().ct_eq(candidate.as_slice());
             }
         }
         found.into()
