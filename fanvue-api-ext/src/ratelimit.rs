@@ -379,7 +379,8 @@ impl RateLimiter {
             let local = SystemTime::now();
             let skew = match date.duration_since(local) {
                 Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
-                Err(behind) => -i64::try_from(behind.duration().as_secs()).unwrap_or(i64::MAX),
+                Err(behind) => 0i64
+                    .saturating_sub(i64::try_from(behind.duration().as_secs()).unwrap_or(i64::MAX)),
             };
             let skew = if skew.unsigned_abs() <= SKEW_IGNORED {
                 0

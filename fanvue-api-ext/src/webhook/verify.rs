@@ -179,13 +179,13 @@ fn scan<'a>(
             }
             Some(("v0", v)) => {
                 signature(v.trim())?;
-                signatures += 1;
+                signatures = signatures.saturating_add(1);
                 after_v0 = true;
             }
             Some(_) => after_v0 = false,
             None if after_v0 => {
                 signature(item)?;
-                signatures += 1;
+                signatures = signatures.saturating_add(1);
             }
             None => return Err(MalformedHeader::StrayItem),
         }
@@ -213,7 +213,7 @@ fn decode_mac(s: &str, out: &mut [u8; MAC_LEN]) -> Result<bool, MalformedHeader>
         hex::decode_to_slice(s, out).map_err(|_| MalformedHeader::InvalidSignature)?;
         return Ok(true);
     }
-    if s.is_empty() || s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if s.is_empty() || !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(MalformedHeader::InvalidSignature);
     }
     Ok(false)
@@ -384,7 +384,7 @@ impl Verifier {
                     Some(slot) => *slot = mac,
                     None => spilled.push(mac),
                 }
-                count += 1;
+                count = count.saturating_add(1);
             }
             Ok(())
         })
