@@ -122,6 +122,7 @@ impl std::ops::Deref for ProbeStore {
 #[derive(Default)]
 struct ProbeInner {
     tokens: Mutex<Option<StoredTokens>>,
+    fail_loads: AtomicU32,
     fail_saves: AtomicU32,
     saves: AtomicU32,
     hold: Mutex<
@@ -135,7 +136,16 @@ struct ProbeInner {
 impl TokenStore for ProbeStore {
     fn load(&self) -> BoxFuture<'_, Result<Option<StoredTokens>, TokenStoreError>> {
         let tokens = self.tokens.lock().unwrap().clone();
-        Box::pin(async move { Ok(tokens) })
+        let fail = self
+            .fail_loads
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        Box::pin(async move {
+            if fail {
+                return Err(TokenStoreError::Io(std::io::Error::other("store offline")));
+            }
+            Ok(tokens)
+        })
     }
 
     fn save<'a>(
@@ -196,6 +206,27 @@ async fn a_rotated_token_is_saved_before_the_new_access_token_is_used() {
         fake.latest_access_token()
     );
     assert!(current.access_token_expires_at.is_some());
+}
+
+#[tokio::test]
+async fn a_failed_load_is_surfaced_and_nothing_is_refreshed() {
+    let fake = FakeFanvue::start().await.unwrap();
+    let store = ProbeStore::default();
+    store.fail_loads.store(1, Ordering::SeqCst);
+    let fanvue = oauth_builder(&fake, &fake.refresh_token())
+        .token_store(store.clone())
+        .build()
+        .unwrap();
+    let err = fanvue.api().get_current_user().send().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Auth(AuthError::Store(TokenStoreError::Io(_)))),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("store offline"));
+    // Without knowing what the store holds, the refresh token may be stale: it is not spent.
+    assert!(fake.auth_requests().is_empty(), "no token request");
+    assert_eq!(fake.request_count(ApiRoute::UsersMe), 0);
+    assert_eq!(store.saves.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]

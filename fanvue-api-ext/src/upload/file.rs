@@ -165,5 +165,17 @@ mod tests {
             .write_all(b"k")
             .unwrap();
         assert_eq!(file.change(), Some("length"));
+
+        // Rewritten in place with as many bytes: only the modification time tells (set a second
+        // later, as a coarse file-system clock could otherwise leave it equal).
+        let file = SourceFile::open(path.clone()).unwrap();
+        let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let mut rewrite = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        rewrite.write_all(b"ABCDEFGHIJK").unwrap();
+        rewrite
+            .set_modified(before + std::time::Duration::from_secs(1))
+            .unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 11);
+        assert_eq!(file.change(), Some("modification time"));
     }
 }
