@@ -1070,6 +1070,11 @@ impl FakeFanvue {
         self.shared.lock().data.user.clone()
     }
 
+    /// The authenticated user's chats (each with its fan, `chat.user.user.uuid`), in list order.
+    pub fn chats(&self) -> Vec<crate::model::Chat> {
+        self.shared.lock().data.chats.clone()
+    }
+
     /// The agency creators.
     pub fn creators(&self) -> Vec<Creator> {
         self.shared.lock().data.creators.clone()

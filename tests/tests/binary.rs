@@ -60,3 +60,90 @@ async fn binary_listens_on_the_given_port() {
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["data"].as_array().unwrap().len(), 7, "--list-size");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_delivers_a_fans_typed_message_as_a_signed_webhook() {
+    use axum::body::Bytes;
+    use axum::http::HeaderMap;
+    use std::io::Write as _;
+
+    const SECRET: &str = "whsec-binary-test";
+    let (got_tx, mut got) = tokio::sync::mpsc::unbounded_channel::<(HeaderMap, Bytes)>();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let got_tx = got_tx.clone();
+            async move {
+                let _ = got_tx.send((headers, body));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_fanvue-fake"))
+            .args(["--webhook-url", &url, "--webhook-secret", SECRET])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    // Standard output, line by line, from a thread (the reads block).
+    let stdout = child.0.stdout.take().unwrap();
+    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut fan = String::new();
+    while let Some(line) = lines.recv().await {
+        if let Some(value) = line.strip_prefix("FANVUE_WEBHOOK_FAN=") {
+            fan = value.to_string();
+        }
+        if line.starts_with("Running") {
+            break;
+        }
+    }
+    assert!(!fan.is_empty(), "the fan is printed");
+
+    let mut stdin = child.0.stdin.take().unwrap();
+    writeln!(stdin, "hello from the terminal").unwrap();
+    stdin.flush().unwrap();
+
+    let (headers, body) = tokio::time::timeout(std::time::Duration::from_secs(30), got.recv())
+        .await
+        .expect("a delivery within 30 s")
+        .expect("a delivery");
+    let payload: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(payload["message"]["text"], "hello from the terminal");
+    assert_eq!(payload["sender"]["uuid"], fan.as_str());
+    assert_eq!(headers["x-fanvue-topic"], "message.received");
+    let signature = headers["x-fanvue-signature"].to_str().unwrap();
+    let t: u64 = signature
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap();
+    assert_eq!(fanvue_fake::webhooks::sign(SECRET, t, &body), signature);
+
+    let mut delivered = None;
+    while let Ok(Some(line)) =
+        tokio::time::timeout(std::time::Duration::from_secs(30), lines.recv()).await
+    {
+        if line.starts_with("delivered") {
+            delivered = Some(line);
+            break;
+        }
+    }
+    assert_eq!(
+        delivered.as_deref(),
+        Some("delivered message.received (attempt 1, status 200)")
+    );
+}
