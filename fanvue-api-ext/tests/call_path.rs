@@ -194,6 +194,45 @@ async fn upload_parts_draw_from_the_same_quota() {
 }
 
 #[tokio::test]
+async fn part_url_requests_draw_from_the_same_quota() {
+    let fake = upload_common::fake().await;
+    // 5 tokens: one retry in the whole client, though the part policy would allow two.
+    let fanvue = fanvue_api_ext::Fanvue::builder()
+        .base_url(fake.api_url())
+        .allow_insecure_http(true)
+        .access_token(fake.access_token())
+        .retry_policy(RetryPolicy::builder().retry_quota(Some(5)).build())
+        .build()
+        .unwrap();
+    fake.inject(FaultTarget::Api(ApiRoute::PartUrl), Fault::Status(503), 100);
+    let err = fanvue
+        .media()
+        .upload(vec![7u8; 1000])
+        .filename("a.jpg")
+        .part_retry(
+            PartRetryPolicy::default()
+                .with_max_attempts(3)
+                .with_delays(Duration::from_millis(1), Duration::from_millis(5)),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, UploadError::PartUrl { part: 1, .. }),
+        "{err:?}"
+    );
+    let url_requests = fake
+        .api_requests()
+        .iter()
+        .filter(|r| r.path.contains("/parts/"))
+        .count();
+    assert_eq!(
+        url_requests, 2,
+        "the first request and the one retry the quota paid for"
+    );
+}
+
+#[tokio::test]
 async fn a_part_url_request_has_one_retry_layer() {
     let fake = upload_common::fake().await;
     let fanvue = upload_common::client(&fake);
