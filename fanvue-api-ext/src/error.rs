@@ -629,7 +629,10 @@ impl ApiErrorBody {
     }
 }
 
-/// The `error` of the API's `UnsupportedVersionError` body.
+/// The `error` of the API's `UnsupportedVersionError` body, as the schema's description in the
+/// official document gives it. No response of the real API with this body has been seen here (the
+/// fake answers with this same text), so should Fanvue word it differently such a 400 arrives as
+/// `Error::Validation`, still carrying the server's message.
 const UNSUPPORTED_VERSION: &str = "API version not supported";
 
 fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
