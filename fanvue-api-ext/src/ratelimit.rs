@@ -463,15 +463,22 @@ fn server_now_secs(skew: i64) -> u64 {
     unix_now_secs().saturating_add_signed(skew)
 }
 
-/// The local instant of the server's Unix second `secs` (now, if it has passed).
+/// The local instant of the server's Unix second `secs` (now, if it has passed): the moment this
+/// machine's clock reads `secs - skew`.
 fn instant_of(secs: u64, skew: i64) -> Instant {
-    let server_now = UNIX_EPOCH
-        .checked_add(Duration::from_secs(server_now_secs(skew)))
-        .unwrap_or(UNIX_EPOCH);
-    let target = UNIX_EPOCH
+    let server_target = UNIX_EPOCH
         .checked_add(Duration::from_secs(secs))
         .unwrap_or(UNIX_EPOCH);
-    let until = target.duration_since(server_now).unwrap_or(Duration::ZERO);
+    let offset = Duration::from_secs(skew.unsigned_abs());
+    let local_target = if skew >= 0 {
+        server_target.checked_sub(offset)
+    } else {
+        server_target.checked_add(offset)
+    }
+    .unwrap_or(server_target);
+    let until = local_target
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
     let now = Instant::now();
     now.checked_add(until).unwrap_or(now)
 }

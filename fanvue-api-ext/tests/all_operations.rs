@@ -7,6 +7,9 @@
 //! fields absent) must decode too. Failures are collected and reported
 //! together, each naming the operation.
 
+#[path = "support/plain_http.rs"]
+mod plain_http;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Instant;
@@ -75,7 +78,7 @@ async fn bind_to_fake(fake: &FakeFanvue, op: &SpecOperation, inputs: &mut Reques
         "complete-upload-session" | "complete-creator-upload-session" => {
             let session = create_upload_session(fake, &base).await;
             let upload_id = session["uploadId"].as_str().unwrap().to_string();
-            let http = reqwest::Client::new();
+            let http = fixture_client();
             let url = fake_call(
                 http.get(format!("{base}/media/uploads/{upload_id}/parts/1/url")),
                 fake,
@@ -92,6 +95,14 @@ async fn bind_to_fake(fake: &FakeFanvue, op: &SpecOperation, inputs: &mut Reques
         }
         _ => {}
     }
+}
+
+/// The plain client the fixtures are created with (`reqwest::Client::new()` panics with the
+/// default `rustls-ring` feature).
+fn fixture_client() -> reqwest::Client {
+    plain_http::plain_http_builder()
+        .build()
+        .expect("plain HTTP client")
 }
 
 fn set_path(inputs: &mut RequestInputs, name: &str, value: Value) {
@@ -119,7 +130,7 @@ async fn fake_call(request: reqwest::RequestBuilder, fake: &FakeFanvue) -> reqwe
 async fn create_upload_session(fake: &FakeFanvue, base: &str) -> Value {
     let body =
         serde_json::json!({ "name": "fixture", "filename": "fixture.jpg", "mediaType": "image" });
-    let request = reqwest::Client::new()
+    let request = fixture_client()
         .post(format!("{base}/media/uploads"))
         .json(&body);
     fake_call(request, fake).await.json().await.unwrap()

@@ -167,17 +167,50 @@ async fn the_retry_quota_bounds_requests_to_a_failing_api() {
     assert!(bounded < unlimited);
 }
 
-#[tokio::test]
-async fn upload_parts_draw_from_the_same_quota() {
-    let fake = upload_common::fake().await;
-    // 5 tokens: one retry in the whole client.
-    let fanvue = fanvue_api_ext::Fanvue::builder()
+/// A client for `fake` whose retry quota holds 5 tokens: one retry in the whole client.
+fn one_retry_client(fake: &fanvue_fake::FakeFanvue) -> fanvue_api_ext::Fanvue {
+    fanvue_api_ext::Fanvue::builder()
         .base_url(fake.api_url())
         .allow_insecure_http(true)
         .access_token(fake.access_token())
         .retry_policy(RetryPolicy::builder().retry_quota(Some(5)).build())
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// Uploads through `fanvue` while every part URL request answers 503 (the part policy allows 3
+/// attempts): the upload fails on part 1's URL; the URL requests the fake saw.
+async fn part_url_requests_of_a_failing_upload(
+    fake: &fanvue_fake::FakeFanvue,
+    fanvue: &fanvue_api_ext::Fanvue,
+) -> usize {
+    fake.inject(FaultTarget::Api(ApiRoute::PartUrl), Fault::Status(503), 100);
+    let err = fanvue
+        .media()
+        .upload(vec![7u8; 1000])
+        .filename("a.jpg")
+        .part_retry(
+            PartRetryPolicy::default()
+                .with_max_attempts(3)
+                .with_delays(Duration::from_millis(1), Duration::from_millis(5)),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, UploadError::PartUrl { part: 1, .. }),
+        "{err:?}"
+    );
+    fake.api_requests()
+        .iter()
+        .filter(|r| r.path.contains("/parts/"))
+        .count()
+}
+
+#[tokio::test]
+async fn upload_parts_draw_from_the_same_quota() {
+    let fake = upload_common::fake().await;
+    let fanvue = one_retry_client(&fake);
     fake.fail_part(1, 500, 2);
     let err = upload_common::quick(fanvue.media().upload(vec![7u8; 1000]))
         .filename("a.jpg")
@@ -196,68 +229,18 @@ async fn upload_parts_draw_from_the_same_quota() {
 #[tokio::test]
 async fn part_url_requests_draw_from_the_same_quota() {
     let fake = upload_common::fake().await;
-    // 5 tokens: one retry in the whole client, though the part policy would allow two.
-    let fanvue = fanvue_api_ext::Fanvue::builder()
-        .base_url(fake.api_url())
-        .allow_insecure_http(true)
-        .access_token(fake.access_token())
-        .retry_policy(RetryPolicy::builder().retry_quota(Some(5)).build())
-        .build()
-        .unwrap();
-    fake.inject(FaultTarget::Api(ApiRoute::PartUrl), Fault::Status(503), 100);
-    let err = fanvue
-        .media()
-        .upload(vec![7u8; 1000])
-        .filename("a.jpg")
-        .part_retry(
-            PartRetryPolicy::default()
-                .with_max_attempts(3)
-                .with_delays(Duration::from_millis(1), Duration::from_millis(5)),
-        )
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, UploadError::PartUrl { part: 1, .. }),
-        "{err:?}"
-    );
-    let url_requests = fake
-        .api_requests()
-        .iter()
-        .filter(|r| r.path.contains("/parts/"))
-        .count();
+    let url_requests = part_url_requests_of_a_failing_upload(&fake, &one_retry_client(&fake)).await;
     assert_eq!(
         url_requests, 2,
-        "the first request and the one retry the quota paid for"
+        "the first request and the one retry the quota paid for (the part policy allows 3)"
     );
 }
 
 #[tokio::test]
 async fn a_part_url_request_has_one_retry_layer() {
     let fake = upload_common::fake().await;
-    let fanvue = upload_common::client(&fake);
-    fake.inject(FaultTarget::Api(ApiRoute::PartUrl), Fault::Status(503), 100);
-    let err = fanvue
-        .media()
-        .upload(vec![7u8; 1000])
-        .filename("a.jpg")
-        .part_retry(
-            PartRetryPolicy::default()
-                .with_max_attempts(3)
-                .with_delays(Duration::from_millis(1), Duration::from_millis(5)),
-        )
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, UploadError::PartUrl { part: 1, .. }),
-        "{err:?}"
-    );
-    let url_requests = fake
-        .api_requests()
-        .iter()
-        .filter(|r| r.path.contains("/parts/"))
-        .count();
+    let url_requests =
+        part_url_requests_of_a_failing_upload(&fake, &upload_common::client(&fake)).await;
     // The part's 3 attempts, each one request (the executor's 4 attempts per
     // request would make it 12).
     assert_eq!(url_requests, 3);

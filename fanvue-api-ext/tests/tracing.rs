@@ -45,8 +45,8 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
     }
 }
 
-#[tokio::test]
-async fn each_retry_and_request_is_traced_without_secrets() {
+/// Debug output with span closes, collected for this thread until the guard drops.
+fn capture() -> (Capture, tracing::subscriber::DefaultGuard) {
     let capture = Capture::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(capture.clone())
@@ -54,7 +54,12 @@ async fn each_retry_and_request_is_traced_without_secrets() {
         .with_ansi(false)
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (capture, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn each_retry_and_request_is_traced_without_secrets() {
+    let (capture, _guard) = capture();
 
     let server = Server::start(first_n(
         1,
@@ -99,14 +104,7 @@ async fn each_retry_and_request_is_traced_without_secrets() {
 
 #[tokio::test]
 async fn an_error_responses_span_carries_its_request_id() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(capture.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = capture();
 
     let server = Server::start(|_| {
         Reply::json(404, serde_json::json!({"message": "no such user"}))
