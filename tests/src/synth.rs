@@ -13,6 +13,10 @@
 //!   numbers and choices, all drawn from a small RNG seeded with the `u64`; the document's `example`
 //!   of a scalar (not a UUID) is used half of the time when it satisfies its schema.
 //!
+//! In every mode a property marked `deprecated: true` is present: the normalizer relaxes the official
+//! document's required-but-deprecated fields (`gross` of fan spending totals) for the client, but Fanvue
+//! still sends them, so the fake does too.
+//!
 //! Identifiers (UUIDs, dates, words) are drawn from the same RNG in every mode, so two array elements
 //! differ; the same schema, mode and key always give the same value.
 //!
@@ -369,7 +373,13 @@ impl Gen<'_> {
         let mut out = Map::new();
         if let Some(props) = schema.get("properties").and_then(Value::as_object) {
             for (name, prop) in props {
+                // Fanvue still sends the fields the normalizer relaxed as deprecated (the official
+                // document requires them), so the fake does too.
+                let deprecated = [prop, self.spec.resolve(prop)]
+                    .iter()
+                    .any(|s| s.get("deprecated").and_then(Value::as_bool) == Some(true));
                 let present = required.contains(&name.as_str())
+                    || deprecated
                     || match self.mode {
                         Mode::Minimal => false,
                         Mode::Full => true,

@@ -1,0 +1,148 @@
+//! The fake against Fanvue's official OpenAPI document (`../shared/fanvue-openapi/openapi.json`), not
+//! only against the normalized document it is generated from: every synthesized answer of every
+//! operation, in every synthesis mode, must be valid against the official document's response schema.
+//! Skips (with a printed reason) when the official document is absent (a fresh clone); CI has it.
+//!
+//! Deliberate deviations, each applied to the official document before validating and each with its
+//! own test below:
+//! - **instants**: the official document writes `format: date` for timestamps (`createdAt`, `sentAt`,
+//!   ...: 52 of its 54 `date` fields, PROVENANCE.md) while Fanvue sends ISO 8601 date-times; the
+//!   normalizer's `timestamp_suffixes` rule (openapi/numbers.yaml: a `date` field whose name ends in
+//!   `At` or `_at`) makes them `date-time`, and the fake sends date-times. The same rule is applied to
+//!   the official document here.
+
+use std::path::PathBuf;
+
+use fanvue_fake::schema::Validators;
+use fanvue_fake::spec::Spec;
+use fanvue_fake::synth::{Mode, synthesize_keyed};
+use serde_json::Value;
+
+/// The official document's text, or `None` (with the reason printed) when `../shared` is absent.
+fn official_text() -> Option<String> {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fanvue-openapi/openapi.json");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            eprintln!(
+                "skipped: {} not readable ({e}); a fresh clone has no ../shared, CI has it",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// The `timestamp_suffixes` rule of openapi/numbers.yaml.
+fn is_instant_name(name: &str) -> bool {
+    name.ends_with("At") || name.ends_with("_at")
+}
+
+/// Applies the instants deviation: a `format: date` property named like an instant becomes
+/// `date-time`. Returns how many it changed.
+fn instants_as_date_times(v: &mut Value) -> usize {
+    let mut changed = 0;
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::Object(props)) = o.get_mut("properties") {
+                for (name, prop) in props.iter_mut() {
+                    if is_instant_name(name)
+                        && prop.get("format").and_then(Value::as_str) == Some("date")
+                        && let Some(p) = prop.as_object_mut()
+                    {
+                        p.insert("format".into(), Value::String("date-time".into()));
+                        changed += 1;
+                    }
+                }
+            }
+            for child in o.values_mut() {
+                changed += instants_as_date_times(child);
+            }
+        }
+        Value::Array(a) => {
+            for child in a {
+                changed += instants_as_date_times(child);
+            }
+        }
+        _ => {}
+    }
+    changed
+}
+
+/// The official document with the listed deviations applied.
+fn official() -> Option<Spec> {
+    let mut doc: Value =
+        serde_json::from_str(&official_text()?).expect("official document is JSON");
+    instants_as_date_times(&mut doc);
+    Some(Spec::from_json(&doc.to_string()).expect("the official document indexes"))
+}
+
+#[test]
+fn synthesized_answers_are_valid_against_the_official_document() {
+    let Some(official) = official() else { return };
+    let validators = Validators::build(&official).expect("official schemas compile");
+    let ours = Spec::load();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for op in ours.operations() {
+        let Some(theirs) = official
+            .operations()
+            .iter()
+            .find(|o| o.method == op.method && o.path == op.path)
+        else {
+            failures.push(format!(
+                "{} {}: not in the official document",
+                op.method, op.path
+            ));
+            continue;
+        };
+        let Some(resp) = &op.response else {
+            assert!(
+                theirs.response.is_none(),
+                "{}: the official document documents a success body, ours none",
+                op.id
+            );
+            continue;
+        };
+        if resp.content_type != "application/json" {
+            continue;
+        }
+        let modes = [Mode::Minimal, Mode::Full]
+            .into_iter()
+            .chain((0..16).map(Mode::Seeded));
+        for mode in modes {
+            let v = synthesize_keyed(ours, &resp.schema, mode, &op.path);
+            checked += 1;
+            if let Err(errors) = validators.check_response(&theirs.id, &v) {
+                failures.push(format!("{} ({mode:?}): {}", op.id, errors.join("; ")));
+            }
+        }
+    }
+    assert!(checked > 1000, "only {checked} answers checked");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} synthesized answers are invalid against the official document:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The instants deviation changes what it says and nothing else: the two real dates keep `date`.
+#[test]
+fn the_instants_deviation_only_touches_instants() {
+    let Some(text) = official_text() else { return };
+    let mut doc: Value = serde_json::from_str(&text).expect("official document is JSON");
+    let before =
+        text.matches("\"format\":\"date\"").count() + text.matches("\"format\": \"date\"").count();
+    let changed = instants_as_date_times(&mut doc);
+    assert!(
+        changed > 0 && changed < before,
+        "changed {changed} of {before} date formats"
+    );
+    let after = doc.to_string();
+    assert!(
+        after.contains("\"format\":\"date\""),
+        "the real dates (fields named `date`) must stay dates"
+    );
+}
