@@ -118,10 +118,14 @@ pub(crate) fn check_request(
 /// Types a path or query value by its (resolved) scalar schema.
 fn coerce(schema: &Value, text: &str) -> Result<Value, String> {
     match schema.get("type").and_then(Value::as_str) {
+        // The official document types every number `number`; an integral float (`2.0`) is a whole
+        // number and accepted, a fraction (`2.5`) is not (see the crate docs: deliberate strictness).
         Some("integer") => text
             .parse::<i64>()
+            .ok()
+            .or_else(|| integral(text))
             .map(Value::from)
-            .map_err(|_| format!("`{text}` is not an integer")),
+            .ok_or_else(|| format!("`{text}` is not an integer")),
         Some("number") => text
             .parse::<f64>()
             .ok()
@@ -134,5 +138,30 @@ fn coerce(schema: &Value, text: &str) -> Result<Value, String> {
             _ => Err(format!("`{text}` is not a boolean (true or false)")),
         },
         _ => Ok(Value::String(text.to_string())),
+    }
+}
+
+/// `2.0` → 2: a decimal with a zero fraction, within the exactly representable integers.
+fn integral(text: &str) -> Option<i64> {
+    let f = text.parse::<f64>().ok()?;
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    (f.is_finite() && f.fract() == 0.0 && f.abs() <= EXACT).then_some(f as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn integers_accept_integral_floats_only() {
+        let int = json!({"type": "integer"});
+        assert_eq!(coerce(&int, "2"), Ok(json!(2)));
+        assert_eq!(coerce(&int, "2.0"), Ok(json!(2)));
+        assert_eq!(coerce(&int, "-3.00"), Ok(json!(-3)));
+        assert!(coerce(&int, "2.5").unwrap_err().contains("`2.5`"));
+        assert!(coerce(&int, "1e300").is_err());
+        assert!(coerce(&int, "NaN").is_err());
+        assert!(coerce(&int, "two").is_err());
     }
 }

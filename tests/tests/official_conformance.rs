@@ -11,8 +11,12 @@
 //!   `At` or `_at`) makes them `date-time`, and the fake sends date-times. The same rule is applied to
 //!   the official document here.
 
+mod common;
+
 use std::path::PathBuf;
 
+use common::{authed, client};
+use fanvue_fake::FakeFanvue;
 use fanvue_fake::schema::Validators;
 use fanvue_fake::spec::Spec;
 use fanvue_fake::synth::{Mode, synthesize_keyed};
@@ -144,5 +148,84 @@ fn the_instants_deviation_only_touches_instants() {
     assert!(
         after.contains("\"format\":\"date\""),
         "the real dates (fields named `date`) must stay dates"
+    );
+}
+
+/// Where the fake is deliberately stricter than the official document (listed in the crate docs and
+/// tests/README.md, each with its reason): the name of the rule a validation message falls under.
+fn deliberate(operation: &str, message: &str) -> Option<&'static str> {
+    // Whole numbers: page numbers, page sizes and part numbers are whole by nature; the official
+    // document types them `number`. Integral floats (`2.0`) are accepted, fractions refused.
+    let whole = ["page", "size", "limit", "partNumber", "parts."]
+        .iter()
+        .any(|f| message.starts_with(f))
+        && (message.contains("is not an integer")
+            || message.contains("is not of type \"integer\""));
+    if whole {
+        return Some("whole-numbers");
+    }
+    // Bodies a create needs: the official document leaves `requestBody.required` unset where the
+    // body's own schema has required fields (a tracking link needs a name) and leaves `parts`
+    // optional on completing a multipart upload, which cannot complete without its parts.
+    let body_needed = matches!(
+        operation,
+        "createTrackingLink" | "createCreatorTrackingLink"
+    ) && message == "body: is required"
+        || matches!(
+            operation,
+            "completeUploadSession" | "completeCreatorUploadSession"
+        ) && message.contains("\"parts\" is a required property");
+    body_needed.then_some("required-bodies")
+}
+
+/// The `whole-numbers` strictness, as the fake answers it: `2.0` is a page number, `2.5` is not.
+/// (Runs without `../shared`.)
+#[tokio::test]
+async fn whole_numbers_accept_integral_floats_and_refuse_fractions() {
+    let fake = FakeFanvue::builder().start().await.expect("fake starts");
+    let http = client();
+    let get = |q: &'static str| {
+        authed(
+            &fake,
+            http.get(format!("{}/chats", fake.api_url()))
+                .query(&[("page", q)]),
+        )
+        .send()
+    };
+    let ok = get("2.0").await.expect("request");
+    assert_eq!(ok.status(), 200, "page=2.0 is the whole number 2");
+    let page: Value = ok.json().await.expect("json");
+    assert_eq!(page["pagination"]["page"], 2, "{page}");
+    let refused = get("2.5").await.expect("request");
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.expect("json");
+    let message = body["errors"][0].as_str().unwrap_or_default();
+    assert_eq!(
+        deliberate("listChats", message),
+        Some("whole-numbers"),
+        "{body}"
+    );
+}
+
+/// The `required-bodies` strictness, as the fake answers it: a tracking link cannot be created
+/// without its name. (Runs without `../shared`.)
+#[tokio::test]
+async fn a_create_without_its_body_is_refused() {
+    let fake = FakeFanvue::builder().start().await.expect("fake starts");
+    let resp = authed(
+        &fake,
+        client().post(format!("{}/tracking-links", fake.api_url())),
+    )
+    .header("content-type", "application/json")
+    .send()
+    .await
+    .expect("request");
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.expect("json");
+    let message = body["errors"][0].as_str().unwrap_or_default();
+    assert_eq!(
+        deliberate("createTrackingLink", message),
+        Some("required-bodies"),
+        "{body}"
     );
 }
