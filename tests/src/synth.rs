@@ -12,6 +12,10 @@
 //! - [`Mode::Seeded`]: optional properties present or absent, nullable values null or not, lengths,
 //!   numbers and choices, all drawn from a small RNG seeded with the `u64`; the document's `example`
 //!   of a scalar (not a UUID) is used half of the time when it satisfies its schema.
+//! - [`Mode::Wire`]: [`Mode::Seeded`] plus the noise of a real server's wire that a client must
+//!   tolerate: integers sometimes as integral floats (`3840.0`), a string enum sometimes holding a value
+//!   the document does not list (`ADDED_LATER`, in the enum's own case style), objects sometimes with a
+//!   field the document does not list (`fanvueUnlistedField`). Request inputs never carry it.
 //!
 //! In every mode a property marked `deprecated: true` is present: the normalizer relaxes the official
 //! document's required-but-deprecated fields (`gross` of fan spending totals) for the client, but Fanvue
@@ -67,6 +71,11 @@ pub enum Mode {
     Full,
     /// Presence, nullness, sizes and values chosen by an RNG with this seed.
     Seeded(u64),
+    /// Like [`Mode::Seeded`], plus what a real server's wire carries and a document does not promise:
+    /// integers sometimes written as integral floats (`3840.0`), string-enum values outside the
+    /// document (a value Fanvue added later), and objects with fields the document does not list.
+    /// A client that decodes every [`Mode::Wire`] answer tolerates Fanvue's real responses.
+    Wire(u64),
 }
 
 /// A value for `schema` in `mode` (identifiers drawn from a fixed seed).
@@ -77,14 +86,19 @@ pub fn synthesize(spec: &Spec, schema: &Value, mode: Mode) -> Value {
 /// Like [`synthesize`], with identifiers (and, in [`Mode::Seeded`], every choice) also varied by
 /// `key`: the fake passes the request path and list index so that different resources differ.
 pub fn synthesize_keyed(spec: &Spec, schema: &Value, mode: Mode, key: &str) -> Value {
+    let (mode, wire) = match mode {
+        Mode::Wire(s) => (Mode::Seeded(s), true),
+        m => (m, false),
+    };
     let base = match mode {
-        Mode::Seeded(s) => s,
+        Mode::Seeded(s) | Mode::Wire(s) => s,
         Mode::Minimal => 0x6d69_6e69,
         Mode::Full => 0x6675_6c6c,
     };
     let mut g = Gen {
         spec,
         mode,
+        wire,
         rng: Rng::new(seed_for(base, key)),
     };
     g.value(schema, 0, None)
@@ -149,6 +163,11 @@ impl RequestInputs {
 
 /// Generates [`RequestInputs`] for `op` in `mode`.
 pub fn request_inputs(spec: &Spec, op: &Operation, mode: Mode) -> RequestInputs {
+    // Requests are what a client sends: the wire's noise is for answers.
+    let mode = match mode {
+        Mode::Wire(s) => Mode::Seeded(s),
+        m => m,
+    };
     let mut chooser = Rng::new(seed_for(
         match mode {
             Mode::Seeded(s) => s,
@@ -171,7 +190,7 @@ pub fn request_inputs(spec: &Spec, op: &Operation, mode: Mode) -> RequestInputs 
                 let include = match mode {
                     Mode::Minimal => p.required,
                     Mode::Full => true,
-                    Mode::Seeded(_) => p.required || chooser.chance(1, 2),
+                    Mode::Seeded(_) | Mode::Wire(_) => p.required || chooser.chance(1, 2),
                 };
                 if include {
                     query.push((
@@ -187,7 +206,7 @@ pub fn request_inputs(spec: &Spec, op: &Operation, mode: Mode) -> RequestInputs 
         let send = match mode {
             Mode::Minimal => b.required,
             Mode::Full => true,
-            Mode::Seeded(_) => b.required || chooser.chance(1, 2),
+            Mode::Seeded(_) | Mode::Wire(_) => b.required || chooser.chance(1, 2),
         };
         send.then(|| synthesize_keyed(spec, &b.schema, mode, &op.id))
     });
@@ -247,7 +266,10 @@ impl Rng {
 
 struct Gen<'a> {
     spec: &'a Spec,
+    /// Never [`Mode::Wire`]: that is `Seeded` with `wire` set.
     mode: Mode,
+    /// Add the wire's noise ([`Mode::Wire`]).
+    wire: bool,
     rng: Rng,
 }
 
@@ -259,7 +281,7 @@ fn is_nullable(s: &Value) -> bool {
 
 impl Gen<'_> {
     fn seeded(&self) -> bool {
-        matches!(self.mode, Mode::Seeded(_))
+        matches!(self.mode, Mode::Seeded(_) | Mode::Wire(_))
     }
 
     /// Picks one of `n` choices: first (Minimal), last (Full) or random (Seeded).
@@ -267,7 +289,7 @@ impl Gen<'_> {
         match self.mode {
             Mode::Minimal => 0,
             Mode::Full => n.saturating_sub(1),
-            Mode::Seeded(_) => {
+            Mode::Seeded(_) | Mode::Wire(_) => {
                 usize::try_from(self.rng.below(u64::try_from(n).unwrap_or(0))).unwrap_or(0)
             }
         }
@@ -287,7 +309,7 @@ impl Gen<'_> {
             let null = match self.mode {
                 Mode::Minimal => true,
                 Mode::Full => false,
-                Mode::Seeded(_) => self.rng.chance(1, 4),
+                Mode::Seeded(_) | Mode::Wire(_) => self.rng.chance(1, 4),
             };
             if null {
                 return Value::Null;
@@ -317,6 +339,12 @@ impl Gen<'_> {
         }
         if let Some(choices) = schema.get("enum").and_then(Value::as_array) {
             let non_null: Vec<&Value> = choices.iter().filter(|v| !v.is_null()).collect();
+            if self.wire
+                && let Some(Value::String(first)) = non_null.first()
+                && self.rng.chance(1, 6)
+            {
+                return Value::String(unlisted_enum_value(first));
+            }
             if let Some(v) = non_null.get(self.pick(non_null.len())) {
                 return (*v).clone();
             }
@@ -350,11 +378,11 @@ impl Gen<'_> {
             Some("boolean") => Value::Bool(match self.mode {
                 Mode::Minimal => false,
                 Mode::Full => true,
-                Mode::Seeded(_) => self.rng.chance(1, 2),
+                Mode::Seeded(_) | Mode::Wire(_) => self.rng.chance(1, 2),
             }),
             _ => match self.mode {
                 Mode::Minimal if nullable => Value::Null,
-                Mode::Seeded(_) => match self.rng.below(3) {
+                Mode::Seeded(_) | Mode::Wire(_) => match self.rng.below(3) {
                     0 => json!(self.rng.below(100)),
                     1 => json!(true),
                     _ => Value::String(self.word(hint, false)),
@@ -383,7 +411,7 @@ impl Gen<'_> {
                     || match self.mode {
                         Mode::Minimal => false,
                         Mode::Full => true,
-                        Mode::Seeded(_) => self.rng.chance(2, 3),
+                        Mode::Seeded(_) | Mode::Wire(_) => self.rng.chance(2, 3),
                     };
                 if present {
                     let v = self.value(prop, depth, Some(name));
@@ -391,11 +419,19 @@ impl Gen<'_> {
                 }
             }
         }
-        if let Some(extra) = schema.get("additionalProperties").filter(|v| v.is_object()) {
+        let map = schema.get("additionalProperties").filter(|v| v.is_object());
+        if self.wire && map.is_none() && self.rng.chance(1, 4) {
+            // A field the document does not list (Fanvue adds fields without a new API version).
+            out.insert(
+                "fanvueUnlistedField".into(),
+                json!({ "added": "later", "n": self.rng.below(100) }),
+            );
+        }
+        if let Some(extra) = map {
             let n = match self.mode {
                 Mode::Minimal => 0,
                 Mode::Full => 2,
-                Mode::Seeded(_) => self.rng.below(3),
+                Mode::Seeded(_) | Mode::Wire(_) => self.rng.below(3),
             };
             for _ in 0..n {
                 let key = self.uuid();
@@ -416,7 +452,7 @@ impl Gen<'_> {
         let n = match self.mode {
             Mode::Minimal => min,
             Mode::Full => min.max(2).min(max).max(min.max(1).min(max)),
-            Mode::Seeded(_) => {
+            Mode::Seeded(_) | Mode::Wire(_) => {
                 let top = max.min(min.saturating_add(3));
                 min.saturating_add(self.rng.below(top.saturating_sub(min).saturating_add(1)))
             }
@@ -524,7 +560,7 @@ impl Gen<'_> {
         let v = match self.mode {
             Mode::Minimal => lo.unwrap_or(0).min(hi.unwrap_or(i64::MAX)),
             Mode::Full => hi.unwrap_or_else(|| lo.unwrap_or(0).max(2_147_483_648)),
-            Mode::Seeded(_) => {
+            Mode::Seeded(_) | Mode::Wire(_) => {
                 let lo_v = lo.unwrap_or(0).min(hi.unwrap_or(i64::MAX));
                 let hi_v = hi.unwrap_or_else(|| lo_v.saturating_add(1000)).max(lo_v);
                 let span = u64::try_from(hi_v.saturating_sub(lo_v)).unwrap_or(u64::MAX);
@@ -532,6 +568,16 @@ impl Gen<'_> {
                 lo_v.saturating_add(off)
             }
         };
+        if self.wire && self.rng.chance(1, 3) {
+            // `3840.0`: some servers write integers as floats (exact below 2^53).
+            #[allow(clippy::cast_precision_loss)]
+            let f = v as f64;
+            if f.abs() < 9_007_199_254_740_992.0
+                && let Some(n) = Number::from_f64(f)
+            {
+                return Value::Number(n);
+            }
+        }
         json!(v)
     }
 
@@ -543,7 +589,7 @@ impl Gen<'_> {
         let v = match self.mode {
             Mode::Minimal => lo.unwrap_or(0.0),
             Mode::Full => hi.unwrap_or(412.5),
-            Mode::Seeded(_) => {
+            Mode::Seeded(_) | Mode::Wire(_) => {
                 let lo_v = lo.unwrap_or(0.0);
                 let hi_v = hi.unwrap_or(lo_v + 1000.0).max(lo_v);
                 let frac = f64::from(u32::try_from(self.rng.below(10_000)).unwrap_or(0)) / 10_000.0;
@@ -551,6 +597,20 @@ impl Gen<'_> {
             }
         };
         Number::from_f64(v).map_or(Value::Null, Value::Number)
+    }
+}
+
+/// A value of a string enum that the enum does not list, in the style of its first value
+/// (`SCREAMING_CASE`, `lower_case` or as is), as a later Fanvue release would send.
+fn unlisted_enum_value(first: &str) -> String {
+    if first.chars().any(char::is_lowercase) {
+        if first.contains('_') || first.chars().all(|c| !c.is_uppercase()) {
+            "added_later".into()
+        } else {
+            "addedLater".into()
+        }
+    } else {
+        "ADDED_LATER".into()
     }
 }
 

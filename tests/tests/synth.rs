@@ -68,3 +68,61 @@ fn validators_refuse_what_the_schema_forbids() {
         .unwrap_err();
     assert!(errors[0].starts_with("size"), "{errors:?}");
 }
+
+/// Whether a validation message is about the wire's deliberate noise: an enum value the document
+/// does not list, or a field it does not list.
+fn is_wire_noise(message: &str) -> bool {
+    [
+        "ADDED_LATER",
+        "added_later",
+        "addedLater",
+        "fanvueUnlistedField",
+    ]
+    .iter()
+    .any(|n| message.contains(n))
+}
+
+/// [`Mode::Wire`] answers break the document only by the wire's noise, and carry each kind of it
+/// somewhere across the operations: integral floats for integers, unlisted enum values, unlisted
+/// fields.
+#[test]
+fn wire_answers_differ_from_the_document_only_by_the_wire_noise() {
+    let spec = Spec::load();
+    let v = Validators::get();
+    let mut failures = Vec::new();
+    let (mut floats, mut enums, mut fields) = (0, 0, 0);
+    for op in spec.operations() {
+        let Some(resp) = &op.response else { continue };
+        for seed in 0..4 {
+            let value = synthesize_keyed(spec, &resp.schema, Mode::Wire(seed), &op.id);
+            let text = value.to_string();
+            enums += usize::from(
+                text.contains("ADDED_LATER")
+                    || text.contains("added_later")
+                    || text.contains("addedLater"),
+            );
+            fields += usize::from(text.contains("fanvueUnlistedField"));
+            floats += usize::from(has_integral_float(&value));
+            if let Err(errors) = v.check_response(&op.id, &value) {
+                let other: Vec<_> = errors.iter().filter(|e| !is_wire_noise(e)).collect();
+                if !other.is_empty() {
+                    failures.push(format!("{} seed {seed}: {other:?}", op.id));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        floats > 10 && enums > 10 && fields > 10,
+        "noise: {floats} answers with integral floats, {enums} with unlisted enum values, {fields} with unlisted fields"
+    );
+}
+
+fn has_integral_float(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(n) => n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0),
+        serde_json::Value::Array(a) => a.iter().any(has_integral_float),
+        serde_json::Value::Object(o) => o.values().any(has_integral_float),
+        _ => false,
+    }
+}
