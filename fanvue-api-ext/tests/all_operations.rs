@@ -4,7 +4,9 @@
 //! must pass client-side validation, be accepted by the fake's validation,
 //! reach it as the spec describes (path, query encoding, body) and decode;
 //! then every operation's Minimal response (nullable fields null, optional
-//! fields absent) must decode too. Failures are collected and reported
+//! fields absent), Full response and wire-noise responses (integral floats,
+//! unlisted enum values and fields) must decode too. Method and headers
+//! (version, bearer token, Content-Type) are compared as well. Failures are collected and reported
 //! together, each naming the operation.
 
 #[path = "support/plain_http.rs"]
@@ -19,7 +21,7 @@ use fanvue_api_ext::api::operation::Operation;
 use fanvue_api_ext::prelude::*;
 use fanvue_api_ext::{Error, Fanvue, RetryPolicy};
 use fanvue_fake::spec::{Operation as SpecOperation, Spec};
-use fanvue_fake::synth::{Mode, RequestInputs, request_inputs, synthesize};
+use fanvue_fake::synth::{Mode, RequestInputs, request_inputs, synthesize_keyed};
 use fanvue_fake::{FakeFanvue, Override, RecordedRequest};
 use serde_json::{Map, Value};
 
@@ -165,8 +167,39 @@ fn decode(text: &str) -> String {
 }
 
 /// Differences between the request the fake recorded and the inputs.
-fn compare(op: &SpecOperation, inputs: &RequestInputs, seen: &RecordedRequest) -> Vec<String> {
+fn compare(
+    op: &SpecOperation,
+    inputs: &RequestInputs,
+    seen: &RecordedRequest,
+    version: &str,
+) -> Vec<String> {
     let mut problems = Vec::new();
+    if seen.method != op.method {
+        problems.push(format!("method {}, expected {}", seen.method, op.method));
+    }
+    let header = |name: &str| seen.headers.get(name).and_then(|v| v.to_str().ok());
+    if header("x-fanvue-api-version") != Some(version) {
+        problems.push(format!(
+            "X-Fanvue-API-Version {:?}, expected {version:?}",
+            header("x-fanvue-api-version"),
+        ));
+    }
+    if !header("authorization").is_some_and(|v| v.starts_with("Bearer ")) {
+        problems.push("no bearer Authorization".into());
+    }
+    let has_body = seen.body.as_ref().is_some_and(|b| !b.is_empty());
+    if has_body && !header("content-type").is_some_and(|v| v.starts_with("application/json")) {
+        problems.push(format!(
+            "Content-Type {:?} on a JSON body",
+            header("content-type")
+        ));
+    }
+    if !has_body && header("content-type").is_some() {
+        problems.push(format!(
+            "Content-Type {:?} without a body",
+            header("content-type")
+        ));
+    }
     let want_path = inputs.path(op);
     let got_path: Vec<String> = seen.path.split('/').map(decode).collect();
     if got_path.join("/") != want_path {
@@ -290,27 +323,36 @@ async fn every_operation_goes_through_the_client_with_minimal_and_full_inputs() 
             sent += 1;
             match fake.api_requests().last() {
                 Some(seen) => {
-                    for problem in compare(op, &inputs, seen) {
+                    for problem in compare(op, &inputs, seen, fanvue.api_version()) {
                         failures.push(format!("{} ({name} inputs): sent {problem}", op.id));
                     }
                 }
                 None => failures.push(format!("{} ({name} inputs): nothing recorded", op.id)),
             }
         }
-        // The sparsest answer the spec allows decodes.
+        // The sparsest and the fullest answer the spec allows decode, and so do answers with a real
+        // wire's noise (integral floats, unlisted enum values and fields).
         if let Some(response) = op
             .response
             .as_ref()
             .filter(|r| r.content_type == "application/json")
         {
-            let body = synthesize(spec, &response.schema, Mode::Minimal);
-            fake.override_operation(&op.id, Override::status(op.success_status).with_body(body));
-            let mut inputs = request_inputs(spec, op, Mode::Minimal);
-            bind_to_fake(&fake, op, &mut inputs).await;
-            if let Err(e) = send(&fanvue, op, &inputs).await {
-                failures.push(format!("{} (minimal response): {e}", op.id));
+            let answers = [Mode::Minimal, Mode::Full]
+                .into_iter()
+                .chain((0..3).map(Mode::Wire));
+            for answer in answers {
+                let body = synthesize_keyed(spec, &response.schema, answer, &op.id);
+                fake.override_operation(
+                    &op.id,
+                    Override::status(op.success_status).with_body(body),
+                );
+                let mut inputs = request_inputs(spec, op, Mode::Minimal);
+                bind_to_fake(&fake, op, &mut inputs).await;
+                if let Err(e) = send(&fanvue, op, &inputs).await {
+                    failures.push(format!("{} ({answer:?} response): {e}", op.id));
+                }
+                fake.clear_override(&op.id);
             }
-            fake.clear_override(&op.id);
         }
     }
     let elapsed = started.elapsed();
