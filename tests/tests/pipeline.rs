@@ -6,7 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::{authed, client, get};
-use fanvue_fake::{BucketKey, Creator, FakeFanvue, ListStyle, Listener};
+use fanvue_fake::model::Creator;
+use fanvue_fake::{BucketKey, FakeFanvue, ListStyle, Listener};
 
 const TEMPLATES: &str = "/chats/templates";
 
@@ -359,6 +360,17 @@ async fn bracketed_variants_are_not_honoured() {
     assert_eq!(logged.unknown_query, vec!["variants[]"]);
 }
 
+fn unread_counts(chats: u64) -> serde_json::Value {
+    serde_json::json!({
+        "unreadChatsCount": chats,
+        "unreadMessagesCount": 4,
+        "unreadNotifications": {
+            "newFollower": 0, "newPostComment": 0, "newPostLike": 0, "newPromotion": 0,
+            "newPurchase": 0, "newSubscriber": 0, "newTip": 0
+        }
+    })
+}
+
 #[tokio::test]
 async fn stubs_and_seeded_lists_are_validated_like_everything_else() {
     let fake = FakeFanvue::builder()
@@ -370,7 +382,7 @@ async fn stubs_and_seeded_lists_are_validated_like_everything_else() {
         http::Method::GET,
         "/chats/unread",
         200,
-        serde_json::json!({ "unreadChatsCount": 3, "unreadMessagesCount": 4 }),
+        unread_counts(3),
     );
     // The request is checked (unknown version) and counted like any operation.
     let resp = client()
