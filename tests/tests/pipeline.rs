@@ -378,12 +378,7 @@ async fn stubs_and_seeded_lists_are_validated_like_everything_else() {
         .start()
         .await
         .unwrap();
-    fake.stub(
-        http::Method::GET,
-        "/chats/unread",
-        200,
-        unread_counts(3),
-    );
+    fake.stub(http::Method::GET, "/chats/unread", 200, unread_counts(3));
     // The request is checked (unknown version) and counted like any operation.
     let resp = client()
         .get(format!("{}/chats/unread", fake.api_url()))
