@@ -421,3 +421,32 @@ async fn stubs_and_seeded_lists_are_validated_like_everything_else() {
     let (status, _) = common::get_json(&fake, &format!("{TEMPLATES}?size=500")).await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn a_fault_aimed_at_any_operation_is_answered_before_the_rate_limit() {
+    use fanvue_fake::{Fault, FaultTarget};
+    let fake = FakeFanvue::builder()
+        .rate_limit_window(5, WINDOW)
+        .start()
+        .await
+        .unwrap();
+    fake.inject(
+        FaultTarget::Operation("list-template-messages".into()),
+        Fault::Status(503),
+        1,
+    );
+    let faulted = get(&fake, TEMPLATES).send().await.unwrap();
+    assert_eq!(faulted.status(), 503);
+    assert!(header(&faulted, "x-ratelimit-limit").is_none());
+    let body: serde_json::Value = faulted.json().await.unwrap();
+    assert!(body["message"].is_string(), "the document's 503 shape: {body}");
+    assert_eq!(fake.rate_admitted_count(), 0);
+    // Another operation is not hit; a 404 of a stateful handler is stamped.
+    let missing = get(&fake, &format!("/media/{}", uuid::Uuid::new_v4()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(header(&missing, "x-ratelimit-remaining"), Some(4));
+    assert_eq!(get(&fake, TEMPLATES).send().await.unwrap().status(), 200);
+}
