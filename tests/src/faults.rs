@@ -181,11 +181,11 @@ pub enum FaultTarget {
     /// Any API request whose path (without query) is exactly this one, routed or custom
     /// (see [`crate::FakeFanvue::seed_list`]).
     ApiPath(String),
-    /// One API (or OAuth) route.
+    /// One API (or OAuth) route (the stateful operations; [`FaultTarget::Operation`] reaches any).
     Api(ApiRoute),
     /// Every request of one operation, by `operationId` (any of the 143).
     Operation(String),
-    /// Every API route (not the OAuth listener).
+    /// Every API request of an operation of the document or a seeded path (not the OAuth listener).
     AnyApi,
     /// S3 part PUTs; `Some(n)` only for part number `n` (of any upload).
     S3Part(Option<u32>),
