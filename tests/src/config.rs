@@ -7,6 +7,12 @@ use crate::model::{Chat, Creator, CurrentUser, Earning, MediaItem, TrackingLink}
 /// The API version the fake accepts by default (the pinned version of the reference pages).
 pub const DEFAULT_API_VERSION: &str = "2025-06-26";
 
+/// The scopes of the fake's access tokens by default: the OpenID ones Fanvue's app starter asks for,
+/// and every API scope the document's operations require.
+pub const DEFAULT_SCOPE: &str = "openid offline_access offline read:self read:media write:media \
+read:chat write:chat read:post write:post read:fan read:insights read:tracking_links \
+write:tracking_links read:creator write:creator read:agency write:agency";
+
 /// S3's minimum size of every part but the last: 5 MiB.
 pub const S3_MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 
@@ -71,4 +77,8 @@ pub(crate) struct Config {
     /// Items in each synthesized list collection.
     pub list_size: usize,
     pub knobs: Knobs,
+    /// Refuse query parameters the operation does not declare (400) instead of ignoring them.
+    pub strict_query: bool,
+    /// Operations with a rate limit of their own, from the builder.
+    pub operation_rate_limits: Vec<(String, u64)>,
 }

@@ -92,6 +92,35 @@ impl ApiRoute {
         }
     }
 
+    /// The `operationId` of the route in the document (`None` for [`ApiRoute::Token`]).
+    pub fn operation_id(self) -> Option<&'static str> {
+        Some(match self {
+            ApiRoute::UsersMe => "get-current-user",
+            ApiRoute::MediaList => "get-user-media",
+            ApiRoute::MediaGet => "get-user-media-by-uuid",
+            ApiRoute::CreateUpload => "create-upload-session",
+            ApiRoute::PartUrl => "get-upload-part-url",
+            ApiRoute::CompleteUpload => "complete-upload-session",
+            ApiRoute::Chats => "list-chats",
+            ApiRoute::TrackingLinks => "list-tracking-links",
+            ApiRoute::Earnings => "get-earnings",
+            ApiRoute::Creators => "list-creators",
+            ApiRoute::CreatorMediaList => "get-creator-media",
+            ApiRoute::CreatorMediaGet => "get-creator-media-by-uuid",
+            ApiRoute::CreatorCreateUpload => "create-creator-upload-session",
+            ApiRoute::CreatorPartUrl => "get-creator-upload-part-url",
+            ApiRoute::CreatorCompleteUpload => "complete-creator-upload-session",
+            ApiRoute::Token => return None,
+        })
+    }
+
+    /// The route of an `operationId`, if it is one of the routes.
+    pub fn from_operation_id(operation_id: &str) -> Option<ApiRoute> {
+        ApiRoute::ALL
+            .into_iter()
+            .find(|r| r.operation_id() == Some(operation_id))
+    }
+
     /// Finds the route for a method and matched axum path template.
     pub fn from_template(method: &http::Method, template: &str) -> Option<ApiRoute> {
         ApiRoute::ALL.into_iter().find(|r| {
@@ -107,6 +136,13 @@ impl ApiRoute {
 pub enum Fault {
     /// Answer with this status and a JSON `{error}` body (API) or an S3 XML error (S3), without doing the work.
     Status(u16),
+    /// Answer as a gateway in front of the API would when the API is unreachable: this status (502, 503
+    /// or 504) with an HTML body and no API headers (no `X-RateLimit-*`, no `X-Request-Id`). The request
+    /// is not counted in any rate-limit bucket. See also [`crate::FakeFanvue::gateway_outage`].
+    Gateway {
+        /// The HTTP status.
+        status: u16,
+    },
     /// Answer 429 with `Retry-After: <secs>` and `X-RateLimit-Limit/Remaining/Reset` headers.
     RateLimited {
         /// Seconds in `Retry-After`.
@@ -145,9 +181,11 @@ pub enum FaultTarget {
     /// Any API request whose path (without query) is exactly this one, routed or custom
     /// (see [`crate::FakeFanvue::seed_list`]).
     ApiPath(String),
-    /// One API (or OAuth) route.
+    /// One API (or OAuth) route (the stateful operations; [`FaultTarget::Operation`] reaches any).
     Api(ApiRoute),
-    /// Every API route (not the OAuth listener).
+    /// Every request of one operation, by `operationId` (any of the 143).
+    Operation(String),
+    /// Every API request of an operation of the document or a seeded path (not the OAuth listener).
     AnyApi,
     /// S3 part PUTs; `Some(n)` only for part number `n` (of any upload).
     S3Part(Option<u32>),
@@ -171,6 +209,13 @@ pub(crate) struct FaultRule {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum FaultSubject<'a> {
     Api {
+        route: Option<ApiRoute>,
+        part: Option<u32>,
+        path: &'a str,
+    },
+    /// An API request matched to an operation (checked against [`FaultTarget::Operation`] too).
+    Operation {
+        id: &'a str,
         route: Option<ApiRoute>,
         part: Option<u32>,
         path: &'a str,
@@ -231,6 +276,18 @@ impl FaultBook {
 }
 
 fn matches(target: &FaultTarget, subject: FaultSubject<'_>) -> bool {
+    if let FaultSubject::Operation {
+        id,
+        route,
+        part,
+        path,
+    } = subject
+    {
+        return match target {
+            FaultTarget::Operation(want) => want == id,
+            _ => matches(target, FaultSubject::Api { route, part, path }),
+        };
+    }
     match (target, subject) {
         (FaultTarget::ApiPath(p), FaultSubject::Api { path, .. }) => p == path,
         (FaultTarget::Api(r), FaultSubject::Api { route, .. }) => route == Some(*r),

@@ -1,5 +1,5 @@
-//! Middleware shared by the listeners: request logging, simulated latency, fault injection, API version
-//! and bearer-token checks.
+//! Middleware shared by the listeners: request logging and simulated latency, the OAuth listener's fault
+//! stage, and the fault, API version and bearer-token helpers the API pipeline ([`crate::api`]) uses.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -17,11 +17,6 @@ use crate::respond;
 use crate::serve::ConnAbort;
 use crate::state::Shared;
 
-/// Request extension: the request already passed [`gate`] and [`check_and_override`] (a stateful path
-/// whose method is served by the document-driven fallback).
-#[derive(Clone, Copy)]
-pub(crate) struct Checked;
-
 /// Request extension telling the part URL handler to hand out an already expired URL.
 #[derive(Clone, Copy)]
 pub(crate) struct ExpiredUrlFault;
@@ -31,7 +26,7 @@ pub(crate) struct ExpiredUrlFault;
 pub(crate) struct ActThenResetFault;
 
 /// Largest API/OAuth request body the log keeps (bigger bodies are rejected with 413).
-const MAX_LOGGED_BODY: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_LOGGED_BODY: usize = 16 * 1024 * 1024;
 
 /// Logs the request (with its body, for the API and OAuth listeners), then waits the listener's simulated
 /// latency.
@@ -65,9 +60,12 @@ pub(crate) async fn record(
             shared.s3_saw_fanvue_header.store(true, Ordering::SeqCst);
         }
     }
+    let mut req = req;
     let latency = {
         let mut st = shared.lock();
         if shared.config.record_requests {
+            let seq = shared.request_seq.fetch_add(1, Ordering::Relaxed);
+            req.extensions_mut().insert(LogSeq(seq));
             st.log.push(RecordedRequest {
                 listener,
                 method: req.method().clone(),
@@ -76,6 +74,9 @@ pub(crate) async fn record(
                 headers: req.headers().clone(),
                 body,
                 at: std::time::Instant::now(),
+                operation_id: None,
+                unknown_query: Vec::new(),
+                seq,
             });
         }
         match listener {
@@ -89,7 +90,10 @@ pub(crate) async fn record(
     }
     let mut resp = next.run(req).await;
     shared.bump();
-    if listener == Listener::Api && !resp.headers().contains_key(REQUEST_ID) {
+    if listener == Listener::Api
+        && !resp.headers().contains_key(REQUEST_ID)
+        && resp.extensions().get::<GatewayAnswer>().is_none()
+    {
         // Like the real API: every response names its request.
         let n = shared.request_ids.fetch_add(1, Ordering::Relaxed) + 1;
         if let Ok(value) = http::HeaderValue::from_str(&format!("req-{n:08}")) {
@@ -102,9 +106,18 @@ pub(crate) async fn record(
 /// The response header naming the request (`X-Request-Id`).
 pub(crate) const REQUEST_ID: &str = "x-request-id";
 
-/// Axum middleware form of [`gate`] for the routed API and OAuth endpoints.
+/// Request extension: the arrival number of the request's log entry.
+#[derive(Clone, Copy)]
+pub(crate) struct LogSeq(pub u64);
+
+/// Response extension: an answer of the simulated gateway in front of the API (no `X-Request-Id`).
+#[derive(Clone, Copy)]
+pub(crate) struct GatewayAnswer;
+
+/// The fault stage of the OAuth listener (the API listener's is in [`crate::api`]'s pipeline): counts
+/// the request per route and applies an injected fault of its route.
 pub(crate) async fn api_gate(
-    State((shared, listener)): State<(Arc<Shared>, Listener)>,
+    State((shared, _listener)): State<(Arc<Shared>, Listener)>,
     matched: Option<MatchedPath>,
     req: Request,
     next: Next,
@@ -112,74 +125,6 @@ pub(crate) async fn api_gate(
     let route = matched
         .as_ref()
         .and_then(|m| ApiRoute::from_template(req.method(), m.as_str()));
-    let verdict = match listener {
-        Listener::Api => shared.rate_window.admit(),
-        _ => None,
-    };
-    if let Some(refusal) = verdict.as_ref().and_then(|v| v.refusal()) {
-        return refusal;
-    }
-    let mut resp = api_gate_inner(&shared, listener, route, req, next).await;
-    if let Some(verdict) = &verdict {
-        verdict.stamp(&mut resp);
-    }
-    resp
-}
-
-async fn api_gate_inner(
-    shared: &Arc<Shared>,
-    listener: Listener,
-    route: Option<ApiRoute>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let found = (listener == Listener::Api)
-        .then(|| crate::spec::Spec::load().find(req.method(), req.uri().path()))
-        .flatten();
-    let checked = match gate(shared, listener, route, req).await {
-        Ok(req) => match found {
-            Some((op, params)) => check_and_override(shared, op, &params, req).await,
-            None => Ok(req),
-        },
-        Err(resp) => Err(resp),
-    };
-    match checked {
-        Ok(req) => {
-            let drop_after = req
-                .extensions()
-                .get::<ActThenResetFault>()
-                .and_then(|_| req.extensions().get::<ConnAbort>().cloned());
-            let resp = next.run(req).await;
-            match drop_after {
-                Some(abort) => {
-                    abort.abort();
-                    std::future::pending::<()>().await;
-                    resp
-                }
-                None => resp,
-            }
-        }
-        Err(resp) => resp,
-    }
-}
-
-/// Counts the request per route, applies an injected fault if one matches, then (on the API listener)
-/// checks `X-Fanvue-API-Version` and the bearer token. `Ok` hands the request on to its handler.
-pub(crate) async fn gate(
-    shared: &Shared,
-    listener: Listener,
-    route: Option<ApiRoute>,
-    mut req: Request,
-) -> Result<Request, Response> {
-    let part = match route {
-        Some(ApiRoute::PartUrl | ApiRoute::CreatorPartUrl) => req
-            .uri()
-            .path()
-            .rsplit('/')
-            .nth(1)
-            .and_then(|s| s.parse::<u32>().ok()),
-        _ => None,
-    };
     let fault = {
         let mut st = shared.lock();
         if let Some(r) = route {
@@ -187,57 +132,66 @@ pub(crate) async fn gate(
         }
         st.faults.take(FaultSubject::Api {
             route,
-            part,
+            part: None,
             path: req.uri().path(),
         })
     };
-    if let Some(fault) = fault {
-        match fault {
-            Fault::Status(code) => return Err(respond::injected_status(code)),
-            Fault::RateLimited { retry_after_secs } => {
-                return Err(respond::rate_limited(retry_after_secs));
-            }
-            Fault::Unauthorized => return Err(respond::unauthorized()),
-            Fault::Reset => {
-                let abort = req.extensions().get::<ConnAbort>().cloned();
-                let _ = axum::body::to_bytes(req.into_body(), usize::MAX).await;
-                if let Some(abort) = abort {
-                    abort.abort();
-                    std::future::pending::<()>().await;
-                }
-                return Err(respond::injected_status(500));
-            }
-            Fault::TruncatedResponse => {
-                let _ = axum::body::to_bytes(req.into_body(), usize::MAX).await;
-                return Err(respond::truncated("application/json"));
-            }
-            Fault::Delay(d) => tokio::time::sleep(d).await,
-            Fault::ExpiredUrl => {
-                req.extensions_mut().insert(ExpiredUrlFault);
-            }
-            Fault::ExpireAccessTokens => {
-                for e in shared.lock().tokens.access.values_mut() {
-                    e.revoked = true;
-                }
-            }
-            Fault::ActThenReset => {
-                req.extensions_mut().insert(ActThenResetFault);
-            }
-            Fault::WrongEtag | Fault::CorruptBody => {}
-        }
+    match apply_fault(&shared, fault, req).await {
+        Ok(req) => next.run(req).await,
+        Err(resp) => resp,
     }
-    if listener == Listener::Api {
-        if let Some(resp) = check_version(shared, &req) {
-            return Err(resp);
+}
+
+/// Applies an injected fault: `Err` is the answer instead of handling the request, `Ok` hands the
+/// request on (possibly marked, e.g. [`ExpiredUrlFault`]).
+pub(crate) async fn apply_fault(
+    shared: &Shared,
+    fault: Option<Fault>,
+    mut req: Request,
+) -> Result<Request, Response> {
+    let Some(fault) = fault else {
+        return Ok(req);
+    };
+    match fault {
+        Fault::Status(code) => return Err(respond::injected_status(code)),
+        Fault::Gateway { status } => return Err(respond::gateway(status)),
+        Fault::RateLimited { retry_after_secs } => {
+            return Err(respond::rate_limited(retry_after_secs));
         }
-        if !token_ok(shared, &req) {
-            return Err(respond::unauthorized());
+        Fault::Unauthorized => return Err(respond::unauthorized()),
+        Fault::Reset => {
+            let abort = req.extensions().get::<ConnAbort>().cloned();
+            let _ = axum::body::to_bytes(req.into_body(), usize::MAX).await;
+            if let Some(abort) = abort {
+                abort.abort();
+                std::future::pending::<()>().await;
+            }
+            return Err(respond::injected_status(500));
         }
+        Fault::TruncatedResponse => {
+            let _ = axum::body::to_bytes(req.into_body(), usize::MAX).await;
+            return Err(respond::truncated("application/json"));
+        }
+        Fault::Delay(d) => tokio::time::sleep(d).await,
+        Fault::ExpiredUrl => {
+            req.extensions_mut().insert(ExpiredUrlFault);
+        }
+        Fault::ExpireAccessTokens => {
+            for e in shared.lock().tokens.access.values_mut() {
+                e.revoked = true;
+            }
+        }
+        Fault::ActThenReset => {
+            req.extensions_mut().insert(ActThenResetFault);
+        }
+        Fault::WrongEtag | Fault::CorruptBody => {}
     }
     Ok(req)
 }
 
-fn check_version(shared: &Shared, req: &Request) -> Option<Response> {
+/// `X-Fanvue-API-Version`: 400 `{error, message}` when missing or unsupported, 410 `{error, message,
+/// nextVersion}` when sunset.
+pub(crate) fn check_version(shared: &Shared, req: &Request) -> Option<Response> {
     let version = req
         .headers()
         .get("x-fanvue-api-version")
@@ -283,56 +237,14 @@ fn check_version(shared: &Shared, req: &Request) -> Option<Response> {
     None
 }
 
-fn token_ok(shared: &Shared, req: &Request) -> bool {
-    let Some(value) = req
+/// The bearer token of the request, if it carries one.
+pub(crate) fn bearer(req: &Request) -> Option<&str> {
+    let value = req
         .headers()
         .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let Some(token) = value
+        .and_then(|v| v.to_str().ok())?;
+    value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
-    else {
-        return false;
-    };
-    shared.lock().tokens.is_valid(token.trim())
-}
-
-/// Checks the request against its operation in the document ([`crate::check`]; 400 `{errors}` when it
-/// breaks it), then answers an override of the operation if one is set. `Ok` hands the request on.
-pub(crate) async fn check_and_override(
-    shared: &Shared,
-    op: &crate::spec::Operation,
-    path_params: &[(String, String)],
-    req: Request,
-) -> Result<Request, Response> {
-    let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_LOGGED_BODY)
-        .await
-        .map_err(|_| {
-            respond::json(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                json!({ "error": "Payload too large" }),
-            )
-        })?;
-    let query: Vec<(String, String)> = axum::extract::Query::try_from_uri(&parts.uri)
-        .map(|axum::extract::Query(q)| q)
-        .unwrap_or_default();
-    crate::check::check_request(op, path_params, &query, &bytes).map_err(respond::validation)?;
-    let over = shared.lock().overrides.get(&op.id).cloned();
-    if let Some(o) = over {
-        if !o.latency.is_zero() {
-            tokio::time::sleep(o.latency).await;
-        }
-        let status = StatusCode::from_u16(o.status).unwrap_or(StatusCode::OK);
-        return Err(match o.body {
-            Some(b) => respond::json(status, b),
-            None => axum::response::IntoResponse::into_response(status),
-        });
-    }
-    let mut req = Request::from_parts(parts, Body::from(bytes));
-    req.extensions_mut().insert(Checked);
-    Ok(req)
+        .map(str::trim)
 }

@@ -18,16 +18,32 @@
 //! # Ok(()) }
 //! ```
 //!
-//! # Every operation
-//! Requests of every operation (stateful routes included) are checked against the document: path and
-//! query parameters (types, enums, bounds, `explode: false` arrays as one comma-separated value; unknown
-//! query parameters are ignored) and JSON bodies against their schema ([`schema`], compiled once). A
-//! violation is 400 `{errors: [..]}`, one message per problem naming the field. Operations without a
-//! stateful handler answer their documented status and a body synthesized from the response schema
-//! ([`synth`], [`synth::Mode::Seeded`] with [`FakeFanvueBuilder::seed`] and the request path); list
-//! operations page (`page`/`size` or `cursor`) through a seeded collection of
-//! [`FakeFanvueBuilder::list_size`] items. [`FakeFanvue::override_operation`] replaces one operation's
-//! answer. [`spec`] exposes the document's operations, e.g. to generate inputs.
+//! # One pipeline for every operation
+//! Every API request goes through the same stages, in this order: **record** (the log) → **find the
+//! operation** ([`spec::Spec::find`]; an unknown path is 404 `{message}`) → **faults** (a gateway
+//! outage, an injected [`Fault`]) → **rate limit** ([`ratelimit`]: buckets per identity, per creator,
+//! per operation; `X-RateLimit-*` on every later answer, errors included) → **API version** → **token
+//! and scopes** (401 `{error}`; 403 `{error}` naming a scope of the operation's `x-fanvue-scopes` the
+//! token lacks — all listed scopes are required) → **validation** (unknown query parameters recorded on
+//! [`RecordedRequest::unknown_query`] and refused with [`FakeFanvueBuilder::strict_query`]; a body needs
+//! a JSON `Content-Type`; path and query parameters (types, enums, bounds, `explode: false` arrays as
+//! one comma-separated value: `variants[]=main` is not `variants`) and JSON bodies against their schema
+//! ([`schema`], compiled once); 400 `{errors: [..]}`, one message per problem naming the field) →
+//! **overrides** ([`FakeFanvue::override_operation`]) → **the answer**: a test's stub or seeded list
+//! ([`FakeFanvue::stub`], [`FakeFanvue::seed_list`], whose success answers are checked against the
+//! response schema), else the operation's stateful handler (registered by operation id), else the
+//! documented status and a body synthesized from the response schema ([`synth`],
+//! [`synth::Mode::Seeded`] with [`FakeFanvueBuilder::seed`] and the request path); list operations
+//! page (`page`/`size` or `cursor`) through a seeded collection of [`FakeFanvueBuilder::list_size`]
+//! items. [`spec`] exposes the document's operations, e.g. to generate inputs.
+//!
+//! # Rate limits and gateway errors
+//! [`FakeFanvueBuilder::rate_limit_window`] limits every bucket, [`FakeFanvueBuilder::operation_rate_limit`]
+//! gives one operation a bucket and limit of its own; [`FakeFanvue::rate_limit_buckets`] shows each
+//! bucket ([`BucketKey`]: shared, creator uuid, operation id) with its limit, what is left, its reset
+//! and the requests it admitted and refused. [`FakeFanvue::gateway_outage`] and
+//! [`FakeFanvue::gateway_errors`] ([`Fault::Gateway`]) answer 502/503/504 with an HTML body and no
+//! `X-RateLimit-*` headers, counted in no bucket.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), fanvue_fake::FakeError> {
@@ -42,13 +58,15 @@
 //!
 //! # Listeners
 //! Three loopback listeners, each on its own `127.0.0.1:0` port, HTTP/1.1:
-//! - the **API** ([`FakeFanvue::api_url`]): `GET /users/me`, `GET /media`, `GET /media/{uuid}`,
-//!   `POST /media/uploads`, `GET /media/uploads/{uploadId}/parts/{partNumber}/url` (`text/plain` URL),
+//! - the **API** ([`FakeFanvue::api_url`]): every operation of the document. Stateful: `GET /users/me`,
+//!   `GET /media`, `GET /media/{uuid}`, `POST /media/uploads`,
+//!   `GET /media/uploads/{uploadId}/parts/{partNumber}/url` (`text/plain` URL),
 //!   `PATCH /media/uploads/{uploadId}`, `GET /chats`, `GET /tracking-links`, `GET /insights/earnings`,
-//!   `GET /creators`, and under `/creators/{creatorUserUuid}`: `GET /media`, `GET /media/{uuid}` and the
-//!   three upload endpoints. Other paths can be seeded with [`FakeFanvue::seed_list`] / [`FakeFanvue::stub`].
-//!   Every request needs `X-Fanvue-API-Version` (400 `{error, message}` when missing or unsupported, 410
-//!   `{error, message, nextVersion}` for a sunset version) and a valid bearer token (401 `{error}`).
+//!   `GET /creators`, the sent messages, and under `/creators/{creatorUserUuid}`: `GET /media`,
+//!   `GET /media/{uuid}` and the three upload endpoints. Paths can be seeded with
+//!   [`FakeFanvue::seed_list`] / [`FakeFanvue::stub`]. Every request needs `X-Fanvue-API-Version` (400
+//!   `{error, message}` when missing or unsupported, 410 `{error, message, nextVersion}` for a sunset
+//!   version) and a valid bearer token (401 `{error}`) with the operation's scopes (403 `{error}`).
 //!   Validation errors are 400 `{errors: [..]}`, unknown things 404 `{message}`.
 //! - the **OAuth server** ([`FakeFanvue::auth_url`]): `POST /oauth2/token` (form body, client credentials
 //!   in HTTP Basic; `refresh_token` grant rotating the refresh token, `authorization_code` grant with PKCE
@@ -100,7 +118,7 @@ mod gate;
 mod handle;
 mod log;
 pub mod model;
-mod ratelimit;
+pub mod ratelimit;
 mod respond;
 mod s3;
 pub mod schema;
@@ -111,10 +129,11 @@ pub mod synth;
 pub mod webhooks;
 
 pub use auth::pkce_challenge;
-pub use config::{BUCKET, DEFAULT_API_VERSION, S3_MIN_PART_SIZE, StorageMode};
+pub use config::{BUCKET, DEFAULT_API_VERSION, DEFAULT_SCOPE, S3_MIN_PART_SIZE, StorageMode};
 pub use error::FakeError;
 pub use faults::{ApiRoute, Fault, FaultTarget};
 pub use handle::{AssembledObject, FakeFanvue, FakeFanvueBuilder, UploadInfo};
 pub use log::{Listener, RecordedRequest};
+pub use ratelimit::{BucketKey, RateLimitBucket};
 pub use state::{ListStyle, Override, RawObject, SentMessage};
 pub use webhooks::{WebhookAttempt, WebhookDeliveryError, WebhookEndpoint, WebhookEvent};

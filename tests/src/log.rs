@@ -36,6 +36,15 @@ pub struct RecordedRequest {
     pub body: Option<bytes::Bytes>,
     /// When the request arrived.
     pub at: std::time::Instant,
+    /// The `operationId` the API matched the request to (`None`: not an API request, or a path the
+    /// document does not have).
+    pub operation_id: Option<String>,
+    /// Query parameter names the operation does not declare, in the order sent (`variants[]` included:
+    /// Fanvue only reads `variants=a,b`). Ignored by the API, or refused in strict mode
+    /// ([`crate::FakeFanvueBuilder::strict_query`]).
+    pub unknown_query: Vec<String>,
+    /// Arrival number (to update the entry once the pipeline knows more).
+    pub(crate) seq: u64,
 }
 
 impl RecordedRequest {
@@ -89,6 +98,8 @@ impl fmt::Debug for RecordedRequest {
             .field("query", &query)
             .field("headers", &headers)
             .field("body_len", &self.body.as_ref().map(|b| b.len()))
+            .field("operation_id", &self.operation_id)
+            .field("unknown_query", &self.unknown_query)
             .finish()
     }
 }

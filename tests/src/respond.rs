@@ -58,13 +58,45 @@ pub(crate) fn rate_limited(retry_after_secs: u64) -> Response {
     r
 }
 
-/// An injected status with `{error}` body.
+/// An injected status with the body shape the official document gives that status: 400
+/// `{errors: [..]}`, 404/409/502/503 `{message}`, anything else `{error}` (401, 403, 429 and the
+/// undocumented ones).
 pub(crate) fn injected_status(status: u16) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let reason = status.canonical_reason().unwrap_or("Injected fault");
+    let body = match status.as_u16() {
+        400 => json!({ "errors": [reason] }),
+        404 | 409 | 502 | 503 => json!({ "message": reason }),
+        _ => json!({ "error": reason }),
+    };
+    json(status, body)
+}
+
+/// 403 `{error}` naming the scope the token lacks (the document's 403 is its `{error}` shape).
+pub(crate) fn missing_scope(scope: &str) -> Response {
     json(
-        status,
-        json!({ "error": status.canonical_reason().unwrap_or("Injected fault") }),
+        StatusCode::FORBIDDEN,
+        json!({ "error": format!("Forbidden: the access token lacks the required scope {scope}") }),
     )
+}
+
+/// A gateway error in front of the API: `status` (502/503/504 usually) with an HTML body, and none of the
+/// API's headers (no `X-RateLimit-*`, no `X-Request-Id`).
+pub(crate) fn gateway(status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let reason = status.canonical_reason().unwrap_or("Gateway error");
+    let code = status.as_u16();
+    let body = format!(
+        "<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n<center><h1>{code} {reason}</h1></center>\r\n</body>\r\n</html>\r\n"
+    );
+    let mut r = (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response();
+    r.extensions_mut().insert(crate::gate::GatewayAnswer);
+    r
 }
 
 /// S3-style XML error.

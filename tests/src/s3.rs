@@ -225,6 +225,10 @@ async fn early_fault(
         }
     };
     match fault {
+        Fault::Gateway { status } => {
+            drain(body).await;
+            Some(crate::respond::gateway(*status))
+        }
         Fault::Status(code) => {
             drain(body).await;
             let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

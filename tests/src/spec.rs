@@ -123,6 +123,10 @@ pub struct Operation {
     pub response: Option<ResponseBody>,
     /// Set when the response is a paginated list.
     pub pagination: Option<Pagination>,
+    /// The OAuth scopes the operation requires (`x-fanvue-scopes`), **all** of them: the official
+    /// document writes them as "**Scopes required:** `read:creator`, `read:media`" in the operation's
+    /// description, a list of requirements, not alternatives.
+    pub scopes: Vec<String>,
     segments: Vec<Segment>,
 }
 
@@ -479,6 +483,16 @@ fn parse_operation(
         success_status,
         response,
         pagination,
+        scopes: op
+            .get("x-fanvue-scopes")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
         segments,
     })
 }

@@ -127,6 +127,11 @@ pub(crate) struct State {
     pub overrides: HashMap<String, Override>,
     /// Messages the API accepted (`send-message`, `send-creator-message`), in order.
     pub conversations: Vec<SentMessage>,
+    /// Scopes of the access tokens minted with chosen scopes
+    /// ([`crate::FakeFanvue::mint_access_token`]); every other token carries the configured `scope`.
+    pub token_scopes: HashMap<String, Vec<String>>,
+    /// A gateway outage in progress: its status and when it ends.
+    pub gateway_outage: Option<(u16, Instant)>,
 }
 
 /// A message the fake's API accepted for a fan.
@@ -226,8 +231,10 @@ pub(crate) struct Shared {
     /// The last `X-Request-Id` handed out (`req-00000001`, ...).
     pub request_ids: std::sync::atomic::AtomicU64,
     pub s3_base: String,
-    /// The configurable API rate limit (`X-RateLimit-*`).
-    pub rate_window: crate::ratelimit::RateWindow,
+    /// The API rate limits and their buckets (`X-RateLimit-*`).
+    pub rate_limits: crate::ratelimit::RateLimits,
+    /// Arrival numbers of logged requests.
+    pub request_seq: std::sync::atomic::AtomicU64,
     /// Bumped whenever something happens, so tests can wait for a condition without sleeping.
     pub events: tokio::sync::watch::Sender<u64>,
     /// The webhook endpoint and the delivery attempts.

@@ -233,9 +233,9 @@ async fn seeded_lists_and_stubs_serve_any_path() {
     use fanvue_fake::{Fault, FaultTarget, ListStyle};
     let fake = FakeFanvue::start().await.unwrap();
     let items: Vec<serde_json::Value> = (0..5).map(|i| serde_json::json!({ "id": i })).collect();
-    fake.seed_list("/chats/lists/smart", ListStyle::PageNumber, items.clone());
+    fake.seed_list("/test/items", ListStyle::PageNumber, items.clone());
     fake.seed_list(
-        "/chats/abc/media",
+        "/test/cursor",
         ListStyle::Cursor {
             size_param: "limit".into(),
             default_size: 20,
@@ -246,18 +246,27 @@ async fn seeded_lists_and_stubs_serve_any_path() {
         http::Method::GET,
         "/chats/unread",
         200,
-        serde_json::json!({ "unreadChatsCount": 3 }),
+        serde_json::json!({
+            "unreadChatsCount": 3,
+            "unreadMessagesCount": 4,
+            "unreadNotifications": {
+                "newFollower": 0, "newPostComment": 0, "newPostLike": 0, "newPromotion": 0,
+                "newPurchase": 0, "newSubscriber": 0, "newTip": 0
+            }
+        }),
     );
 
-    let (status, body) = get_json(&fake, "/chats/lists/smart?page=2&size=3").await;
+    let (status, body) = get_json(&fake, "/test/items?page=2&size=3").await;
     assert_eq!(status, 200);
     assert_eq!(body["data"], serde_json::json!([{ "id": 3 }, { "id": 4 }]));
     assert_eq!(body["pagination"]["hasMore"], false);
-    let (_, body) = get_json(&fake, "/chats/abc/media?limit=4").await;
+    let (_, body) = get_json(&fake, "/test/cursor?limit=4").await;
     assert_eq!(body["nextCursor"], "cur_4");
     let (_, body) = get_json(&fake, "/chats/unread").await;
     assert_eq!(body["unreadChatsCount"], 3);
 
+    // Paths outside the document are served behind the version, token and fault checks; on a path of
+    // the document the answer is also checked against the operation (tests/tests/pipeline.rs).
     // Same gate as built-in routes: token, version and faults (here: the second page fails).
     let resp = client()
         .get(format!("{}/chats/unread", fake.api_url()))
@@ -267,14 +276,14 @@ async fn seeded_lists_and_stubs_serve_any_path() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
     fake.inject_after(
-        FaultTarget::ApiPath("/chats/lists/smart".into()),
+        FaultTarget::ApiPath("/test/items".into()),
         1,
         Fault::Status(500),
         1,
     );
-    assert_eq!(get_json(&fake, "/chats/lists/smart?page=1").await.0, 200);
-    assert_eq!(get_json(&fake, "/chats/lists/smart?page=2").await.0, 500);
-    assert_eq!(get_json(&fake, "/chats/lists/smart?page=2").await.0, 200);
+    assert_eq!(get_json(&fake, "/test/items?page=1").await.0, 200);
+    assert_eq!(get_json(&fake, "/test/items?page=2").await.0, 500);
+    assert_eq!(get_json(&fake, "/test/items?page=2").await.0, 200);
     assert_eq!(get_json(&fake, "/nothing/here").await.0, 404);
 }
 

@@ -1,13 +1,15 @@
 //! `GET /media`, `GET /media/{uuid}` and their agency variants; media status progression on polls.
+//! Query values (`mediaType`, `status`, `variants`, page bounds) were validated against the document.
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use http::StatusCode;
 use uuid::Uuid;
 
-use super::lists::{Pairs, list_param, page_of, page_params, param};
+use super::custom::page_of;
+use super::handlers::Call;
+use super::lists::{int_param, list_param, param};
 use crate::model::{MediaStatus, MediaType, sample_variants};
 use crate::respond;
 use crate::state::{Shared, State as FakeState};
@@ -17,26 +19,33 @@ pub(crate) fn creator_known(st: &FakeState, creator: Uuid) -> bool {
     st.data.creators.iter().any(|c| c.user.uuid == creator)
 }
 
-fn list(shared: &Shared, owner: Option<Uuid>, q: &[(String, String)]) -> Response {
-    let (page, size) = match page_params(q) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+/// The library a call is about: `Ok(None)` for the authenticated user's, `Ok(Some(creator))` for an
+/// agency creator's, 404 `{message}` for a creator the agency does not have.
+pub(crate) fn owner(st: &FakeState, call: &Call) -> Result<Option<Uuid>, Response> {
+    if call.param("creatorUserUuid").is_none() {
+        return Ok(None);
+    }
+    match call.uuid_param("creatorUserUuid") {
+        Some(c) if creator_known(st, c) => Ok(Some(c)),
+        _ => Err(respond::not_found("Creator not found")),
+    }
+}
+
+/// `GET /media` and `GET /creators/{creatorUserUuid}/media`
+pub(crate) fn list(shared: &Arc<Shared>, call: &Call) -> Response {
+    let q = &call.query;
+    let (page, size) = (
+        int_param(q, "page", 1).max(1),
+        int_param(q, "size", 15).max(1),
+    );
     let variants = list_param(q, "variants");
-    let media_type = match param(q, "mediaType") {
-        None => None,
-        Some(t) => match MediaType::parse(t) {
-            Some(t) => Some(t),
-            None => return respond::validation(vec![format!("mediaType {t} is invalid")]),
-        },
-    };
+    let media_type = param(q, "mediaType").and_then(MediaType::parse);
     let statuses = list_param(q, "status");
     let st = shared.lock();
-    if let Some(c) = owner
-        && !creator_known(&st, c)
-    {
-        return respond::not_found("Creator not found");
-    }
+    let owner = match owner(&st, call) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     let items: Vec<_> = st
         .data
         .media
@@ -52,18 +61,18 @@ fn list(shared: &Shared, owner: Option<Uuid>, q: &[(String, String)]) -> Respons
     page_of(&items, page, size, |m| m.to_json(&variants))
 }
 
-/// Advances a processing media item by one poll and renders it.
-fn get(shared: &Shared, owner: Option<Uuid>, uuid: &str, q: &[(String, String)]) -> Response {
-    let Ok(uuid) = Uuid::parse_str(uuid) else {
-        return respond::validation(vec!["uuid must be a UUID".into()]);
-    };
-    let variants = list_param(q, "variants");
+/// `GET /media/{uuid}` and the agency variant: advances a processing media item by one poll and
+/// renders it.
+pub(crate) fn get(shared: &Arc<Shared>, call: &Call) -> Response {
+    let variants = list_param(&call.query, "variants");
     let mut st = shared.lock();
-    if let Some(c) = owner
-        && !creator_known(&st, c)
-    {
-        return respond::not_found("Creator not found");
-    }
+    let owner = match owner(&st, call) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let Some(uuid) = call.uuid_param("uuid") else {
+        return respond::not_found("Media not found");
+    };
     let polls_needed = st.knobs.processing_polls;
     let fails = st.knobs.processing_fails;
     let advance = match st.processing.get_mut(&uuid) {
@@ -93,42 +102,4 @@ fn get(shared: &Shared, owner: Option<Uuid>, uuid: &str, q: &[(String, String)])
         }
     }
     respond::json(StatusCode::OK, item.to_json(&variants))
-}
-
-/// `GET /media`
-pub(crate) async fn list_mine(State(shared): State<Arc<Shared>>, Query(q): Pairs) -> Response {
-    list(&shared, None, &q)
-}
-
-/// `GET /media/{uuid}`
-pub(crate) async fn get_mine(
-    State(shared): State<Arc<Shared>>,
-    Path(uuid): Path<String>,
-    Query(q): Pairs,
-) -> Response {
-    get(&shared, None, &uuid, &q)
-}
-
-/// `GET /creators/{creatorUserUuid}/media`
-pub(crate) async fn list_creator(
-    State(shared): State<Arc<Shared>>,
-    Path(creator): Path<String>,
-    Query(q): Pairs,
-) -> Response {
-    match Uuid::parse_str(&creator) {
-        Ok(c) => list(&shared, Some(c), &q),
-        Err(_) => respond::validation(vec!["creatorUserUuid must be a UUID".into()]),
-    }
-}
-
-/// `GET /creators/{creatorUserUuid}/media/{uuid}`
-pub(crate) async fn get_creator(
-    State(shared): State<Arc<Shared>>,
-    Path((creator, uuid)): Path<(String, String)>,
-    Query(q): Pairs,
-) -> Response {
-    match Uuid::parse_str(&creator) {
-        Ok(c) => get(&shared, Some(c), &uuid, &q),
-        Err(_) => respond::validation(vec!["creatorUserUuid must be a UUID".into()]),
-    }
 }

@@ -1,10 +1,10 @@
 //! Upload sessions: create, presigned part URL, complete (assembling the object), personal and agency.
+//! The document validated the bodies' shapes (names, media type, part numbers); these handlers check
+//! what only state tells: the session, its parts and their ETags.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Extension;
-use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{StatusCode, header};
@@ -12,55 +12,35 @@ use serde_json::json;
 use sha2::Digest;
 use uuid::Uuid;
 
-use super::media::creator_known;
-use crate::gate::ExpiredUrlFault;
+use super::handlers::Call;
+use super::lists::int_param;
+use super::media::owner;
 use crate::model::{MediaItem, MediaStatus, MediaType};
 use crate::respond;
 use crate::s3;
 use crate::state::{Assembled, Processing, Shared, UploadSession};
 
-fn parse_creator(creator: &str) -> Result<Uuid, Response> {
-    Uuid::parse_str(creator)
-        .map_err(|_| respond::validation(vec!["creatorUserUuid must be a UUID".into()]))
-}
-
-fn create(shared: &Shared, creator: Option<Uuid>, body: &[u8]) -> Response {
-    let value: serde_json::Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(_) => return respond::validation(vec!["body must be a JSON object".into()]),
+/// `POST /media/uploads` and the agency variant.
+pub(crate) fn create(shared: &Arc<Shared>, call: &Call) -> Response {
+    let value: serde_json::Value = serde_json::from_slice(&call.body).unwrap_or_default();
+    let text = |key: &str| {
+        value
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
     };
-    let mut errors = Vec::new();
-    let text = |key: &str, errors: &mut Vec<String>| -> String {
-        match value.get(key).and_then(|v| v.as_str()) {
-            Some(s) if (1..=255).contains(&s.chars().count()) => s.to_string(),
-            Some(_) => {
-                errors.push(format!("{key} must be 1 to 255 characters"));
-                String::new()
-            }
-            None => {
-                errors.push(format!("{key} is required"));
-                String::new()
-            }
-        }
-    };
-    let name = text("name", &mut errors);
-    let filename = text("filename", &mut errors);
+    let (name, filename) = (text("name"), text("filename"));
     let media_type = value
         .get("mediaType")
         .and_then(|v| v.as_str())
-        .and_then(MediaType::parse);
-    if media_type.is_none() {
-        errors.push("mediaType must be one of image, video, audio, document".into());
-    }
-    let (Some(media_type), true) = (media_type, errors.is_empty()) else {
-        return respond::validation(errors);
-    };
+        .and_then(MediaType::parse)
+        .unwrap_or(MediaType::Image);
     let mut st = shared.lock();
-    if let Some(c) = creator
-        && !creator_known(&st, c)
-    {
-        return respond::not_found("Creator not found");
-    }
+    let creator = match owner(&st, call) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     let media_uuid = Uuid::new_v4();
     let upload_id = format!("upl_{}", Uuid::new_v4().simple());
     st.data.media.entry(creator).or_default().push(MediaItem {
@@ -96,23 +76,16 @@ fn create(shared: &Shared, creator: Option<Uuid>, body: &[u8]) -> Response {
     )
 }
 
-fn part_url(
-    shared: &Shared,
-    creator: Option<Uuid>,
-    upload_id: &str,
-    part: &str,
-    expired: bool,
-) -> Response {
-    let part_number = match part.parse::<f64>() {
-        Ok(n) if n.fract() == 0.0 && (1.0..=10000.0).contains(&n) => n as u32,
-        _ => return respond::validation(vec!["partNumber must be between 1 and 10000".into()]),
-    };
+/// `GET /media/uploads/{uploadId}/parts/{partNumber}/url` and the agency variant.
+pub(crate) fn part_url(shared: &Arc<Shared>, call: &Call) -> Response {
+    let upload_id = call.param("uploadId").unwrap_or_default();
+    let part_number = u32::try_from(int_param(&call.params, "partNumber", 1)).unwrap_or(1);
+    let expired = call.expired_url;
     let mut st = shared.lock();
-    if let Some(c) = creator
-        && !creator_known(&st, c)
-    {
-        return respond::not_found("Creator not found");
-    }
+    let creator = match owner(&st, call) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     match st.uploads.get_mut(upload_id) {
         Some(u) if u.creator == creator => {
             *u.urls_issued.entry(part_number).or_insert(0) += 1;
@@ -132,35 +105,30 @@ fn unquote(s: &str) -> &str {
     s.trim().trim_matches('"')
 }
 
-fn complete(shared: &Shared, creator: Option<Uuid>, upload_id: &str, body: &[u8]) -> Response {
-    let value: serde_json::Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(_) => return respond::validation(vec!["body must be a JSON object".into()]),
-    };
-    let Some(parts) = value.get("parts").and_then(|p| p.as_array()) else {
-        return respond::validation(vec!["parts is required".into()]);
-    };
+/// `PATCH /media/uploads/{uploadId}` and the agency variant.
+pub(crate) fn complete(shared: &Arc<Shared>, call: &Call) -> Response {
+    let upload_id = call.param("uploadId").unwrap_or_default();
+    let value: serde_json::Value = serde_json::from_slice(&call.body).unwrap_or_default();
+    let parts = value
+        .get("parts")
+        .and_then(|p| p.as_array())
+        .cloned()
+        .unwrap_or_default();
     let mut listed: Vec<(u32, Option<String>)> = Vec::new();
-    for p in parts {
-        let number = p.get("PartNumber").and_then(|n| n.as_f64());
+    for p in &parts {
+        // Whole numbers 1..=10000 (the document checked them; `3.0` reads as 3).
+        let number = p
+            .get("PartNumber")
+            .and_then(|n| n.as_f64())
+            .map_or(0, |n| n as u32);
         let etag = p.get("ETag").and_then(|e| e.as_str()).map(str::to_string);
-        match number {
-            Some(n) if n.fract() == 0.0 && (1.0..=10000.0).contains(&n) => {
-                listed.push((n as u32, etag))
-            }
-            _ => {
-                return respond::validation(vec![
-                    "each part needs a PartNumber between 1 and 10000".into(),
-                ]);
-            }
-        }
+        listed.push((number, etag));
     }
     let mut st = shared.lock();
-    if let Some(c) = creator
-        && !creator_known(&st, c)
-    {
-        return respond::not_found("Creator not found");
-    }
+    let creator = match owner(&st, call) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     let min_part = shared.config.min_part_size;
     let keep = shared.config.storage == crate::config::StorageMode::KeepBytes;
     let session = match st.uploads.get_mut(upload_id) {
@@ -232,63 +200,4 @@ fn complete(shared: &Shared, creator: Option<Uuid>, upload_id: &str, body: &[u8]
     }
     st.processing.insert(media_uuid, Processing { polls: 0 });
     respond::json(StatusCode::OK, json!({ "status": "processing" }))
-}
-
-/// `POST /media/uploads`
-pub(crate) async fn create_mine(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    create(&shared, None, &body)
-}
-
-/// `POST /creators/{creatorUserUuid}/media/uploads`
-pub(crate) async fn create_creator(
-    State(shared): State<Arc<Shared>>,
-    Path(creator): Path<String>,
-    body: Bytes,
-) -> Response {
-    match parse_creator(&creator) {
-        Ok(c) => create(&shared, Some(c), &body),
-        Err(r) => r,
-    }
-}
-
-/// `GET /media/uploads/{uploadId}/parts/{partNumber}/url`
-pub(crate) async fn part_url_mine(
-    State(shared): State<Arc<Shared>>,
-    Path((upload_id, part)): Path<(String, String)>,
-    expired: Option<Extension<ExpiredUrlFault>>,
-) -> Response {
-    part_url(&shared, None, &upload_id, &part, expired.is_some())
-}
-
-/// `GET /creators/{creatorUserUuid}/media/uploads/{uploadId}/parts/{partNumber}/url`
-pub(crate) async fn part_url_creator(
-    State(shared): State<Arc<Shared>>,
-    Path((creator, upload_id, part)): Path<(String, String, String)>,
-    expired: Option<Extension<ExpiredUrlFault>>,
-) -> Response {
-    match parse_creator(&creator) {
-        Ok(c) => part_url(&shared, Some(c), &upload_id, &part, expired.is_some()),
-        Err(r) => r,
-    }
-}
-
-/// `PATCH /media/uploads/{uploadId}`
-pub(crate) async fn complete_mine(
-    State(shared): State<Arc<Shared>>,
-    Path(upload_id): Path<String>,
-    body: Bytes,
-) -> Response {
-    complete(&shared, None, &upload_id, &body)
-}
-
-/// `PATCH /creators/{creatorUserUuid}/media/uploads/{uploadId}`
-pub(crate) async fn complete_creator(
-    State(shared): State<Arc<Shared>>,
-    Path((creator, upload_id)): Path<(String, String)>,
-    body: Bytes,
-) -> Response {
-    match parse_creator(&creator) {
-        Ok(c) => complete(&shared, Some(c), &upload_id, &body),
-        Err(r) => r,
-    }
 }
