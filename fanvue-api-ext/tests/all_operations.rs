@@ -298,6 +298,23 @@ fn json_diff(schema: Option<&Value>, at: &str, got: &Value, want: &Value, out: &
 
 #[tokio::test]
 async fn every_operation_goes_through_the_client_with_minimal_and_full_inputs() {
+    every_operation_through(FakeFanvue::start().await.unwrap()).await;
+}
+
+/// The same against a fake whose synthesized answers carry a real wire's noise (integral floats,
+/// unlisted enum values and fields), as Fanvue's own answers do.
+#[tokio::test]
+async fn every_operation_decodes_answers_with_the_wires_noise() {
+    let fake = FakeFanvue::builder()
+        .wire_noise(true)
+        .seed(11)
+        .start()
+        .await
+        .unwrap();
+    every_operation_through(fake).await;
+}
+
+async fn every_operation_through(fake: FakeFanvue) {
     let spec = Spec::load();
     let ops = spec.operations();
     assert_eq!(
@@ -306,7 +323,6 @@ async fn every_operation_goes_through_the_client_with_minimal_and_full_inputs() 
         "the fake's spec is the client's"
     );
     assert_eq!(ops.len(), 143);
-    let fake = FakeFanvue::start().await.unwrap();
     let fanvue = client(&fake);
     let mut failures = Vec::new();
     let mut sent = 0usize;

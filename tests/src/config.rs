@@ -72,6 +72,8 @@ pub(crate) struct Config {
     pub record_requests: bool,
     /// Seed of the answers synthesized from the document.
     pub seed: u64,
+    /// Synthesized answers carry a real wire's noise ([`crate::synth::Mode::Wire`]).
+    pub wire_noise: bool,
     /// Port of the API listener (0: any).
     pub api_port: u16,
     /// Items in each synthesized list collection.

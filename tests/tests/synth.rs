@@ -126,3 +126,34 @@ fn has_integral_float(v: &serde_json::Value) -> bool {
         _ => false,
     }
 }
+
+/// A fake started with `wire_noise(true)` answers with the noise; the default fake does not.
+#[tokio::test]
+async fn the_fake_serves_wire_noise_only_when_asked() {
+    async fn noisy_answers(wire: bool) -> usize {
+        let fake = fanvue_fake::FakeFanvue::builder()
+            .wire_noise(wire)
+            .start()
+            .await
+            .expect("fake starts");
+        let http = reqwest::Client::new();
+        let mut noisy = 0;
+        for page in 1..=3 {
+            let text = http
+                .get(format!("{}/chats/templates?page={page}", fake.api_url()))
+                .header("X-Fanvue-API-Version", fake.api_version())
+                .bearer_auth(fake.access_token())
+                .send()
+                .await
+                .expect("request")
+                .text()
+                .await
+                .expect("body");
+            let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+            noisy += usize::from(has_integral_float(&value) || is_wire_noise(&text));
+        }
+        noisy
+    }
+    assert_eq!(noisy_answers(false).await, 0);
+    assert!(noisy_answers(true).await > 0);
+}

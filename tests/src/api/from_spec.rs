@@ -19,13 +19,21 @@ pub(crate) fn answer(
     query: &[(String, String)],
     seed: u64,
     list_size: usize,
+    wire_noise: bool,
 ) -> Response {
+    let seeded = |s: u64| {
+        if wire_noise {
+            Mode::Wire(s)
+        } else {
+            Mode::Seeded(s)
+        }
+    };
     let spec = Spec::load();
     let status = StatusCode::from_u16(op.success_status).unwrap_or(StatusCode::OK);
     let Some(resp) = &op.response else {
         return status.into_response();
     };
-    let mode = Mode::Seeded(seed_for(seed, path));
+    let mode = seeded(seed_for(seed, path));
     if resp.content_type != "application/json" {
         let v = synthesize_keyed(spec, &resp.schema, mode, path);
         let mut r = Response::new(Body::from(crate::synth::scalar_text(&v)));
@@ -42,7 +50,7 @@ pub(crate) fn answer(
         for (k, v) in query {
             key.push_str(&format!("&{k}={v}"));
         }
-        let v = synthesize_keyed(spec, &resp.schema, Mode::Seeded(seed_for(seed, &key)), &key);
+        let v = synthesize_keyed(spec, &resp.schema, seeded(seed_for(seed, &key)), &key);
         return respond::json(status, v);
     };
     let schema = spec.resolve(&resp.schema);
@@ -50,7 +58,7 @@ pub(crate) fn answer(
     let item_schema = schema.pointer("/properties/data/items").unwrap_or(&empty);
     let item = |i: usize| {
         let key = format!("{path}#{i}");
-        synthesize_keyed(spec, item_schema, Mode::Seeded(seed_for(seed, &key)), &key)
+        synthesize_keyed(spec, item_schema, seeded(seed_for(seed, &key)), &key)
     };
     let mut body = synthesize_keyed(spec, &resp.schema, mode, path);
     let param = |name: &str| {

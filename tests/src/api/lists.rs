@@ -106,5 +106,6 @@ pub(crate) fn send_message(shared: &Arc<Shared>, call: &Call) -> Response {
         &call.query,
         shared.config.seed,
         shared.config.list_size,
+        shared.config.wire_noise,
     )
 }

@@ -190,6 +190,7 @@ async fn checked(
                     &call.query,
                     shared.config.seed,
                     shared.config.list_size,
+                    shared.config.wire_noise,
                 ),
             }
         }

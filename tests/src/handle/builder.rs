@@ -63,6 +63,7 @@ impl Default for FakeFanvueBuilder {
                 opaque_etags: false,
                 record_requests: true,
                 seed: 0,
+                wire_noise: false,
                 api_port: 0,
                 list_size: 40,
                 knobs: Knobs {
@@ -333,6 +334,16 @@ impl FakeFanvueBuilder {
     /// always give the same answer.
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;
+        self
+    }
+
+    /// Whether answers synthesized from the document carry what Fanvue's real wire carries beyond the
+    /// document (default false): integers written as integral floats (`3840.0`), string-enum values
+    /// the document does not list, fields it does not list ([`crate::synth::Mode::Wire`]). Run a
+    /// suite with it on to prove a client tolerates Fanvue's real answers. Still seeded: the same seed,
+    /// path and query give the same answer.
+    pub fn wire_noise(mut self, on: bool) -> Self {
+        self.config.wire_noise = on;
         self
     }
 
