@@ -419,4 +419,153 @@ mod extractor {
         assert_eq!(post_raw(addr, &h(&good), &b).await, 200);
         assert_eq!(*seen.lock().unwrap(), vec!["message.read".to_string()]);
     }
+
+    /// Serves `hook` for a receiver declared for `message.read`.
+    async fn serve(seen: Arc<Mutex<Vec<String>>>) -> std::net::SocketAddr {
+        let state = AppState {
+            receiver: receiver(Some("message.read")),
+            seen,
+        };
+        let app = Router::new().route("/hook", post(hook)).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        addr
+    }
+
+    /// Sends `head` (request line and headers, without the blank line) and `rest` as written; the status.
+    async fn send_raw(addr: std::net::SocketAddr, raw: &[u8]) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(raw).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out)
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn a_body_that_cannot_be_read_is_400_not_413() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let addr = serve(seen.clone()).await;
+        let b = body();
+        let signature = format!("t={T},v0={}", sig(SECRET, &T.to_string(), &b));
+        // A chunked body whose chunk size is not hexadecimal: well under the cap, but unreadable.
+        let raw = format!(
+            "POST /hook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+             transfer-encoding: chunked\r\nx-fanvue-signature: {signature}\r\n\r\nzz\r\n{{}}\r\n0\r\n\r\n"
+        );
+        assert_eq!(send_raw(addr, raw.as_bytes()).await, 400);
+        // Over the cap without a Content-Length (chunked) is still 413.
+        let big = vec![b' '; 5000];
+        let mut raw = format!(
+            "POST /hook HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\
+             x-fanvue-signature: {signature}\r\n\r\n{:x}\r\n",
+            big.len()
+        )
+        .into_bytes();
+        raw.extend_from_slice(&big);
+        raw.extend_from_slice(b"\r\n0\r\n\r\n");
+        assert_eq!(send_raw(addr, &raw).await, 413);
+        assert!(seen.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_verified_body_that_does_not_decode_reaches_the_handler() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let addr = serve(seen.clone()).await;
+        // The declared event, drifted: a count became a string.
+        let mut drifted: Value = serde_json::from_slice(&body()).unwrap();
+        drifted["readMessagesCount"] = json!("three");
+        let drifted = serde_json::to_vec(&drifted).unwrap();
+        // Not JSON at all.
+        let garbage = b"\x00 not json".to_vec();
+        for b in [&drifted, &garbage] {
+            let good = format!("t={T},v0={}", sig(SECRET, &T.to_string(), b));
+            assert_eq!(
+                post_raw(addr, &[("x-fanvue-signature", good)], b).await,
+                200,
+                "{}",
+                String::from_utf8_lossy(b)
+            );
+        }
+        assert_eq!(*seen.lock().unwrap(), vec!["message.read".to_string(), String::new()]);
+        // Unsigned or tampered stays 401.
+        let good = format!("t={T},v0={}", sig(SECRET, &T.to_string(), &drifted));
+        assert_eq!(post_raw(addr, &[("x-fanvue-signature", good)], &garbage).await, 401);
+        assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+}
+
+/// What an unsigned header may and may not decide about a genuinely signed delivery.
+mod trust {
+    use super::*;
+
+    fn tip() -> Vec<u8> {
+        serde_json::to_vec(&json!({"context": "post", "postUuid": "33333333-2222-4333-8444-555555555555",
+            "recipientUuid": "66666666-7777-4888-9999-000000000000", "senderUuid": "11111111-2222-4333-8444-555555555555",
+            "price": 500, "sender": user(), "timestamp": "2027-01-15T08:00:00Z"}))
+        .unwrap()
+    }
+
+    fn with_header(mut h: http::HeaderMap, name: &'static str, value: &str) -> http::HeaderMap {
+        h.insert(name, value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn a_declared_topic_wins_over_an_unsigned_topic_header() {
+        let b = tip();
+        let r = receiver(Some("tip.new"));
+        // A genuine tip, replayed with an added topic header naming another event.
+        for header in ["x-fanvue-topic", "x-fanvue-event"] {
+            let h = with_header(signed_headers(&b, None), header, "purchase.new");
+            let d = r.receive(&h, &b).unwrap();
+            assert!(
+                matches!(d.event, Event::TipReceived(_)),
+                "{header}: {:?}",
+                d.event
+            );
+            assert_eq!(d.event.kind(), "tip.new");
+        }
+        // The header naming the declared event by another spelling is no conflict.
+        let h = signed_headers(&b, Some("tip.received"));
+        assert!(matches!(
+            r.receive(&h, &b).unwrap().event,
+            Event::TipReceived(_)
+        ));
+    }
+
+    #[test]
+    fn the_dedupe_key_does_not_follow_an_unsigned_event_id_header() {
+        let b = body();
+        let r = receiver(Some("message.read"));
+        let first = r
+            .receive(
+                &with_header(signed_headers(&b, None), "x-fanvue-event-id", "evt-1"),
+                &b,
+            )
+            .unwrap();
+        // The same signed body replayed with a fresh event-id header is the same delivery.
+        let replay = r
+            .receive(
+                &with_header(signed_headers(&b, None), "x-fanvue-event-id", "evt-2"),
+                &b,
+            )
+            .unwrap();
+        assert_eq!(first.dedupe_key(), replay.dedupe_key());
+        // Another signed body is another delivery, whatever the header says.
+        let mut other: Value = serde_json::from_slice(&b).unwrap();
+        other["readMessagesCount"] = json!(3);
+        let other = serde_json::to_vec(&other).unwrap();
+        let different = r
+            .receive(
+                &with_header(signed_headers(&other, None), "x-fanvue-event-id", "evt-1"),
+                &other,
+            )
+            .unwrap();
+        assert_ne!(first.dedupe_key(), different.dedupe_key());
+    }
 }
