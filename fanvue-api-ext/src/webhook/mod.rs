@@ -5,7 +5,9 @@
 //!
 //! let receiver = Receiver::builder()
 //!     .secret("my-signing-secret")
-//!     .topic("message.received") // what this endpoint was set up for (flat bodies carry no type)
+//!     // what this endpoint was set up for (flat bodies carry no type); with two, a topic header chooses
+//!     .topic("message.received")
+//!     .topic("message.read")
 //!     .clock(|| 1_767_225_660)
 //!     .build()?;
 //! let body = br#"{"counterpartUuid":"b3e9a2c4-5d6f-4e7a-8b9c-0d1e2f3a4b5c","readMessagesCount":3,
@@ -16,6 +18,9 @@
 //! headers.insert("x-fanvue-topic", "message.read".parse()?);
 //! let delivery = receiver.receive(&headers, body)?;
 //! assert!(matches!(delivery.event, Event::MessageRead(_)));
+//! // A header naming a topic this endpoint was not set up for decides nothing.
+//! headers.insert("x-fanvue-topic", "purchase.new".parse()?);
+//! assert!(matches!(receiver.receive(&headers, body)?.event, Event::Unknown { .. }));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
