@@ -366,11 +366,14 @@ mod extractor {
     use fanvue_api_ext::webhook::extract::Webhook;
     use std::sync::{Arc, Mutex};
 
+    /// What the handler was given: the body and whether it failed to decode.
+    type Bodies = Arc<Mutex<Vec<(Vec<u8>, bool)>>>;
+
     #[derive(Clone)]
     struct AppState {
         receiver: Receiver,
         seen: Arc<Mutex<Vec<String>>>,
-        bodies: Arc<Mutex<Vec<(Vec<u8>, bool)>>>,
+        bodies: Bodies,
     }
     impl axum::extract::FromRef<AppState> for Receiver {
         fn from_ref(s: &AppState) -> Receiver {
@@ -447,7 +450,7 @@ mod extractor {
     async fn serve_with(
         receiver: Receiver,
         seen: Arc<Mutex<Vec<String>>>,
-        bodies: Arc<Mutex<Vec<(Vec<u8>, bool)>>>,
+        bodies: Bodies,
     ) -> std::net::SocketAddr {
         let state = AppState {
             receiver,
