@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use fanvue_api_ext::webhook::{
-    Event, MalformedHeader, Receiver, Verifier, VerifyError, WebhookError,
+    DedupeSource, Event, MalformedHeader, Receiver, TopicSource, Verifier, VerifyError,
+    WebhookError,
 };
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -238,7 +239,7 @@ fn events_of_all_four_families_decode_and_unknowns_are_kept() {
         panic!("{:?}", d.event)
     };
     assert_eq!(m.message.text, None);
-    assert_eq!(d.dedupe_key(), None);
+    assert_eq!(d.dedupe_source(), DedupeSource::BodyDigest);
     let tip = json!({"context": "post", "postUuid": "33333333-2222-4333-8444-555555555555", "recipientUuid": "66666666-7777-4888-9999-000000000000",
         "senderUuid": "11111111-2222-4333-8444-555555555555", "price": 500, "sender": user(), "timestamp": "2027-01-15T08:00:00Z"});
     assert!(matches!(
@@ -282,7 +283,8 @@ fn events_of_all_four_families_decode_and_unknowns_are_kept() {
     };
     assert_eq!(p.data.gross, 1000);
     assert_eq!(p.data.billing_reason.to_string(), "brand_new_reason");
-    assert_eq!(d.dedupe_key(), Some("evt-checkout_link.payment.succeeded"));
+    assert_eq!(d.dedupe_key(), "evt-checkout_link.payment.succeeded");
+    assert_eq!(d.dedupe_source(), DedupeSource::EnvelopeId);
     // payout / app billing
     let payout = envelope(
         "payout.paid",
@@ -312,7 +314,9 @@ fn events_of_all_four_families_decode_and_unknowns_are_kept() {
     assert!(
         matches!(&d.event, Event::Unknown { kind, raw } if kind == "creator.post.liked" && raw["data"]["post"] == 1)
     );
-    assert_eq!(d.dedupe_key(), None);
+    // an unknown envelope still dedupes on its id
+    assert_eq!(d.dedupe_key(), "evt-creator.post.liked");
+    assert_eq!(d.decode_error, None);
 }
 
 #[test]
@@ -341,9 +345,18 @@ fn oversized_and_unparseable_bodies() {
         413
     );
     let bad = b"{not json";
-    let err = r.receive(&signed_headers(bad, None), bad).unwrap_err();
-    assert!(matches!(err, WebhookError::Payload(_)));
-    assert_eq!(err.status(), 400);
+    // verified but not JSON: delivered as Unknown, with the bytes and the reason
+    let d = r.receive(&signed_headers(bad, None), bad).unwrap();
+    assert!(matches!(&d.event, Event::Unknown { kind, raw } if kind.is_empty() && raw.is_null()));
+    assert_eq!(&d.body[..], bad);
+    assert_eq!(d.decode_error.as_ref().map(|e| e.kind.as_str()), Some(""));
+    // unsigned: refused before anything is parsed
+    let err = r.receive(&http::HeaderMap::new(), bad).unwrap_err();
+    assert!(matches!(
+        err,
+        WebhookError::Verify(VerifyError::MissingHeader)
+    ));
+    assert_eq!(err.status(), 401);
 }
 
 mod extractor {
@@ -353,10 +366,14 @@ mod extractor {
     use fanvue_api_ext::webhook::extract::Webhook;
     use std::sync::{Arc, Mutex};
 
+    /// What the handler was given: the body and whether it failed to decode.
+    type Bodies = Arc<Mutex<Vec<(Vec<u8>, bool)>>>;
+
     #[derive(Clone)]
     struct AppState {
         receiver: Receiver,
         seen: Arc<Mutex<Vec<String>>>,
+        bodies: Bodies,
     }
     impl axum::extract::FromRef<AppState> for Receiver {
         fn from_ref(s: &AppState) -> Receiver {
@@ -369,6 +386,10 @@ mod extractor {
         Webhook(d): Webhook,
     ) -> &'static str {
         s.seen.lock().unwrap().push(d.event.kind().to_string());
+        s.bodies
+            .lock()
+            .unwrap()
+            .push((d.body.to_vec(), d.decode_error.is_some()));
         "ok"
     }
 
@@ -396,6 +417,7 @@ mod extractor {
         let state = AppState {
             receiver: receiver(Some("message.read")),
             seen: seen.clone(),
+            bodies: Arc::default(),
         };
         let app = Router::new().route("/hook", post(hook)).with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -418,5 +440,304 @@ mod extractor {
         assert!(seen.lock().unwrap().is_empty(), "nothing may be processed");
         assert_eq!(post_raw(addr, &h(&good), &b).await, 200);
         assert_eq!(*seen.lock().unwrap(), vec!["message.read".to_string()]);
+    }
+
+    /// Serves `hook` for `receiver` (by default declared for `message.read`).
+    async fn serve(seen: Arc<Mutex<Vec<String>>>) -> std::net::SocketAddr {
+        serve_with(receiver(Some("message.read")), seen, Arc::default()).await
+    }
+
+    async fn serve_with(
+        receiver: Receiver,
+        seen: Arc<Mutex<Vec<String>>>,
+        bodies: Bodies,
+    ) -> std::net::SocketAddr {
+        let state = AppState {
+            receiver,
+            seen,
+            bodies,
+        };
+        let app = Router::new().route("/hook", post(hook)).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        addr
+    }
+
+    /// Sends `head` (request line and headers, without the blank line) and `rest` as written; the status.
+    async fn send_raw(addr: std::net::SocketAddr, raw: &[u8]) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(raw).await.unwrap();
+        let mut out = Vec::new();
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out)
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn a_body_that_cannot_be_read_is_400_not_413() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let addr = serve(seen.clone()).await;
+        let b = body();
+        let signature = format!("t={T},v0={}", sig(SECRET, &T.to_string(), &b));
+        // A chunked body whose chunk size is not hexadecimal: well under the cap, but unreadable.
+        let raw = format!(
+            "POST /hook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+             transfer-encoding: chunked\r\nx-fanvue-signature: {signature}\r\n\r\nzz\r\n{{}}\r\n0\r\n\r\n"
+        );
+        assert_eq!(send_raw(addr, raw.as_bytes()).await, 400);
+        // Over the cap without a Content-Length (chunked) is still 413.
+        let big = vec![b' '; 5000];
+        let mut raw = format!(
+            "POST /hook HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\
+             x-fanvue-signature: {signature}\r\n\r\n{:x}\r\n",
+            big.len()
+        )
+        .into_bytes();
+        raw.extend_from_slice(&big);
+        raw.extend_from_slice(b"\r\n0\r\n\r\n");
+        assert_eq!(send_raw(addr, &raw).await, 413);
+        assert!(seen.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unsigned_probe_is_acknowledged_only_when_asked_and_never_processed() {
+        let probe = |r: &str| {
+            format!(
+                "POST /hook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{r}",
+                r.len()
+            )
+        };
+        // By default an unsigned request is 401, like any other failed verification.
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let strict = serve(seen.clone()).await;
+        assert_eq!(send_raw(strict, probe("").as_bytes()).await, 401);
+        // Acknowledging probes: 200 for a request without any signature, with or without a body ...
+        let acknowledging = Receiver::builder()
+            .secret(SECRET)
+            .clock(|| NOW)
+            .topic("message.read")
+            .acknowledge_unsigned_probes(true)
+            .build()
+            .unwrap();
+        let addr = serve_with(acknowledging, seen.clone(), Arc::default()).await;
+        assert_eq!(send_raw(addr, probe("").as_bytes()).await, 200);
+        let b = String::from_utf8(body()).unwrap();
+        assert_eq!(send_raw(addr, probe(&b).as_bytes()).await, 200);
+        // ... and the handler never ran.
+        assert!(seen.lock().unwrap().is_empty());
+        // A signature that is present but wrong, malformed or stale is still 401.
+        let wrong = format!(
+            "t={T},v0={}",
+            sig("not-the-secret", &T.to_string(), b.as_bytes())
+        );
+        assert_eq!(
+            post_raw(addr, &[("x-fanvue-signature", wrong)], b.as_bytes()).await,
+            401
+        );
+        assert_eq!(
+            post_raw(addr, &[("x-fanvue-signature", "t=1".into())], b.as_bytes()).await,
+            401
+        );
+        assert!(seen.lock().unwrap().is_empty());
+        // A signed delivery is processed as usual.
+        let good = format!("t={T},v0={}", sig(SECRET, &T.to_string(), b.as_bytes()));
+        assert_eq!(
+            post_raw(addr, &[("x-fanvue-signature", good)], b.as_bytes()).await,
+            200
+        );
+        assert_eq!(*seen.lock().unwrap(), vec!["message.read".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn a_verified_body_that_does_not_decode_reaches_the_handler() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let addr = serve_with(receiver(Some("message.read")), seen.clone(), bodies.clone()).await;
+        // The declared event, drifted: a count became a string.
+        let mut drifted: Value = serde_json::from_slice(&body()).unwrap();
+        drifted["readMessagesCount"] = json!("three");
+        let drifted = serde_json::to_vec(&drifted).unwrap();
+        // Not JSON at all.
+        let garbage = b"\x00 not json".to_vec();
+        for b in [&drifted, &garbage] {
+            let good = format!("t={T},v0={}", sig(SECRET, &T.to_string(), b));
+            assert_eq!(
+                post_raw(addr, &[("x-fanvue-signature", good)], b).await,
+                200,
+                "{}",
+                String::from_utf8_lossy(b)
+            );
+        }
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec!["message.read".to_string(), String::new()]
+        );
+        // The handler got the exact signed bytes, and knew they did not decode.
+        assert_eq!(
+            *bodies.lock().unwrap(),
+            vec![(drifted.clone(), true), (garbage.clone(), true)]
+        );
+        // Unsigned or tampered stays 401.
+        let good = format!("t={T},v0={}", sig(SECRET, &T.to_string(), &drifted));
+        assert_eq!(
+            post_raw(addr, &[("x-fanvue-signature", good)], &garbage).await,
+            401
+        );
+        assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+}
+
+/// What an unsigned header may and may not decide about a genuinely signed delivery.
+mod trust {
+    use super::*;
+
+    fn tip() -> Vec<u8> {
+        serde_json::to_vec(&json!({"context": "post", "postUuid": "33333333-2222-4333-8444-555555555555",
+            "recipientUuid": "66666666-7777-4888-9999-000000000000", "senderUuid": "11111111-2222-4333-8444-555555555555",
+            "price": 500, "sender": user(), "timestamp": "2027-01-15T08:00:00Z"}))
+        .unwrap()
+    }
+
+    fn with_header(mut h: http::HeaderMap, name: &'static str, value: &str) -> http::HeaderMap {
+        h.insert(name, value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn a_declared_topic_wins_over_an_unsigned_topic_header() {
+        let b = tip();
+        let r = receiver(Some("tip.new"));
+        // A genuine tip, replayed with an added topic header naming another event.
+        for header in ["x-fanvue-topic", "x-fanvue-event"] {
+            let h = with_header(signed_headers(&b, None), header, "purchase.new");
+            let d = r.receive(&h, &b).unwrap();
+            assert!(
+                matches!(d.event, Event::TipReceived(_)),
+                "{header}: {:?}",
+                d.event
+            );
+            assert_eq!(d.event.kind(), "tip.new");
+            assert_eq!(d.topic_source, TopicSource::Declared);
+            assert_eq!(d.topic_header.as_deref(), Some("purchase.new"));
+        }
+        // The header naming the declared event by another spelling is no conflict.
+        let h = signed_headers(&b, Some("tip.received"));
+        assert!(matches!(
+            r.receive(&h, &b).unwrap().event,
+            Event::TipReceived(_)
+        ));
+
+        // Several declared topics: the header only chooses among them.
+        let both = Receiver::builder()
+            .secret(SECRET)
+            .clock(|| NOW)
+            .topic("tip.new")
+            .topic("message.read")
+            .build()
+            .unwrap();
+        let d = both
+            .receive(&signed_headers(&b, Some("tip.received")), &b)
+            .unwrap();
+        assert!(matches!(d.event, Event::TipReceived(_)));
+        assert_eq!(d.topic_source, TopicSource::Header);
+        let d = both
+            .receive(&signed_headers(&b, Some("purchase.new")), &b)
+            .unwrap();
+        assert!(
+            matches!(&d.event, Event::Unknown { kind, .. } if kind.is_empty()),
+            "{:?}",
+            d.event
+        );
+        assert_eq!(d.topic_source, TopicSource::None);
+        // ... and sniffing, when asked for, only picks a declared topic.
+        let sniffing = Receiver::builder()
+            .secret(SECRET)
+            .clock(|| NOW)
+            .topic("message.read")
+            .topic("message.received")
+            .sniff_flat_topics(true)
+            .build()
+            .unwrap();
+        let d = sniffing.receive(&signed_headers(&b, None), &b).unwrap();
+        assert!(matches!(&d.event, Event::Unknown { kind, .. } if kind.is_empty()));
+        let read = body();
+        let d = sniffing
+            .receive(&signed_headers(&read, None), &read)
+            .unwrap();
+        assert!(matches!(d.event, Event::MessageRead(_)));
+        assert_eq!(d.topic_source, TopicSource::Sniffed);
+
+        // Nothing declared: the header decides, and the delivery says it rests on a header.
+        let d = receiver(None)
+            .receive(&signed_headers(&b, Some("tip.new")), &b)
+            .unwrap();
+        assert!(matches!(d.event, Event::TipReceived(_)));
+        assert_eq!(d.topic_source, TopicSource::Header);
+        // An envelope's type is signed: no header changes it.
+        let env = serde_json::to_vec(&envelope(
+            "payout.paid",
+            json!({"object": "payout", "id": "FVW-1",
+            "status": "paid", "amount": 5, "creator": {"uuid": "c"}}),
+        ))
+        .unwrap();
+        let d = r
+            .receive(&signed_headers(&env, Some("tip.new")), &env)
+            .unwrap();
+        assert!(matches!(d.event, Event::PayoutPaid(_)));
+        assert_eq!(d.topic_source, TopicSource::Signed);
+    }
+
+    #[test]
+    fn the_dedupe_key_does_not_follow_an_unsigned_event_id_header() {
+        let b = body();
+        let r = receiver(Some("message.read"));
+        let first = r
+            .receive(
+                &with_header(signed_headers(&b, None), "x-fanvue-event-id", "evt-1"),
+                &b,
+            )
+            .unwrap();
+        // The same signed body replayed with a fresh event-id header is the same delivery.
+        let replay = r
+            .receive(
+                &with_header(signed_headers(&b, None), "x-fanvue-event-id", "evt-2"),
+                &b,
+            )
+            .unwrap();
+        assert_eq!(first.dedupe_key(), replay.dedupe_key());
+        // Another signed body is another delivery, whatever the header says.
+        let mut other: Value = serde_json::from_slice(&b).unwrap();
+        other["readMessagesCount"] = json!(3);
+        let other = serde_json::to_vec(&other).unwrap();
+        let different = r
+            .receive(
+                &with_header(signed_headers(&other, None), "x-fanvue-event-id", "evt-1"),
+                &other,
+            )
+            .unwrap();
+        assert_ne!(first.dedupe_key(), different.dedupe_key());
+        // A retry is signed anew (another `t`) over the same bytes: the same key.
+        let t2 = T + 30;
+        let mut resigned = http::HeaderMap::new();
+        resigned.insert(
+            "x-fanvue-signature",
+            format!("t={t2},v0={}", sig(SECRET, &t2.to_string(), &b))
+                .parse()
+                .unwrap(),
+        );
+        let retry = r.receive(&resigned, &b).unwrap();
+        assert_eq!(retry.signed_at, t2);
+        assert_eq!(first.dedupe_key(), retry.dedupe_key());
+        assert_eq!(first.dedupe_source(), DedupeSource::BodyDigest);
+        assert!(first.dedupe_key().starts_with("sha256:"));
+        assert!(!first.dedupe_key().contains("evt-"));
+        // The unauthenticated header is still there to read, as received.
+        assert_eq!(first.event_id_header.as_deref(), Some("evt-1"));
     }
 }

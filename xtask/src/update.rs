@@ -9,6 +9,10 @@
 //! 4. `diff` the committed spec against the new one and print a semver verdict for the SDK and a
 //!    CHANGELOG-ready markdown summary.
 //!
+//! A new area of the API (an operation under a path prefix `names.yaml` does not know, with no reference page
+//! yet) does not stop it: the operation is tagged by its first path segment and a note says so (a `tag_rules`
+//! entry of `names.yaml` chooses another tag). The notes of normalizing are printed before the summary.
+//!
 //! The verdict ([`verdict`]): MAJOR when something callers use may break (an operation, parameter, field, enum
 //! value, response or schema removed; a type changed, which for the generated Rust types also covers
 //! nullability; a required-ness change, which changes a Rust type between `T` and `Option<T>` or, in a
@@ -224,6 +228,8 @@ pub struct Outcome {
     pub summary: String,
     /// The cross-check report.
     pub cross_check: crate::crosscheck::Report,
+    /// What normalizing reported (operations tagged by their first path segment, dropped duplicates, ...).
+    pub notes: Vec<String>,
     /// The new spec's text.
     pub new_spec: String,
 }
@@ -245,6 +251,7 @@ pub fn update_from(
         verdict,
         summary: summary(&log),
         cross_check,
+        notes: new.warnings,
         new_spec: new.text,
     })
 }
@@ -282,6 +289,9 @@ pub fn run(args: Args) -> Result<(), UpdateError> {
     let outcome = update_from(&pages, &official, &openapi_dir)?;
     let new_path = tmp.path().join(OUTPUT_FILE);
     normalize::write_atomically(&new_path, &outcome.new_spec)?;
+    for note in &outcome.notes {
+        eprintln!("note: {note}");
+    }
     eprint!("{}", outcome.cross_check.render());
     print!("{}", outcome.summary);
     if args.write {

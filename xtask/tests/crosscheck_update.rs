@@ -283,3 +283,204 @@ fn update_with_an_optional_request_field_becoming_required_is_breaking() {
         out.summary
     );
 }
+
+/// A next version of the fixture API: a new area no page and no `tag_rules` entry knows (webhook
+/// subscriptions), one breaking change (a required query parameter added to GET /widgets) and one additive
+/// change (an optional response field of GET /gadgets).
+fn next_version(doc: &mut Value) {
+    let version = json!({"$ref": "#/components/parameters/ApiVersionHeader"});
+    let subscription = json!({
+        "type": "object",
+        "properties": {
+            "uuid": {"type": "string", "format": "uuid"},
+            "url": {"type": "string"},
+            "events": {"type": "array", "items": {"type": "string"}}
+        },
+        "required": ["uuid", "url", "events"]
+    });
+    doc["paths"]["/webhooks/subscriptions"] = json!({
+        "get": {
+            "operationId": "listWebhookSubscriptions",
+            "summary": "List webhook subscriptions",
+            "description": "The subscriptions this client created.",
+            "parameters": [version],
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+                "type": "object",
+                "properties": {"data": {"type": "array", "items": subscription}},
+                "required": ["data"]
+            }}}}}
+        },
+        "post": {
+            "operationId": "createWebhookSubscription",
+            "summary": "Create a webhook subscription",
+            "description": "Subscribes a URL to events.",
+            "parameters": [version],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                "type": "object",
+                "properties": {
+                    "url": {"type": "string"},
+                    "events": {"type": "array", "items": {"type": "string"}}
+                },
+                "required": ["url", "events"]
+            }}}},
+            "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {
+                "type": "object",
+                "properties": {
+                    "uuid": {"type": "string", "format": "uuid"},
+                    "signingSecret": {"type": "string"}
+                },
+                "required": ["uuid", "signingSecret"]
+            }}}}}
+        }
+    });
+    doc["paths"]["/webhooks/subscriptions/{uuid}"] = json!({
+        "delete": {
+            "operationId": "deleteWebhookSubscription",
+            "summary": "Delete a webhook subscription",
+            "description": "Unsubscribes.",
+            "parameters": [version, {"name": "uuid", "in": "path", "required": true,
+                                     "schema": {"type": "string", "format": "uuid"}}],
+            "responses": {"204": {"description": "Deleted"}}
+        }
+    });
+    // Breaking: GET /widgets needs a new query parameter.
+    doc["paths"]["/widgets"]["get"]["parameters"]
+        .as_array_mut()
+        .expect("parameters")
+        .push(json!({"name": "region", "in": "query", "required": true, "schema": {"type": "string"}}));
+    // Additive: GET /gadgets answers one more optional field.
+    doc.pointer_mut(
+        "/paths/~1gadgets/get/responses/200/content/application~1json/schema/properties/data/items/properties",
+    )
+    .expect("gadget properties")
+    .as_object_mut()
+    .expect("object")
+    .insert("color".into(), json!({"type": "string"}));
+}
+
+#[test]
+fn update_survives_a_new_area_and_reports_every_change() {
+    let ws = Workspace::new();
+    ws.edit_official(next_version);
+    let out = update::update_from(&ws.pages(), &ws.official(), &ws.openapi())
+        .expect("a new area does not stop update");
+    // The new area is tagged by its first path segment, and each of its operations says so.
+    for op in [
+        "GET /webhooks/subscriptions",
+        "POST /webhooks/subscriptions",
+        "DELETE /webhooks/subscriptions/{uuid}",
+    ] {
+        let note = format!(
+            "{op}: no reference page and no `tag_rules` prefix of openapi/names.yaml matches it: \
+             tagged `webhooks` from its first path segment (a `tag_rules` entry chooses another)"
+        );
+        assert!(
+            out.notes.contains(&note),
+            "missing {note:?} in {:#?}",
+            out.notes
+        );
+    }
+    let spec: Value = serde_json::from_str(&out.new_spec).expect("spec");
+    for (path, method) in [
+        ("/webhooks/subscriptions", "get"),
+        ("/webhooks/subscriptions", "post"),
+        ("/webhooks/subscriptions/{uuid}", "delete"),
+    ] {
+        assert_eq!(
+            spec["paths"][path][method]["tags"],
+            json!(["webhooks"]),
+            "{method} {path}"
+        );
+    }
+    assert!(
+        spec["tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .any(|t| t["name"] == "webhooks"),
+        "{}",
+        spec["tags"]
+    );
+    // The breaking change makes the verdict MAJOR; its line is there, the additions are listed too.
+    assert_eq!(out.verdict, Verdict::Major, "{}", out.summary);
+    assert!(
+        out.summary.contains("**MAJOR (breaking)**"),
+        "{}",
+        out.summary
+    );
+    let breaking: Vec<&str> = out
+        .summary
+        .split("### Breaking\n\n")
+        .nth(1)
+        .expect("a breaking section")
+        .lines()
+        .take_while(|l| l.starts_with("- "))
+        .collect();
+    assert_eq!(
+        breaking,
+        ["- GET /widgets: query parameter `region` added, required"],
+        "{}",
+        out.summary
+    );
+    assert!(
+        out.summary
+            .contains("- 3 operation(s) added, 0 removed, 2 changed;"),
+        "{}",
+        out.summary
+    );
+    for added in [
+        "/webhooks/subscriptions",
+        "/webhooks/subscriptions/{uuid}",
+        "list-webhook-subscriptions",
+        "create-webhook-subscription",
+        "delete-webhook-subscription",
+        "color",
+    ] {
+        assert!(
+            out.summary.contains(added),
+            "missing {added:?} in\n{}",
+            out.summary
+        );
+    }
+    assert!(out.cross_check.passes(), "{}", out.cross_check.render());
+
+    // Without the breaking change, the same new area and addition are MINOR.
+    let ws = Workspace::new();
+    ws.edit_official(|doc| {
+        next_version(doc);
+        doc["paths"]["/widgets"]["get"]["parameters"]
+            .as_array_mut()
+            .expect("parameters")
+            .retain(|p| p["name"] != "region");
+    });
+    let out = update::update_from(&ws.pages(), &ws.official(), &ws.openapi()).expect("update");
+    assert_eq!(out.verdict, Verdict::Minor, "{}", out.summary);
+    assert!(out.summary.contains("**MINOR**"), "{}", out.summary);
+    assert!(!out.summary.contains("### Breaking"), "{}", out.summary);
+    assert!(
+        out.summary
+            .contains("- 3 operation(s) added, 0 removed, 1 changed;"),
+        "{}",
+        out.summary
+    );
+
+    // A `tag_rules` entry overrides the segment tag, and then there is no note.
+    let names = ws.openapi().join("names.yaml");
+    let text = std::fs::read_to_string(&names).expect("names");
+    std::fs::write(
+        &names,
+        format!("{text}  - {{ prefix: \"/webhooks\", tag: hooks }}\n"),
+    )
+    .expect("write");
+    let out = update::update_from(&ws.pages(), &ws.official(), &ws.openapi()).expect("update");
+    assert!(
+        !out.notes.iter().any(|n| n.contains("first path segment")),
+        "{:#?}",
+        out.notes
+    );
+    let spec: Value = serde_json::from_str(&out.new_spec).expect("spec");
+    assert_eq!(
+        spec["paths"]["/webhooks/subscriptions"]["get"]["tags"],
+        json!(["hooks"])
+    );
+}

@@ -96,8 +96,13 @@ pub fn reply_to(name: Option<&str>, text: Option<&str>) -> String {
 }
 
 /// One delivery. The extractor has already refused (401/413/400) anything unsigned, stale, too large or
-/// malformed, so the handler only sees verified events.
+/// unreadable, so the handler only sees verified deliveries.
 async fn on_webhook(State(bot): State<Bot>, Webhook(delivery): Webhook) -> StatusCode {
+    if let Some(error) = &delivery.decode_error {
+        // Verified, but not the shape this SDK knows (Fanvue changed a field?): a real application
+        // would store `delivery.body` here before acknowledging.
+        tracing::warn!(%error, key = delivery.dedupe_key(), bytes = delivery.body.len(), "undecodable delivery");
+    }
     let Event::MessageReceived(received) = delivery.event else {
         // Acknowledge what this bot does not handle, or Fanvue keeps redelivering it.
         return StatusCode::NO_CONTENT;

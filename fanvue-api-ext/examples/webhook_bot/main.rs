@@ -57,7 +57,8 @@ async fn run() -> Result<(), common::BoxError> {
         }
     };
     // This endpoint is set up for Message Received only: its flat bodies carry no type, so the
-    // receiver is told which topic to expect (a topic header, when Fanvue sends one, wins).
+    // receiver is told which topic to expect. The declared topic decides: a topic header is not
+    // covered by the signature, so a replay with another topic header stays a Message Received.
     let receiver = Receiver::builder()
         .secret(secret.clone())
         .topic("message.received")

@@ -1,5 +1,10 @@
-//! The axum extractor (feature `axum`): raw body with the receiver's cap, verify, decode; 401 when the
-//! signature fails, 413 when the body is too large, 400 when a verified body is not its payload.
+//! The axum extractor (feature `axum`): raw body with the receiver's cap, verify, decode. It refuses with
+//! 401 when the signature fails, 413 when the body is over the cap, 400 when the body cannot be read (a
+//! broken connection or invalid framing), and answers 200 to an unsigned probe when the receiver
+//! acknowledges them. A verified body that does not decode reaches the handler as [`Event::Unknown`] with
+//! its bytes ([`Delivery::body`]).
+//!
+//! [`Event::Unknown`]: super::Event::Unknown
 //!
 //! ```no_run
 //! use axum::{Router, routing::post};
@@ -16,6 +21,8 @@
 
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
 
 use super::{Delivery, Receiver, WebhookError};
 
@@ -54,12 +61,25 @@ where
         {
             return Err(WebhookRejection(WebhookError::TooLarge { limit }));
         }
-        let bytes = axum::body::to_bytes(body, limit.saturating_add(1))
-            .await
-            .map_err(|_| WebhookRejection(WebhookError::TooLarge { limit }))?;
+        let bytes = read_capped(body, limit).await.map_err(WebhookRejection)?;
         receiver
-            .receive(&parts.headers, &bytes)
+            .receive_bytes(&parts.headers, bytes)
             .map(Webhook)
             .map_err(WebhookRejection)
     }
+}
+
+/// The whole body, refused as [`WebhookError::TooLarge`] once it passes `limit` bytes and as
+/// [`WebhookError::Body`] when reading it fails.
+async fn read_capped(body: axum::body::Body, limit: usize) -> Result<Bytes, WebhookError> {
+    let mut stream = body.into_data_stream();
+    let mut out = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| WebhookError::Body)?;
+        if out.len().saturating_add(chunk.len()) > limit {
+            return Err(WebhookError::TooLarge { limit });
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out.freeze())
 }

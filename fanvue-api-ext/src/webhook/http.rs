@@ -10,5 +10,5 @@ pub fn receive_request(
     receiver: &Receiver,
     request: &::http::Request<Bytes>,
 ) -> Result<Delivery, WebhookError> {
-    receiver.receive(request.headers(), request.body())
+    receiver.receive_bytes(request.headers(), request.body().clone())
 }

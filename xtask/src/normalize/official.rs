@@ -139,6 +139,17 @@ pub fn tag_by_rule<'a>(rules: &'a [TagRule], path: &str) -> Option<&'a str> {
         .map(|(_, t)| t)
 }
 
+/// The tag of an operation no page or rule names: its first literal path segment in kebab-case
+/// (`/webhooks/subscriptions` -> `webhooks`, `/trackingLinks` -> `tracking-links`); `default` when the path has
+/// none.
+pub fn segment_tag(path: &str) -> String {
+    path.split('/')
+        .find(|s| !s.is_empty() && !s.starts_with('{'))
+        .map(|s| kebab(s).trim_matches('-').to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "default".to_string())
+}
+
 /// `listChats` → `list-chats`; `getUserMediaByUuid` → `get-user-media-by-uuid`.
 pub fn kebab(id: &str) -> String {
     let mut out = String::new();
@@ -288,8 +299,10 @@ fn inline_components(
 }
 
 /// The synthetic pages of the official document: one per operation, with the tag, reference URL and scopes of
-/// its reference page (`facts`, keyed by `METHOD /path`) or, without a page, the tag of the `tag_rules`.
-/// Operations that get their tag by a rule that disagrees with their page's group are reported in `warnings`.
+/// its reference page (`facts`, keyed by `METHOD /path`) or, without a page, the tag of the `tag_rules`, or,
+/// when no rule matches either (a new area of the API), the tag of its first path segment ([`segment_tag`]).
+/// Operations that get their tag by a rule that disagrees with their page's group, and operations tagged by
+/// their first segment, are reported in `warnings`.
 pub fn official_pages(
     doc: &Value,
     facts: &BTreeMap<String, PageFacts>,
@@ -319,12 +332,12 @@ pub fn official_pages(
             (Some(f), None) => f.group.clone(),
             (None, Some(t)) => t.to_string(),
             (None, None) => {
-                return Err(NormalizeError::Config {
-                    file: "openapi/names.yaml".to_string(),
-                    message: format!(
-                        "{key} has no reference page and no `tag_rules` prefix matches it: add one"
-                    ),
-                });
+                let tag = segment_tag(&op.path);
+                warnings.push(format!(
+                    "{key}: no reference page and no `tag_rules` prefix of openapi/names.yaml matches it: \
+                     tagged `{tag}` from its first path segment (a `tag_rules` entry chooses another)"
+                ));
+                tag
             }
         };
         let mut value = op.value.clone();
@@ -758,5 +771,14 @@ mod tests {
         assert_eq!(tag_by_rule(&rules, "/posts"), None);
         // A prefix matches whole segments only.
         assert_eq!(tag_by_rule(&rules, "/chatsx"), None);
+    }
+
+    #[test]
+    fn segment_tags_of_new_areas() {
+        assert_eq!(segment_tag("/webhooks/subscriptions"), "webhooks");
+        assert_eq!(segment_tag("/webhooks/subscriptions/{uuid}"), "webhooks");
+        assert_eq!(segment_tag("/trackingLinks/{id}"), "tracking-links");
+        assert_eq!(segment_tag("/{tenant}/payouts"), "payouts");
+        assert_eq!(segment_tag("/"), "default");
     }
 }
