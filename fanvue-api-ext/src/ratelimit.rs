@@ -636,6 +636,16 @@ impl RateLimiter {
                 }
             }
             let bucket = buckets.bucket_of(&permit.scope, permit.operation);
+            if bucket != permit.bucket && limit.is_some() {
+                // The request was counted in the wrong bucket (its operation's own limit was not
+                // known yet): the server did not count it there.
+                let taken_from = buckets.window(&permit.bucket);
+                if taken_from.epoch == permit.epoch
+                    && let (Some(remaining), Some(limit)) = (taken_from.remaining, taken_from.limit)
+                {
+                    taken_from.remaining = Some(remaining.saturating_add(1).min(limit));
+                }
+            }
             let window = buckets.window(&bucket);
             if limit.is_none() && remaining.is_none() && reset.is_none() {
                 // No headers: a success (or a client error) of a server that sends none turns the
