@@ -498,7 +498,13 @@ impl RateLimiter {
                     Ok(Some(Taken::Wait(wait))) if wait <= max_wait => {
                         return Decision::Wait(Instant::now() + wait);
                     }
-                    Ok(_) => {}
+                    // Redis does not know the window yet (the first answers' headers are on
+                    // their way there): one request of this process at a time, as a probe
+                    Ok(None) => {
+                        let mut buckets = self.buckets();
+                        return buckets.window(bucket).probe();
+                    }
+                    Ok(Some(Taken::Wait(_))) => {}
                     Err(error) => {
                         tracing::debug!(%error, "shared rate-limit window unavailable: using the local view");
                     }
@@ -656,6 +662,10 @@ impl RateLimiter {
             } else {
                 window.headerless = false;
                 let authoritative = bucket != permit.bucket || permit.epoch >= window.epoch;
+                // Redis gets an answer's reset in place of a later one only when it ends a wait
+                // beyond the cap (the shared window's epochs are not this process's).
+                #[cfg(feature = "redis")]
+                let shortens = authoritative && window.recheck.is_some();
                 let reset = reset.map(|secs| (secs, instant_of(secs, skew)));
                 let cause = (status, headers.clone());
                 window.apply(limit, remaining, reset, authoritative, max_wait, cause);
@@ -663,7 +673,7 @@ impl RateLimiter {
                 if let (Some(limit), Some(remaining), Some((reset, _))) =
                     (window.limit, remaining, reset)
                 {
-                    to_share = Some((bucket, limit, remaining, reset, authoritative));
+                    to_share = Some((bucket, limit, remaining, reset, shortens));
                 }
             }
         }

@@ -100,6 +100,13 @@ impl KeyedServer {
         self.state.outage.store(outage, Ordering::SeqCst);
     }
 
+    /// A Unix millisecond at least `margin` from now at which a window of every bucket starts.
+    pub fn next_window_start(&self, margin: Duration) -> u64 {
+        let earliest = unix_ms() + u64::try_from(margin.as_millis()).unwrap();
+        let windows = (earliest - self.state.start_ms).div_ceil(self.state.window_ms);
+        self.state.start_ms + windows * self.state.window_ms
+    }
+
     /// Requests answered 2xx.
     pub fn served(&self) -> u64 {
         self.state.served.load(Ordering::SeqCst)
