@@ -306,6 +306,9 @@ enum Decision {
     Wait(Instant),
     /// Wait for an answer (a probe's, or one in flight).
     WaitForAnswer,
+    /// Wait for another process's answer, until this instant at the latest.
+    #[cfg(feature = "redis")]
+    WaitForAnswerUntil(Instant),
     /// The wait is longer than `max_wait`.
     TooLong(Refusal),
     /// Nothing to limit.
@@ -452,6 +455,13 @@ impl RateLimiter {
                 Decision::TooLong(refusal) => return Err(refusal),
                 // (a probe's answer comes soon: even in fail-fast mode, it is waited for)
                 Decision::WaitForAnswer => changed.await,
+                #[cfg(feature = "redis")]
+                Decision::WaitForAnswerUntil(at) => {
+                    tokio::select! {
+                        () = changed => {}
+                        () = tokio::time::sleep_until(at) => {}
+                    }
+                }
                 Decision::Wait(at) => {
                     if self.inner.mode == RateLimitMode::FailFast {
                         let state = self.bucket_state(&bucket);
@@ -477,12 +487,9 @@ impl RateLimiter {
     async fn decide(&self, bucket: &Bucket) -> Decision {
         #[cfg(feature = "redis")]
         if let Some(shared) = &self.inner.shared {
-            let known = {
-                let mut buckets = self.buckets();
-                let window = buckets.window(bucket);
-                window.limit.is_some() && !window.headerless
-            };
-            if known && shared.available() {
+            // (a server that sends no rate-limit headers: nothing to share)
+            let headerless = self.buckets().window(bucket).headerless;
+            if !headerless && shared.available() {
                 let max_wait = self.max_wait();
                 match shared.take(bucket, self.skew()).await {
                     Ok(Some(Taken::Go)) => {
@@ -498,11 +505,13 @@ impl RateLimiter {
                     Ok(Some(Taken::Wait(wait))) if wait <= max_wait => {
                         return Decision::Wait(Instant::now() + wait);
                     }
-                    // Redis does not know the window yet (the first answers' headers are on
-                    // their way there): one request of this process at a time, as a probe
+                    // (an answer this version does not know)
                     Ok(None) => {
                         let mut buckets = self.buckets();
                         return buckets.window(bucket).probe();
+                    }
+                    Ok(Some(Taken::WaitForAnswer(wait))) => {
+                        return Decision::WaitForAnswerUntil(Instant::now() + wait);
                     }
                     Ok(Some(Taken::Wait(_))) => {}
                     Err(error) => {
@@ -883,8 +892,10 @@ impl Drop for Permit {
 #[cfg(feature = "redis")]
 enum Taken {
     Go,
-    /// Wait this long (the window's end, or the fleet's probe).
+    /// Wait this long (the window's end).
     Wait(Duration),
+    /// Wait this long for another process's probe or answers.
+    WaitForAnswer(Duration),
 }
 
 /// Every bucket's window in Redis: a hash `{key}:ratelimit:<bucket>` with the
@@ -898,6 +909,8 @@ struct RedisWindow {
     key: Arc<str>,
     /// Until when Redis is not asked (it failed or was slow).
     down_until: Arc<Mutex<Option<Instant>>>,
+    /// `TAKE` tasks not finished yet (with their `GIVE`, when the caller was gone).
+    takes_running: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// How long a request waits for Redis before the local view decides.
@@ -909,18 +922,31 @@ const SHARED_TIMEOUT: Duration = Duration::from_millis(250);
 const SHARED_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Takes one request: `{1, reset}` go (`reset`: the window's, for giving it
-/// back), `{0, ms}` wait `ms`, `{-1}` unknown (the caller decides locally).
-/// An exhausted window with no known end lets one request of the fleet probe
-/// per second. ARGV: now (Unix ms, the server's clock).
+/// back; -1 for a probe), `{0, ms}` wait `ms` (the window's end), `{2, ms}`
+/// wait `ms` for another process's probe or answers. While the window is unknown
+/// (no answer seen by any process), one request of the fleet probes per
+/// second. An exhausted window with no known end lets one request of the fleet probe
+/// per second, from 2 s after the window rolled over (until then, the answers
+/// of its requests are expected to bring the new reset). ARGV: now (Unix ms, the server's clock).
 #[cfg(feature = "redis")]
 const TAKE: &str = r"
+local now = tonumber(ARGV[1])
 local limit = tonumber(redis.call('HGET', KEYS[1], 'limit') or '')
-if not limit then return {-1} end
+if not limit then
+  -- nothing known yet: one probe of the fleet per second until an answer tells the limit
+  local probe = tonumber(redis.call('HGET', KEYS[1], 'probe') or '0')
+  if now >= probe then
+    redis.call('HSET', KEYS[1], 'probe', now + 1000)
+    redis.call('PEXPIRE', KEYS[1], 86400000)
+    return {1, -1}
+  end
+  return {2, math.min(probe - now, 250)}
+end
 local reset = tonumber(redis.call('HGET', KEYS[1], 'reset') or '0')
 local remaining = tonumber(redis.call('HGET', KEYS[1], 'remaining') or '0')
-local now = tonumber(ARGV[1])
 if reset > 0 and now >= reset * 1000 then
-  redis.call('HSET', KEYS[1], 'previous', reset, 'reset', 0, 'remaining', limit)
+  -- the window ended: full again; its answers bring the new reset (no probe for 2 s)
+  redis.call('HSET', KEYS[1], 'previous', reset, 'reset', 0, 'remaining', limit, 'probe', now + 2000)
   remaining = limit
   reset = 0
 end
@@ -934,7 +960,7 @@ if reset == 0 then
     redis.call('HSET', KEYS[1], 'probe', now + 1000)
     return {1, -1}
   end
-  return {0, probe - now}
+  return {2, math.min(probe - now, 250)}
 end
 return {0, reset * 1000 - now}
 ";
@@ -1000,6 +1026,7 @@ impl RedisWindow {
             connection,
             key: Arc::from(format!("{{{key}}}:ratelimit")),
             down_until: Arc::new(Mutex::new(None)),
+            takes_running: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         })
     }
 
@@ -1030,6 +1057,7 @@ impl RedisWindow {
         let key = self.key_of(bucket);
         let (tx, rx) = tokio::sync::oneshot::channel();
         let this = self.clone();
+        self.takes_running.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
             let mut connection = this.connection.clone();
             let answer: Result<Vec<i64>, redis::RedisError> = redis::Script::new(TAKE)
@@ -1050,6 +1078,7 @@ impl RedisWindow {
                     tracing::debug!(%error, "shared rate-limit slot not given back");
                 }
             }
+            this.takes_running.fetch_sub(1, Ordering::SeqCst);
         });
         let answer = match tokio::time::timeout(SHARED_TIMEOUT, rx).await {
             Ok(Ok(answer)) => answer.map_err(|e| {
@@ -1065,6 +1094,9 @@ impl RedisWindow {
         Ok(match answer.as_slice() {
             [1, ..] => Some(Taken::Go),
             [0, ms, ..] => Some(Taken::Wait(Duration::from_millis(
+                u64::try_from(*ms).unwrap_or(0),
+            ))),
+            [2, ms, ..] => Some(Taken::WaitForAnswer(Duration::from_millis(
                 u64::try_from(*ms).unwrap_or(0),
             ))),
             _ => None,
@@ -1473,7 +1505,9 @@ mod tests {
         assert_eq!(state[&own].limit, Some(1000));
         assert_eq!(state[&own].remaining, Some(0));
         assert_eq!(state[&Bucket::Shared].limit, Some(20));
-        assert_eq!(state[&Bucket::Shared].remaining, Some(8));
+        // (the busy operation's first request, counted in the shared window before its own limit
+        // was known, was given back)
+        assert_eq!(state[&Bucket::Shared].remaining, Some(9));
         // the busy operation's exhausted bucket holds it alone
         assert!(limiter.acquire(&BUSY_OP, None).await.is_err());
         assert!(limiter.acquire(&SHARED_OP, None).await.is_ok());
@@ -1497,6 +1531,109 @@ mod tests {
             creator: None,
         };
         assert_eq!(limiter.buckets().bucket_of(&None, BUSY_OP.operation_id), own);
+    }
+
+    /// A `redis-server` on a free loopback port, killed on drop; `None` (reason printed) without
+    /// the binary.
+    #[cfg(feature = "redis")]
+    struct RedisServer(std::process::Child, u16);
+
+    #[cfg(feature = "redis")]
+    impl RedisServer {
+        fn start() -> Option<Self> {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let child = match std::process::Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+            {
+                Ok(child) => child,
+                Err(e) => {
+                    eprintln!("skipped: redis-server not available ({e})");
+                    return None;
+                }
+            };
+            let server = Self(child, port);
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(std::time::Instant::now() < deadline, "redis-server did not start");
+                std::thread::yield_now();
+            }
+            Some(server)
+        }
+
+        fn url(&self) -> String {
+            format!("redis://127.0.0.1:{}/", self.1)
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    impl Drop for RedisServer {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    #[tokio::test]
+    async fn a_shared_acquire_dropped_during_its_take_gives_the_slot_back() {
+        // Failed before: the TAKE ran inside `acquire`; dropped mid-round-trip, Redis still took
+        // the slot and nobody used it.
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let limiter = RateLimiter::shared(RateLimitMode::FailFast, &server.url(), "drop").unwrap();
+        let redis = redis::Client::open(server.url()).unwrap();
+        let mut connection = redis.get_multiplexed_async_connection().await.unwrap();
+        let key = "{drop}:ratelimit:shared";
+        let remaining = |mut connection: redis::aio::MultiplexedConnection| async move {
+            let value: Option<u64> = redis::cmd("HGET")
+                .arg(key)
+                .arg("remaining")
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            value
+        };
+        // the window: 5 per minute, 5 left
+        redis::cmd("HSET")
+            .arg(key)
+            .arg(&["limit", "5", "remaining", "5", "reset"])
+            .arg(unix_now_secs() + 60)
+            .query_async::<()>(&mut connection)
+            .await
+            .unwrap();
+        {
+            let acquire = take(&limiter);
+            tokio::pin!(acquire);
+            // polled once: its TAKE is sent, then it is dropped
+            assert!(futures::poll!(acquire.as_mut()).is_pending());
+        }
+        let running = Arc::clone(&limiter.inner.shared.as_ref().unwrap().takes_running);
+        tokio::time::timeout(Duration::from_secs(5), async {
+            // the TAKE (and the GIVE) run in a task of their own: wait for it to end
+            while running.load(Ordering::SeqCst) > 0 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the dropped acquire's TAKE never ended");
+        assert_eq!(
+            remaining(connection.clone()).await,
+            Some(5),
+            "the dropped acquire's slot was not given back"
+        );
+        // all 5 are there to take
+        let mut permits = Vec::new();
+        for _ in 0..5 {
+            permits.push(take(&limiter).await.unwrap());
+        }
+        assert!(matches!(take(&limiter).await, Err(Refusal::Exhausted { .. })));
     }
 
     /// A Redis that accepts connections and never answers.

@@ -243,3 +243,106 @@ async fn a_wait_beyond_the_cap_fails_with_rate_limited_naming_it() {
     }
     assert_eq!(fake.api_requests().len(), 1, "the second call was sent");
 }
+
+/// A `redis-server` on a free loopback port, killed on drop; `None` (reason printed) without the
+/// binary.
+#[cfg(feature = "redis")]
+struct RedisServer(std::process::Child, u16);
+
+#[cfg(feature = "redis")]
+impl RedisServer {
+    fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = match std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(e) => {
+                eprintln!(
+                    "skipped: redis-server not available ({e}); install it (apt-get install redis-server)"
+                );
+                return None;
+            }
+        };
+        let server = Self(child, port);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::yield_now();
+        }
+        Some(server)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.1)
+    }
+}
+
+#[cfg(feature = "redis")]
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn clients_sharing_buckets_through_redis_stay_under_each_bucket_together() {
+    use fanvue_api_ext::RateLimiter;
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let server = KeyedServer::start(4, Duration::from_secs(60)).await;
+    // two clients with limiters of their own that share only Redis (as two processes would)
+    let clients: Vec<Fanvue> = (0..2)
+        .map(|_| {
+            Fanvue::builder()
+                .base_url(server.url())
+                .allow_insecure_http(true)
+                .access_token("token")
+                .retry_policy(RetryPolicy::none())
+                .rate_limiter(
+                    RateLimiter::shared(RateLimitMode::FailFast, &redis.url(), "agency").unwrap(),
+                )
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let followers = |fanvue: &Fanvue, creator: Uuid| {
+        let fanvue = fanvue.clone();
+        async move {
+            fanvue
+                .api()
+                .list_creator_followers()
+                .creator_user_uuid(creator)
+                .send()
+                .await
+        }
+    };
+    // creator a's 4: two from each client
+    for fanvue in [&clients[0], &clients[1], &clients[0], &clients[1]] {
+        followers(fanvue, a).await.unwrap();
+    }
+    for fanvue in &clients {
+        let refused = followers(fanvue, a).await.unwrap_err();
+        assert!(
+            matches!(refused, Error::RateLimitedLocally { .. }),
+            "{refused:?}"
+        );
+    }
+    // creator b's and the shared bucket are their own
+    for fanvue in [&clients[1], &clients[0], &clients[1], &clients[0]] {
+        followers(fanvue, b).await.unwrap();
+        fanvue.api().get_current_user().send().await.unwrap();
+    }
+    assert_eq!(server.rejected(), 0, "no 429");
+    assert_eq!(server.served(), 12);
+}
