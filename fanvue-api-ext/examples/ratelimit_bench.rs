@@ -206,7 +206,13 @@ fn agency_client(server: &dyn BenchServer, limiter: RateLimiter) -> Fanvue {
     client(&server.url(), &server.token(), limiter)
 }
 
-fn agency_report(label: &str, server: &dyn BenchServer, before: (u64, u64), limit: u64, windows: u64) {
+fn agency_report(
+    label: &str,
+    server: &dyn BenchServer,
+    before: (u64, u64),
+    limit: u64,
+    windows: u64,
+) {
     let served = server.served() - before.0;
     let rejected = server.rejected() - before.1;
     let allowance = (CREATORS as u64 + 1) * limit * windows;
@@ -320,7 +326,9 @@ async fn agency_redis(limit: u64, windows: u64, duration: Duration) {
         })
         .collect();
     for mut worker in workers {
-        let status = tokio::task::spawn_blocking(move || worker.wait()).await.unwrap();
+        let status = tokio::task::spawn_blocking(move || worker.wait())
+            .await
+            .unwrap();
         assert!(status.unwrap().success(), "a worker failed");
     }
     agency_report(&label, server.as_ref(), before, limit, windows);
@@ -329,7 +337,10 @@ async fn agency_redis(limit: u64, windows: u64, duration: Duration) {
 /// One worker process of [`agency_redis`]: `worker URL TOKEN REDIS_URL START_MS DURATION_MS`.
 #[cfg(feature = "redis")]
 async fn worker(mut args: impl Iterator<Item = String>) {
-    let mut next = || args.next().expect("worker URL TOKEN REDIS_URL START_MS DURATION_MS");
+    let mut next = || {
+        args.next()
+            .expect("worker URL TOKEN REDIS_URL START_MS DURATION_MS")
+    };
     let (url, token, redis_url) = (next(), next(), next());
     let start: u64 = next().parse().unwrap();
     let duration = Duration::from_millis(next().parse().unwrap());
@@ -370,7 +381,9 @@ async fn main() {
         .start()
         .await
         .unwrap();
-    println!("single bucket: {TASKS} tasks, R = {limit} requests per 1 s window, {windows} windows");
+    println!(
+        "single bucket: {TASKS} tasks, R = {limit} requests per 1 s window, {windows} windows"
+    );
     let token = fake.access_token();
     let off = client(fake.api_url(), &token, RateLimiter::new(RateLimitMode::Off));
     report(

@@ -151,7 +151,10 @@ impl Executor {
         } else {
             // A streaming body cannot be sent twice: no replay.
             attempts.count.store(1, Ordering::Relaxed);
-            match self.send(client, request, operation, Credential::Current).await {
+            match self
+                .send(client, request, operation, Credential::Current)
+                .await
+            {
                 Ok((result, _)) => self.conclude(result, false, 1).await,
                 Err(error) => Err(auth_failure(error, 1)),
             }
@@ -410,7 +413,9 @@ impl Executor {
         };
         let auth = match credential {
             Credential::Current => self.auth.header().await?,
-            Credential::RefreshedAfter(stale) => self.auth.refresh_after_unauthorized(stale).await?,
+            Credential::RefreshedAfter(stale) => {
+                self.auth.refresh_after_unauthorized(stale).await?
+            }
         };
         request
             .headers_mut()
@@ -450,7 +455,8 @@ fn refused(refusal: Refusal) -> Error {
             reset,
             cause,
         } => {
-            let (status, headers) = cause.unwrap_or((StatusCode::TOO_MANY_REQUESTS, Default::default()));
+            let (status, headers) =
+                cause.unwrap_or((StatusCode::TOO_MANY_REQUESTS, Default::default()));
             Error::RateLimited {
                 retry_after: Some(wait),
                 limit,

@@ -1104,7 +1104,14 @@ impl RedisWindow {
     }
 
     /// Sends the headers to Redis in the background (the response is not held up).
-    fn observe(&self, bucket: &Bucket, limit: u64, remaining: u64, reset: u64, authoritative: bool) {
+    fn observe(
+        &self,
+        bucket: &Bucket,
+        limit: u64,
+        remaining: u64,
+        reset: u64,
+        authoritative: bool,
+    ) {
         let mut connection = self.connection.clone();
         let key = self.key_of(bucket);
         tokio::spawn(async move {
@@ -1176,7 +1183,11 @@ mod tests {
     }
 
     fn shared_state(limiter: &RateLimiter) -> RateLimitState {
-        limiter.state().get(&Bucket::Shared).copied().unwrap_or_default()
+        limiter
+            .state()
+            .get(&Bucket::Shared)
+            .copied()
+            .unwrap_or_default()
     }
 
     fn wait_of(refusal: &Refusal) -> Duration {
@@ -1291,7 +1302,10 @@ mod tests {
             async move { take(&limiter).await.map(|p| p.probe) }
         });
         tokio::task::yield_now().await;
-        assert!(!waiting.is_finished(), "a second request went with the probe");
+        assert!(
+            !waiting.is_finished(),
+            "a second request went with the probe"
+        );
         // a header-less answer (a transport error does the same) does not refill the window
         probe.observe(StatusCode::BAD_GATEWAY, &HeaderMap::new());
         drop(probe);
@@ -1319,7 +1333,12 @@ mod tests {
     #[tokio::test]
     async fn waiters_are_served_in_order_when_the_window_resets() {
         let limiter = RateLimiter::default();
-        answer(&limiter, StatusCode::OK, &headers(3, 0, unix_now_secs() + 1)).await;
+        answer(
+            &limiter,
+            StatusCode::OK,
+            &headers(3, 0, unix_now_secs() + 1),
+        )
+        .await;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let mut tasks = Vec::new();
         for i in 0..3 {
@@ -1410,7 +1429,10 @@ mod tests {
         // would block for ever.
         let limiter = RateLimiter::default();
         let mut h = HeaderMap::new();
-        h.insert("retry-after", HeaderValue::from_static("99999999999999999999"));
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("99999999999999999999"),
+        );
         answer(&limiter, StatusCode::TOO_MANY_REQUESTS, &h).await;
         let reset = shared_state(&limiter).reset.unwrap();
         assert!(reset <= unix_now_secs() + MAX_RESET_AHEAD + 1, "{reset}");
@@ -1423,7 +1445,10 @@ mod tests {
             panic!("{refusal:?}");
         };
         assert!(*wait > DEFAULT_MAX_WAIT, "{wait:?}");
-        assert_eq!(cause.as_ref().map(|c| c.0), Some(StatusCode::TOO_MANY_REQUESTS));
+        assert_eq!(
+            cause.as_ref().map(|c| c.0),
+            Some(StatusCode::TOO_MANY_REQUESTS)
+        );
         // after the cap, one probe asks again, and its answer replaces the wait
         tokio::time::advance(DEFAULT_MAX_WAIT + Duration::from_millis(1)).await;
         let probe = take(&limiter).await.unwrap();
@@ -1435,8 +1460,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_reset_in_2100_and_a_one_hour_waf_wait_are_capped_and_a_later_answer_shortens_them()
-    {
+    async fn a_reset_in_2100_and_a_one_hour_waf_wait_are_capped_and_a_later_answer_shortens_them() {
         // Failed before: both blocked every request silently, and a correct later response
         // could not shorten the wait.
         let year_2100 = 4_102_444_800u64;
@@ -1454,10 +1478,16 @@ mod tests {
             tokio::time::advance(Duration::from_secs(11)).await;
             let probe = take(&limiter).await.unwrap();
             // the probe is the only one out
-            assert!(matches!(limiter.decide_locally(&Bucket::Shared), Decision::WaitForAnswer));
+            assert!(matches!(
+                limiter.decide_locally(&Bucket::Shared),
+                Decision::WaitForAnswer
+            ));
             probe.observe(StatusCode::OK, &headers(5, 4, unix_now_secs() + 2));
             drop(probe);
-            assert!(take(&limiter).await.is_ok(), "{status}: the later answer did not shorten the wait");
+            assert!(
+                take(&limiter).await.is_ok(),
+                "{status}: the later answer did not shorten the wait"
+            );
             let reset = shared_state(&limiter).reset.unwrap();
             assert!(reset <= unix_now_secs() + 2, "{reset}");
         }
@@ -1530,7 +1560,10 @@ mod tests {
             operation_id: BUSY_OP.operation_id,
             creator: None,
         };
-        assert_eq!(limiter.buckets().bucket_of(&None, BUSY_OP.operation_id), own);
+        assert_eq!(
+            limiter.buckets().bucket_of(&None, BUSY_OP.operation_id),
+            own
+        );
     }
 
     /// A `redis-server` on a free loopback port, killed on drop; `None` (reason printed) without
@@ -1547,7 +1580,14 @@ mod tests {
                 .unwrap()
                 .port();
             let child = match std::process::Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                ])
                 .stdout(std::process::Stdio::null())
                 .spawn()
             {
@@ -1560,7 +1600,10 @@ mod tests {
             let server = Self(child, port);
             let deadline = std::time::Instant::now() + Duration::from_secs(10);
             while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(std::time::Instant::now() < deadline, "redis-server did not start");
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "redis-server did not start"
+                );
                 std::thread::yield_now();
             }
             Some(server)
@@ -1633,7 +1676,10 @@ mod tests {
         for _ in 0..5 {
             permits.push(take(&limiter).await.unwrap());
         }
-        assert!(matches!(take(&limiter).await, Err(Refusal::Exhausted { .. })));
+        assert!(matches!(
+            take(&limiter).await,
+            Err(Refusal::Exhausted { .. })
+        ));
     }
 
     /// A Redis that accepts connections and never answers.
@@ -1652,7 +1698,12 @@ mod tests {
         });
         let limiter = RateLimiter::shared(RateLimitMode::Wait, &url, "silent").unwrap();
         // the first answer tells the limit (so Redis is asked from now on)
-        answer(&limiter, StatusCode::OK, &headers(100, 99, unix_now_secs() + 30)).await;
+        answer(
+            &limiter,
+            StatusCode::OK,
+            &headers(100, 99, unix_now_secs() + 30),
+        )
+        .await;
         let started = Instant::now();
         let calls = (0..8).map(|_| {
             let limiter = limiter.clone();

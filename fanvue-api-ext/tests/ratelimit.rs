@@ -194,17 +194,20 @@ async fn the_credential_is_taken_after_the_limiter_wait() {
     let tokens: Vec<String> = fake
         .api_requests()
         .iter()
-        .filter_map(|r| r.headers.get("authorization")?.to_str().ok().map(str::to_owned))
+        .filter_map(|r| {
+            r.headers
+                .get("authorization")?
+                .to_str()
+                .ok()
+                .map(str::to_owned)
+        })
         .collect();
     assert_eq!(tokens.len(), 2, "{tokens:?}");
     assert_ne!(
         tokens[0], tokens[1],
         "the second request was sent with the token it held before its wait"
     );
-    assert_eq!(
-        tokens[1],
-        format!("Bearer {}", fake.latest_access_token())
-    );
+    assert_eq!(tokens[1], format!("Bearer {}", fake.latest_access_token()));
 }
 
 #[tokio::test]
@@ -258,7 +261,14 @@ impl RedisServer {
             .unwrap()
             .port();
         let child = match std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
             .stdout(std::process::Stdio::null())
             .spawn()
         {

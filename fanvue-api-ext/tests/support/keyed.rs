@@ -197,12 +197,8 @@ fn answer(state: &State, uri: &Uri) -> Response {
             } else {
                 EMPTY_PAGE
             };
-            let mut response = (
-                StatusCode::OK,
-                [("content-type", "application/json")],
-                body,
-            )
-                .into_response();
+            let mut response =
+                (StatusCode::OK, [("content-type", "application/json")], body).into_response();
             response
                 .headers_mut()
                 .insert("x-ratelimit-remaining", HeaderValue::from(remaining));
@@ -227,6 +223,9 @@ fn answer(state: &State, uri: &Uri) -> Response {
     };
     let headers = response.headers_mut();
     headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
-    headers.insert("x-ratelimit-reset", HeaderValue::from(end_ms.div_ceil(1000)));
+    headers.insert(
+        "x-ratelimit-reset",
+        HeaderValue::from(end_ms.div_ceil(1000)),
+    );
     response
 }
