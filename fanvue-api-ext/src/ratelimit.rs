@@ -218,7 +218,8 @@ impl Buckets {
         let limits = self.limits.get(scope)?;
         let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
         for limit in limits.values() {
-            *counts.entry(*limit).or_default() += 1;
+            let count = counts.entry(*limit).or_default();
+            *count = count.saturating_add(1);
         }
         let most = counts.values().copied().max()?;
         let current = self
@@ -503,7 +504,7 @@ impl RateLimiter {
                     }
                     // beyond the cap, the local view decides (it probes after `max_wait`)
                     Ok(Some(Taken::Wait(wait))) if wait <= max_wait => {
-                        return Decision::Wait(Instant::now() + wait);
+                        return Decision::Wait(later(wait));
                     }
                     // (an answer this version does not know)
                     Ok(None) => {
@@ -511,7 +512,7 @@ impl RateLimiter {
                         return buckets.window(bucket).probe();
                     }
                     Ok(Some(Taken::WaitForAnswer(wait))) => {
-                        return Decision::WaitForAnswerUntil(Instant::now() + wait);
+                        return Decision::WaitForAnswerUntil(later(wait));
                     }
                     Ok(Some(Taken::Wait(_))) => {}
                     Err(error) => {
@@ -546,7 +547,7 @@ impl RateLimiter {
         }
         match window.remaining {
             Some(n) if n > 0 => {
-                window.remaining = Some(n - 1);
+                window.remaining = Some(n.saturating_sub(1));
                 window.in_flight = window.in_flight.saturating_add(1);
                 Decision::Go {
                     probe: false,
@@ -758,7 +759,7 @@ impl Window {
         self.reset = Some(reset);
         self.epoch = self.epoch.wrapping_add(1);
         if reset.1.saturating_duration_since(now) > max_wait {
-            self.recheck = Some(now + max_wait);
+            self.recheck = Some(now.checked_add(max_wait).unwrap_or(now));
             self.cause = Some(cause);
         } else {
             self.recheck = None;
@@ -811,6 +812,12 @@ impl Window {
             }
         }
     }
+}
+
+/// `wait` from now (now, if that instant cannot be represented).
+fn later(wait: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait).unwrap_or(now)
 }
 
 fn millis(duration: Duration) -> u64 {
@@ -1042,7 +1049,7 @@ impl RedisWindow {
 
     fn set_down(&self, down: bool) {
         let mut until = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
-        *until = down.then(|| Instant::now() + SHARED_BACKOFF);
+        *until = down.then(|| later(SHARED_BACKOFF));
     }
 
     /// Takes one request of `bucket`'s window; `skew` is the server's clock offset (the window's
@@ -1051,7 +1058,7 @@ impl RedisWindow {
     async fn take(&self, bucket: &Bucket, skew: i64) -> Result<Option<Taken>, SharedError> {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| millis(d))
+            .map(millis)
             .unwrap_or(0)
             .saturating_add_signed(skew.saturating_mul(1000));
         let key = self.key_of(bucket);
