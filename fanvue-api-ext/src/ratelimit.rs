@@ -759,7 +759,7 @@ impl Window {
         self.reset = Some(reset);
         self.epoch = self.epoch.wrapping_add(1);
         if reset.1.saturating_duration_since(now) > max_wait {
-            self.recheck = Some(now.checked_add(max_wait).unwrap_or(now));
+            self.recheck = Some(later(max_wait));
             self.cause = Some(cause);
         } else {
             self.recheck = None;
