@@ -363,7 +363,7 @@ impl FanvueBuilder {
     /// `Retry-After`) that a request takes before it is sent (default
     /// [`DEFAULT_MAX_WAIT`](crate::ratelimit::DEFAULT_MAX_WAIT), 120 s); a
     /// request that would wait longer fails at once with
-    /// [`Error::RateLimited`](crate::Error::RateLimited) naming the wait. Set
+    /// [`Error::RateLimited`] naming the wait. Set
     /// on the limiter, so it also applies to a limiter given with
     /// [`rate_limiter`](Self::rate_limiter) (see [`RateLimiter::set_max_wait`]).
     pub fn rate_limit_max_wait(mut self, max_wait: Duration) -> Self {
