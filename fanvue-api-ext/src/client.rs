@@ -166,6 +166,7 @@ pub struct FanvueBuilder {
     transfer_client: Option<reqwest::Client>,
     rate_limiter: Option<RateLimiter>,
     rate_limit_mode: RateLimitMode,
+    rate_limit_max_wait: Option<Duration>,
 }
 
 impl Default for FanvueBuilder {
@@ -189,6 +190,7 @@ impl Default for FanvueBuilder {
             transfer_client: None,
             rate_limiter: None,
             rate_limit_mode: RateLimitMode::default(),
+            rate_limit_max_wait: None,
         }
     }
 }
@@ -357,6 +359,18 @@ impl FanvueBuilder {
         self
     }
 
+    /// The longest wait read from a rate-limit header (`X-RateLimit-Reset`,
+    /// `Retry-After`) that a request takes before it is sent (default
+    /// [`DEFAULT_MAX_WAIT`](crate::ratelimit::DEFAULT_MAX_WAIT), 120 s); a
+    /// request that would wait longer fails at once with
+    /// [`Error::RateLimited`] naming the wait. Set
+    /// on the limiter, so it also applies to a limiter given with
+    /// [`rate_limiter`](Self::rate_limiter) (see [`RateLimiter::set_max_wait`]).
+    pub fn rate_limit_max_wait(mut self, max_wait: Duration) -> Self {
+        self.rate_limit_max_wait = Some(max_wait);
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Fanvue, Error> {
         Ok(self.build_inner()?)
@@ -448,6 +462,9 @@ impl FanvueBuilder {
         let limiter = self
             .rate_limiter
             .unwrap_or_else(|| RateLimiter::new(self.rate_limit_mode));
+        if let Some(max_wait) = self.rate_limit_max_wait {
+            limiter.set_max_wait(max_wait);
+        }
         let executor = Executor {
             origin: base_url.origin(),
             auth,

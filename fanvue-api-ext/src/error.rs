@@ -63,7 +63,9 @@ pub enum Error {
         /// The response as received.
         response: ErrorResponse,
     },
-    /// 429: too many requests (after the retries the policy allows).
+    /// 429: too many requests (after the retries the policy allows); or, with nothing sent, a
+    /// rate-limit wait the headers asked for that is longer than the limiter's
+    /// [`max_wait`](crate::RateLimiter::max_wait).
     #[error("rate limited (429){}", retry_after.map(|d| format!(", retry after {}s", d.as_secs())).unwrap_or_default())]
     RateLimited {
         /// How long the server asked to wait (`Retry-After`, or derived from `X-RateLimit-Reset`).
@@ -74,7 +76,8 @@ pub enum Error {
         remaining: Option<u64>,
         /// `X-RateLimit-Reset`, Unix seconds.
         reset: Option<u64>,
-        /// The response as received.
+        /// The response as received (for a wait beyond `max_wait`: the status and headers of
+        /// the response that asked for it, without its body).
         response: ErrorResponse,
     },
     /// The client-side rate limiter found the window exhausted and its mode is

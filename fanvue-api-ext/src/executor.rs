@@ -24,7 +24,7 @@ use crate::auth::AuthError;
 use crate::auth::session::{AuthHeader, Authenticator};
 use crate::call;
 use crate::error::{Error, ErrorResponse, TransportError, TransportErrorKind};
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{RateLimiter, Refusal};
 use crate::retry::{self, RetryPolicy, RetryQuota};
 use crate::validate;
 use bytes::{Bytes, BytesMut};
@@ -141,20 +141,21 @@ impl Executor {
         let attempts = Attempts::default();
 
         let result = if replayable && options.retries {
-            self.with_retries(client, &request, &attempts, idempotent, started)
+            self.with_retries(client, &request, operation, &attempts, idempotent, started)
                 .await
         } else if replayable {
             // The caller retries at its own level: one attempt (with the 401
             // refresh-and-replay, which is not a retry).
-            self.attempt(client, &request, &attempts, idempotent).await
+            self.attempt(client, &request, operation, &attempts, idempotent)
+                .await
         } else {
             // A streaming body cannot be sent twice: no replay.
             attempts.count.store(1, Ordering::Relaxed);
-            match self.auth.header().await {
-                Ok(auth) => {
-                    let result = self.send(client, request, &auth).await;
-                    self.conclude(result, false, 1).await
-                }
+            match self
+                .send(client, request, operation, Credential::Current)
+                .await
+            {
+                Ok((result, _)) => self.conclude(result, false, 1).await,
                 Err(error) => Err(auth_failure(error, 1)),
             }
         };
@@ -283,6 +284,7 @@ impl Executor {
         &self,
         client: &reqwest::Client,
         request: &reqwest::Request,
+        operation: &'static OperationMeta,
         attempts: &Attempts,
         idempotent: bool,
         started: Instant,
@@ -290,7 +292,10 @@ impl Executor {
         let mut backoff = self.policy.backoff();
         let mut taken = 0u32;
         loop {
-            let failure = match self.attempt(client, request, attempts, idempotent).await {
+            let failure = match self
+                .attempt(client, request, operation, attempts, idempotent)
+                .await
+            {
                 Ok(response) => {
                     self.quota.succeeded(taken);
                     return Ok(response);
@@ -330,6 +335,7 @@ impl Executor {
         &self,
         client: &reqwest::Client,
         request: &reqwest::Request,
+        operation: &'static OperationMeta,
         attempts: &Attempts,
         idempotent: bool,
     ) -> Result<ReadResponse, Failure> {
@@ -337,28 +343,29 @@ impl Executor {
             .count
             .fetch_add(1, Ordering::Relaxed)
             .saturating_add(1);
-        let auth = self
-            .auth
-            .header()
+        let (result, auth) = self
+            .send(client, clone(request), operation, Credential::Current)
             .await
             .map_err(|e| auth_failure(e, attempt))?;
-        let result = self.send(client, clone(request), &auth).await;
-        let result = match result {
-            Ok(response)
+        let result = match (result, auth) {
+            (Ok(response), Some(auth))
                 if response.status() == StatusCode::UNAUTHORIZED
                     && self.auth.can_refresh()
                     && !attempts.replayed_after_401.swap(true, Ordering::Relaxed) =>
             {
                 drop(response);
                 tracing::info!(attempt, "401: refreshing the token and replaying once");
-                let auth = self
-                    .auth
-                    .refresh_after_unauthorized(&auth)
-                    .await
-                    .map_err(|e| auth_failure(e, attempt))?;
-                self.send(client, clone(request), &auth).await
+                self.send(
+                    client,
+                    clone(request),
+                    operation,
+                    Credential::RefreshedAfter(&auth),
+                )
+                .await
+                .map_err(|e| auth_failure(e, attempt))?
+                .0
             }
-            other => other,
+            (other, _) => other,
         };
         self.conclude(result, idempotent, attempt).await
     }
@@ -386,33 +393,78 @@ impl Executor {
         })
     }
 
+    /// Takes one request of the operation's rate-limit bucket, then the
+    /// credential (after the wait, so a token cannot expire while the request
+    /// waits), and sends. `Err` when no credential could be had; the
+    /// credential used comes back with the result (none when the limiter
+    /// refused the request).
     async fn send(
         &self,
         client: &reqwest::Client,
         mut request: reqwest::Request,
-        auth: &AuthHeader,
-    ) -> reqwest::Result<Response> {
+        operation: &'static OperationMeta,
+        credential: Credential<'_>,
+    ) -> Result<(reqwest::Result<Response>, Option<AuthHeader>), AuthError> {
+        // one request of the bucket's window, held until the response's headers arrive
+        let creator = operation.creator_user_uuid(request.url());
+        let permit = match self.limiter.acquire(operation, creator).await {
+            Ok(permit) => permit,
+            Err(refusal) => return Ok((Err(call::fail(refused(refusal)).await), None)),
+        };
+        let auth = match credential {
+            Credential::Current => self.auth.header().await?,
+            Credential::RefreshedAfter(stale) => {
+                self.auth.refresh_after_unauthorized(stale).await?
+            }
+        };
         request
             .headers_mut()
             .insert(AUTHORIZATION, auth.value.clone());
-        // one request of the rate-limit window, held until the response's headers arrive
-        let permit = match self.limiter.acquire().await {
-            Ok(permit) => permit,
-            Err(exhausted) => {
-                return Err(call::fail(Error::RateLimitedLocally {
-                    retry_after: exhausted.retry_after,
-                    limit: exhausted.limit,
-                    reset: exhausted.reset,
-                })
-                .await);
-            }
-        };
         let result = client.execute(request).await;
         if let Ok(response) = &result {
-            self.limiter.observe(response.status(), response.headers());
+            permit.observe(response.status(), response.headers());
         }
         drop(permit);
-        result
+        Ok((result, Some(auth)))
+    }
+}
+
+/// Which credential a request is sent with.
+enum Credential<'a> {
+    /// The current token.
+    Current,
+    /// A token refreshed because this one was refused (401).
+    RefreshedAfter(&'a AuthHeader),
+}
+
+/// The error for a request the rate limiter did not let go.
+fn refused(refusal: Refusal) -> Error {
+    match refusal {
+        Refusal::Exhausted {
+            retry_after,
+            limit,
+            reset,
+        } => Error::RateLimitedLocally {
+            retry_after,
+            limit,
+            reset,
+        },
+        Refusal::TooLong {
+            wait,
+            limit,
+            reset,
+            cause,
+        } => {
+            let (status, headers) =
+                cause.unwrap_or((StatusCode::TOO_MANY_REQUESTS, Default::default()));
+            Error::RateLimited {
+                retry_after: Some(wait),
+                limit,
+                remaining: Some(0),
+                reset,
+                response: ErrorResponse::new(status, headers, Bytes::new()),
+            }
+        }
     }
 }
 
@@ -549,6 +601,7 @@ mod tests {
         method: "GET",
         path: "/users/me",
         tag: "users",
+        creator_segment: None,
     };
 
     #[tokio::test]

@@ -137,7 +137,7 @@ pub use call::{Call, CallWithResponse, OperationExt, Response};
 pub use client::{Fanvue, FanvueBuilder};
 pub use error::{BuildError, Error, ErrorResponse, TransportError, TransportErrorKind};
 pub use fanvue_api as api;
-pub use ratelimit::{RateLimitMode, RateLimiter};
+pub use ratelimit::{Bucket, RateLimitMode, RateLimiter};
 pub use retry::{RetryPolicy, RetryPolicyBuilder};
 /// The `secrecy` crate, re-exported: tokens are [`secrecy::SecretString`]s (read one with
 /// [`secrecy::ExposeSecret`]).

@@ -315,6 +315,7 @@ mod tests {
             method: "GET",
             path,
             tag: "test",
+            creator_segment: None,
         }
     }
 

@@ -349,7 +349,10 @@ async fn the_rate_limiter_keeps_concurrent_tasks_under_the_window() {
     }
     assert_eq!(fake.rate_limited_count(), 0, "no 429");
     assert_eq!(fake.rate_admitted_count(), 20);
-    assert_eq!(fanvue.rate_limiter().state().limit, Some(8));
+    assert_eq!(
+        fanvue.rate_limiter().state()[&fanvue_api_ext::Bucket::Shared].limit,
+        Some(8)
+    );
 }
 
 #[tokio::test]

@@ -34,6 +34,15 @@ impl std::fmt::Display for OpsError {
     }
 }
 
+/// The index (among the path's `/`-separated segments, 0 = the first after the leading `/`) of
+/// the `{creatorUserUuid}` segment of a creator-scoped operation: one under
+/// `/creators/{creatorUserUuid}/`, which Fanvue rate-limits in a bucket of that creator's.
+fn creator_segment(path: &str) -> Option<usize> {
+    let mut segments = path.trim_start_matches('/').split('/');
+    (segments.next() == Some("creators") && segments.next() == Some("{creatorUserUuid}"))
+        .then_some(1usize)
+}
+
 /// The extra code for the generated module.
 pub fn generate(
     file: &syn::File,
@@ -45,12 +54,17 @@ pub fn generate(
 
     let metas = ops.iter().map(|op| {
         let (id, method, path, tag) = (&op.id, &op.method, &op.path, &op.tag);
+        let creator_segment = match creator_segment(path) {
+            Some(index) => quote! { Some(#index) },
+            None => quote! { None },
+        };
         quote! {
             crate::executor::OperationMeta {
                 operation_id: #id,
                 method: #method,
                 path: #path,
                 tag: #tag,
+                creator_segment: #creator_segment,
             }
         }
     });

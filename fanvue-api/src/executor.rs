@@ -24,6 +24,11 @@ pub struct OperationMeta {
     pub path: &'static str,
     /// The tag (area) the operation belongs to, e.g. `media`.
     pub tag: &'static str,
+    /// For an operation under `/creators/{creatorUserUuid}/` (which Fanvue rate-limits per
+    /// creator), the index of the `{creatorUserUuid}` segment among the template's
+    /// `/`-separated segments (`Some(1)`); `None` for every other operation. See
+    /// [`creator_user_uuid`](Self::creator_user_uuid).
+    pub creator_segment: Option<usize>,
 }
 
 impl OperationMeta {
@@ -43,6 +48,21 @@ impl OperationMeta {
     /// JSON body (empty when it declares none); see [`crate::bounds`].
     pub fn bounds(&self) -> &'static [crate::bounds::Bound] {
         crate::generated::operation_bounds(self.operation_id)
+    }
+
+    /// The `creatorUserUuid` a request of this operation was given, read from the request's
+    /// `url` at [`creator_segment`](Self::creator_segment) (counted from the end of the URL's
+    /// path, so a base URL with a path prefix reads the same segment); `None` for an operation
+    /// that is not creator-scoped, or a URL with fewer segments than the template.
+    pub fn creator_user_uuid<'u>(&self, url: &'u reqwest::Url) -> Option<&'u str> {
+        let index = self.creator_segment?;
+        let template = self.path.trim_start_matches('/').split('/').count();
+        let segments: Vec<&str> = url.path_segments()?.collect();
+        let first = segments.len().checked_sub(template)?;
+        segments
+            .get(first.checked_add(index)?)
+            .copied()
+            .filter(|segment| !segment.is_empty())
     }
 
     /// Looks an operation up by its `operationId`.
@@ -105,6 +125,7 @@ pub(crate) static UNKNOWN_OPERATION: OperationMeta = OperationMeta {
     method: "UNKNOWN",
     path: "unknown",
     tag: "unknown",
+    creator_segment: None,
 };
 
 impl progenitor_client::ClientHooks<Inner> for crate::Client {

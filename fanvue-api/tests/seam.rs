@@ -44,7 +44,8 @@ async fn every_request_goes_through_the_executor_with_its_operation() {
             operation_id: "get-current-user",
             method: "GET",
             path: "/users/me",
-            tag: "users"
+            tag: "users",
+            creator_segment: None,
         }
     );
     assert_eq!(seen[1].meta.operation_id, "get-user-media");
