@@ -376,3 +376,39 @@ fn find_enums(value: &Value, at: &str, top_level_schema: bool, found: &mut Vec<S
         _ => {}
     }
 }
+
+/// The `format` of the normalized spec's numbers that are amounts in cents.
+pub const CENTS_FORMAT: &str = "cents";
+
+/// Marks every `type: number, format: cents` schema with `x-rust-type` so that the type generator uses
+/// `fanvue_api::Cents` for it (inside `Option`, `Vec` and maps too). Returns how many were marked.
+pub fn mark_cents(value: &mut Value) -> usize {
+    let mut marked = 0;
+    match value {
+        Value::Object(map) => {
+            if map.get("type").and_then(Value::as_str) == Some("number")
+                && map.get("format").and_then(Value::as_str) == Some(CENTS_FORMAT)
+            {
+                map.insert(
+                    "x-rust-type".into(),
+                    serde_json::json!({
+                        "crate": "fanvue-api",
+                        "version": "*",
+                        "path": "fanvue_api::Cents",
+                    }),
+                );
+                marked += 1;
+            }
+            for child in map.values_mut() {
+                marked += mark_cents(child);
+            }
+        }
+        Value::Array(items) => {
+            for child in items {
+                marked += mark_cents(child);
+            }
+        }
+        _ => {}
+    }
+    marked
+}

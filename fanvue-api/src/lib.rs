@@ -46,6 +46,7 @@ pub mod bounds;
 pub mod dispatch;
 pub mod executor;
 pub mod int;
+mod money;
 pub mod operation;
 mod paging;
 mod query;
@@ -63,6 +64,10 @@ mod generated {
 }
 
 pub use generated::*;
+pub use money::{Cents, ParseCentsError};
+
+// The generated types name `fanvue_api::Cents` (the `x-rust-type` of the spec's `format: cents` numbers).
+extern crate self as fanvue_api;
 
 /// Typed [`httpmock`] helpers: `MockServerExt` adds one method per operation
 /// to `httpmock::MockServer`, with typed request matchers and responses.
