@@ -45,7 +45,7 @@ mod webhooks;
 use std::path::{Path, PathBuf};
 
 use progenitor_impl::{
-    CrateVers, GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl,
+    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl,
 };
 use quote::quote;
 
@@ -95,7 +95,7 @@ fn run() -> Result<(), String> {
         println!("cargo:warning=spec: dropped a `default` its own schema rejects at {place}");
     }
     let bounds = bounds::collect(&raw);
-    spec::mark_cents(&mut raw);
+    spec::use_cents(&mut raw);
     let scopes = scopes::collect(&raw);
     fixes::strip_string_lengths(&mut raw);
     let spec: openapiv3::OpenAPI = serde_json::from_value(raw)
@@ -171,9 +171,13 @@ fn settings(string_enums: &[enums::StringEnum], has_variant_list: bool) -> Gener
         .with_tag(TagStyle::Separate)
         .with_inner_type(quote!(crate::executor::Inner))
         .with_hooks(HooksMode::Expected)
-        .with_derive("PartialEq")
-        // `x-rust-type` of the amounts in cents (`spec::mark_cents`): this crate's own `Cents`.
-        .with_crate("fanvue-api", CrateVers::Any, None);
+        .with_derive("PartialEq");
+    // The amounts in cents (`spec::use_cents`).
+    settings.with_replacement(
+        spec::CENTS_SCHEMA,
+        "crate::Cents",
+        [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+    );
     for e in string_enums {
         settings.with_replacement(
             &e.name,

@@ -66,9 +66,6 @@ mod generated {
 pub use generated::*;
 pub use money::{Cents, ParseCentsError};
 
-// The generated types name `fanvue_api::Cents` (the `x-rust-type` of the spec's `format: cents` numbers).
-extern crate self as fanvue_api;
-
 /// Typed [`httpmock`] helpers: `MockServerExt` adds one method per operation
 /// to `httpmock::MockServer`, with typed request matchers and responses.
 #[cfg(feature = "mock")]
