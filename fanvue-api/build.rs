@@ -95,6 +95,7 @@ fn run() -> Result<(), String> {
         println!("cargo:warning=spec: dropped a `default` its own schema rejects at {place}");
     }
     let bounds = bounds::collect(&raw);
+    let bodies = bounds::collect_bodies(&raw);
     spec::use_cents(&mut raw);
     let scopes = scopes::collect(&raw);
     fixes::strip_string_lengths(&mut raw);
@@ -130,6 +131,9 @@ fn run() -> Result<(), String> {
     let bounds: syn::File = syn::parse2(bounds::generate(&bounds))
         .map_err(|e| format!("generated bounds table does not parse: {e}"))?;
     file.items.extend(bounds.items);
+    let bodies: syn::File = syn::parse2(bounds::generate_bodies(&bodies))
+        .map_err(|e| format!("generated body checks do not parse: {e}"))?;
+    file.items.extend(bodies.items);
     let scopes: syn::File = syn::parse2(scopes::generate(&scopes))
         .map_err(|e| format!("generated scopes table does not parse: {e}"))?;
     file.items.extend(scopes.items);

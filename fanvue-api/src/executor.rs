@@ -45,6 +45,12 @@ impl OperationMeta {
         crate::generated::operation_bounds(self.operation_id)
     }
 
+    /// The checks of this operation's JSON request body (`None` when it takes none or the spec declares
+    /// nothing to check); see [`crate::bounds::BodyNode`].
+    pub fn body_checks(&self) -> Option<&'static crate::bounds::BodyNode> {
+        crate::generated::operation_body(self.operation_id)
+    }
+
     /// Looks an operation up by its `operationId`.
     pub fn find(operation_id: &str) -> Option<&'static OperationMeta> {
         crate::OPERATIONS
