@@ -22,7 +22,9 @@ fn client(fake: &FakeFanvue) -> Fanvue {
 /// A full answer of operation `id` as the spec describes it, with `edit` applied, served by the fake.
 fn serve(fake: &FakeFanvue, id: &str, edit: impl FnOnce(&mut Value)) {
     let spec = Spec::load();
-    let op = spec.operation(id).unwrap_or_else(|| panic!("no operation {id}"));
+    let op = spec
+        .operation(id)
+        .unwrap_or_else(|| panic!("no operation {id}"));
     let response = op.response.as_ref().expect("a JSON answer");
     let mut body = synthesize(spec, &response.schema, Mode::Full);
     edit(&mut body);
@@ -56,15 +58,24 @@ async fn fractional_balances_decode_exactly_and_serialize_back_as_received() {
         .send()
         .await
         .unwrap();
-    assert_eq!(account.account.earnings.available_balance.to_string(), "100.5");
+    assert_eq!(
+        account.account.earnings.available_balance.to_string(),
+        "100.5"
+    );
 
     // A whole amount is an exact integer.
     serve(&fake, "get-account", |body| {
         body["account"]["earnings"]["availableBalance"] = 250_000.into();
     });
     let account = fanvue.api().get_account().send().await.unwrap();
-    assert_eq!(account.account.earnings.available_balance.whole(), Some(250_000));
-    assert_eq!(account.account.earnings.available_balance, Cents::from(250_000));
+    assert_eq!(
+        account.account.earnings.available_balance.whole(),
+        Some(250_000)
+    );
+    assert_eq!(
+        account.account.earnings.available_balance,
+        Cents::from(250_000)
+    );
 }
 
 #[tokio::test]

@@ -196,11 +196,7 @@ async fn out_of_bounds_bodies_make_no_request() {
         ))
         .send()
         .await;
-    assert_bound(
-        result,
-        "body.price",
-        "at least 300 (minimum), got 299",
-    );
+    assert_bound(result, "body.price", "at least 300 (minimum), got 299");
 
     let result = fanvue
         .api()
@@ -263,8 +259,14 @@ async fn a_body_enum_outside_the_spec_is_refused_naming_the_field_and_nothing_is
     match result {
         Err(Error::InvalidInput { what, reason }) => {
             assert_eq!(what, "body.audience");
-            assert!(reason.contains("enum") && reason.contains("\"everyone\""), "{reason}");
-            assert!(reason.contains("subscribers"), "the allowed values are named: {reason}");
+            assert!(
+                reason.contains("enum") && reason.contains("\"everyone\""),
+                "{reason}"
+            );
+            assert!(
+                reason.contains("subscribers"),
+                "the allowed values are named: {reason}"
+            );
         }
         other => panic!("expected InvalidInput(body.audience), got {other:?}"),
     }

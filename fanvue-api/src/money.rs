@@ -240,7 +240,10 @@ impl<'de> Visitor<'de> for CentsVisitor {
     }
 
     /// A deserializer that does not know the raw-value name (a buffer, another format).
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<Cents, D::Error> {
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Cents, D::Error> {
         deserializer.deserialize_any(self)
     }
 

@@ -43,9 +43,15 @@ fn counts_are_integers_by_their_words() {
         ("count", "Number of paid tips received on this post"),
         ("clicks", "Number of clicks on this link"),
         ("newTip", "Number of unread tip notifications"),
-        ("size", "Number of items to return per page (1-50, default: 15)"),
+        (
+            "size",
+            "Number of items to return per page (1-50, default: 15)",
+        ),
         ("limit", "Maximum number of subscribers to return"),
-        ("totalFollowers", "Total count of all users who clicked this link and are currently followers"),
+        (
+            "totalFollowers",
+            "Total count of all users who clicked this link and are currently followers",
+        ),
     ] {
         assert_eq!(
             classify(name, Some(description), None),
@@ -58,7 +64,10 @@ fn counts_are_integers_by_their_words() {
 
 #[test]
 fn page_numbers_are_integers() {
-    for description in ["Current page number", "Page number to retrieve (starts from 1)"] {
+    for description in [
+        "Current page number",
+        "Page number to retrieve (starts from 1)",
+    ] {
         assert_eq!(
             classify("page", Some(description), None),
             (NumberKind::Integer, "page-numbers".into())
@@ -75,9 +84,16 @@ fn part_numbers_and_pixel_sizes_are_integers_without_a_description() {
         ("width", "pixel-sizes"),
         ("height", "pixel-sizes"),
     ] {
-        assert_eq!(classify(name, None, None), (NumberKind::Integer, rule.into()), "{name}");
+        assert_eq!(
+            classify(name, None, None),
+            (NumberKind::Integer, rule.into()),
+            "{name}"
+        );
     }
-    quotes("part-numbers", "Return a presigned URL to upload a specific part number");
+    quotes(
+        "part-numbers",
+        "Return a presigned URL to upload a specific part number",
+    );
     quotes("pixel-sizes", "width\": 1920");
 }
 
@@ -98,13 +114,25 @@ fn undescribed_counts_are_integers_described_ones_go_by_their_words() {
 #[test]
 fn amounts_in_cents_are_money_whatever_their_name() {
     for (name, description) in [
-        ("availableBalance", "Current available balance that can be withdrawn, in USD cents"),
+        (
+            "availableBalance",
+            "Current available balance that can be withdrawn, in USD cents",
+        ),
         ("price", "Price in cents for paid posts"),
         ("gross", "Amount the fan paid, converted to USD cents"),
         ("net", "Creator's cut after Fanvue fees, in USD cents"),
-        ("totalRevenue", "Total revenue generated from purchases of this message (in cents)"),
-        ("eph", "Earnings per active hour, in cents (0 if no active hours)"),
-        ("total", "Largest single payment this fan made, in USD cents"),
+        (
+            "totalRevenue",
+            "Total revenue generated from purchases of this message (in cents)",
+        ),
+        (
+            "eph",
+            "Earnings per active hour, in cents (0 if no active hours)",
+        ),
+        (
+            "total",
+            "Largest single payment this fan made, in USD cents",
+        ),
     ] {
         assert_eq!(
             classify(name, Some(description), None),
@@ -112,13 +140,19 @@ fn amounts_in_cents_are_money_whatever_their_name() {
             "{name}"
         );
     }
-    quotes("cents", "Current available balance that can be withdrawn, in USD cents");
+    quotes(
+        "cents",
+        "Current available balance that can be withdrawn, in USD cents",
+    );
     // The request price of a message: no description, the paid-content bound.
     assert_eq!(
         classify("price", None, Some(300.0)),
         (NumberKind::Cents, "paid-content-prices".into())
     );
-    quotes("paid-content-prices", "Message price in cents (null for free messages)");
+    quotes(
+        "paid-content-prices",
+        "Message price in cents (null for free messages)",
+    );
 }
 
 #[test]
@@ -129,30 +163,63 @@ fn numbers_without_words_stay_decimals() {
         ("lengthMs", None),
         ("displayPosition", None),
         ("recommendedPrice", None),
-        ("totalGross", Some("Total gross earnings from this link (before fees)")),
-        ("total", Some("Cumulative net subscriber change from query start date (new - cancelled).")),
+        (
+            "totalGross",
+            Some("Total gross earnings from this link (before fees)"),
+        ),
+        (
+            "total",
+            Some("Cumulative net subscriber change from query start date (new - cancelled)."),
+        ),
     ] {
-        assert_eq!(classify(name, description, None), (NumberKind::Decimal, String::new()), "{name}");
+        assert_eq!(
+            classify(name, description, None),
+            (NumberKind::Decimal, String::new()),
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn averages_ratios_percentages_and_hours_stay_decimals_with_the_documents_words_as_reason() {
     for (name, description, rule) in [
-        ("avgResponseMs", Some("Average response time in milliseconds, or null if no responses were tracked"), "averages"),
+        (
+            "avgResponseMs",
+            Some("Average response time in milliseconds, or null if no responses were tracked"),
+            "averages",
+        ),
         ("averageByHourOfDay", None, "averages"),
-        ("goldenRatio", Some("Ratio of PPVs unlocked to messages sent (0 if no messages were sent)"), "ratios"),
+        (
+            "goldenRatio",
+            Some("Ratio of PPVs unlocked to messages sent (0 if no messages were sent)"),
+            "ratios",
+        ),
         ("unlockRatio", None, "ratios"),
         ("grossChangePercentage", None, "percentages"),
-        ("percentile", Some("Earnings percentile (decimal) the creator falls into"), "percentages"),
-        ("activeHours", Some("Number of hours the chatter was active in the period"), "hours"),
+        (
+            "percentile",
+            Some("Earnings percentile (decimal) the creator falls into"),
+            "percentages",
+        ),
+        (
+            "activeHours",
+            Some("Number of hours the chatter was active in the period"),
+            "hours",
+        ),
     ] {
-        assert_eq!(classify(name, description, None), (NumberKind::Decimal, rule.into()), "{name}");
+        assert_eq!(
+            classify(name, description, None),
+            (NumberKind::Decimal, rule.into()),
+            "{name}"
+        );
     }
     quotes("averages", "Average response time in milliseconds");
     quotes("ratios", "Ratio of PPVs unlocked to messages sent");
     quotes("percentages", "Earnings percentile (decimal)");
-    quotes("hours", "Number of hours the chatter was active in the period");
+    quotes(
+        "hours",
+        "Number of hours the chatter was active in the period",
+    );
     // prefixes only at a word boundary
     assert!(workspace_rules().decimal_rule("avgs").is_none());
 }
@@ -195,14 +262,18 @@ fn applied_to_schemas_and_parameters() {
     rules.apply_parameters(&mut doc);
     let params = &doc["paths"]["/x"]["get"]["parameters"];
     assert_eq!(params[0]["schema"]["type"], "integer");
-    assert_eq!(params[1]["schema"]["type"], "number", "no words, no name rule: a decimal");
+    assert_eq!(
+        params[1]["schema"]["type"], "number",
+        "no words, no name rule: a decimal"
+    );
 }
 
 #[test]
 fn every_number_of_the_committed_spec_is_what_its_rule_says() {
     // The committed spec: the fields the issue named.
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/fanvue.json");
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("spec")).expect("json");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("spec")).expect("json");
     let schemas = &doc["components"]["schemas"];
     let find = |name: &str| -> Vec<&Value> {
         let mut out = Vec::new();
@@ -214,7 +285,10 @@ fn every_number_of_the_committed_spec_is_what_its_rule_says() {
         out
     };
     for balance in find("availableBalance") {
-        assert_eq!((&balance["type"], &balance["format"]), (&json!("number"), &json!("cents")));
+        assert_eq!(
+            (&balance["type"], &balance["format"]),
+            (&json!("number"), &json!("cents"))
+        );
     }
     assert!(!find("availableBalance").is_empty());
     for count in find("likesCount") {
@@ -228,7 +302,8 @@ fn every_number_of_the_committed_spec_is_what_its_rule_says() {
 
 #[test]
 fn a_rule_needs_a_quoted_reason_a_unique_name_and_a_pattern() {
-    let ok = "decimals:\n  - rule: averages\n    prefixes: [avg]\n    reason: 'doc: \"Average x\"'\n";
+    let ok =
+        "decimals:\n  - rule: averages\n    prefixes: [avg]\n    reason: 'doc: \"Average x\"'\n";
     assert!(NumberRules::from_yaml(ok).is_ok());
     let unquoted = "decimals:\n  - rule: averages\n    prefixes: [avg]\n    reason: averages\n";
     let err = NumberRules::from_yaml(unquoted).unwrap_err();
@@ -244,5 +319,8 @@ fn a_rule_needs_a_quoted_reason_a_unique_name_and_a_pattern() {
     let no_reason = "decimals:\n  - rule: averages\n    prefixes: [avg]\n";
     assert!(NumberRules::from_yaml(no_reason).is_err());
     let legacy = "names: [price]\n";
-    assert!(NumberRules::from_yaml(legacy).is_err(), "name lists are gone");
+    assert!(
+        NumberRules::from_yaml(legacy).is_err(),
+        "name lists are gone"
+    );
 }

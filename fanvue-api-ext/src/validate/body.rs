@@ -190,7 +190,10 @@ impl<'de> Visitor<'de> for Walk<'_> {
         }
         for rule in self.rules() {
             if !rule.allows_items(count) {
-                return Err(violation(self.found, must_be(rule, format!("{count} elements"))));
+                return Err(violation(
+                    self.found,
+                    must_be(rule, format!("{count} elements")),
+                ));
             }
         }
         Ok(())
@@ -398,19 +401,51 @@ mod tests {
         let cases = [
             (r#"{"audience":"everyone"}"#, "body.audience", "enum"),
             (r#"{"text":"x"}"#, "body.audience", "is required"),
-            (r#"{"audience":"subscribers","price":299.5}"#, "body.price", "got 299.5"),
-            (r#"{"audience":"subscribers","text":"toolong"}"#, "body.text", "7 characters"),
-            (r#"{"audience":"subscribers","count":2.5}"#, "body.count", "whole number"),
-            (r#"{"audience":"subscribers","count":0}"#, "body.count", "at least 1"),
+            (
+                r#"{"audience":"subscribers","price":299.5}"#,
+                "body.price",
+                "got 299.5",
+            ),
+            (
+                r#"{"audience":"subscribers","text":"toolong"}"#,
+                "body.text",
+                "7 characters",
+            ),
+            (
+                r#"{"audience":"subscribers","count":2.5}"#,
+                "body.count",
+                "whole number",
+            ),
+            (
+                r#"{"audience":"subscribers","count":0}"#,
+                "body.count",
+                "at least 1",
+            ),
             (
                 r#"{"audience":"subscribers","items":[{"amount":1},{"amount":0}]}"#,
                 "body.items.1.amount",
                 "more than 0",
             ),
-            (r#"{"audience":"subscribers","items":[{}]}"#, "body.items.0.amount", "is required"),
-            (r#"{"audience":"subscribers","items":[{"amount":1},{"amount":1},{"amount":1},{"amount":1}]}"#, "body.items", "4 elements"),
-            (r#"{"audience":"subscribers","counts":{"a":1,"b":0}}"#, "body.counts.b", "at least 1"),
-            (r#"{"audience":"subscribers","id":"nope"}"#, "body.id", "uuid"),
+            (
+                r#"{"audience":"subscribers","items":[{}]}"#,
+                "body.items.0.amount",
+                "is required",
+            ),
+            (
+                r#"{"audience":"subscribers","items":[{"amount":1},{"amount":1},{"amount":1},{"amount":1}]}"#,
+                "body.items",
+                "4 elements",
+            ),
+            (
+                r#"{"audience":"subscribers","counts":{"a":1,"b":0}}"#,
+                "body.counts.b",
+                "at least 1",
+            ),
+            (
+                r#"{"audience":"subscribers","id":"nope"}"#,
+                "body.id",
+                "uuid",
+            ),
         ];
         for (json, what, reason) in cases {
             let (w, r) = run(json).unwrap_err();

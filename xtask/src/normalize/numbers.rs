@@ -80,7 +80,8 @@ impl NumberRule {
                 let d = d.to_lowercase();
                 self.words.iter().any(|w| d.contains(&w.to_lowercase()))
             });
-        let by_name = !self.names.is_empty() || !self.prefixes.is_empty() || !self.suffixes.is_empty();
+        let by_name =
+            !self.names.is_empty() || !self.prefixes.is_empty() || !self.suffixes.is_empty();
         let name_ok = !by_name
             || name.is_some_and(|name| {
                 self.names.contains(name)
@@ -168,7 +169,9 @@ impl NumberRules {
 
     /// The decimal rule that keeps a number named `name` (described `description`) a `number`, if any.
     pub fn decimal_rule(&self, name: &str) -> Option<&NumberRule> {
-        self.decimals.iter().find(|r| r.matches(Some(name), None, None))
+        self.decimals
+            .iter()
+            .find(|r| r.matches(Some(name), None, None))
     }
 
     /// The rule deciding what a number named `name` with description `description` and bound `minimum` is,
@@ -179,13 +182,25 @@ impl NumberRules {
         description: Option<&str>,
         minimum: Option<f64>,
     ) -> (NumberKind, Option<&NumberRule>) {
-        if let Some(rule) = self.decimals.iter().find(|r| r.matches(name, description, minimum)) {
+        if let Some(rule) = self
+            .decimals
+            .iter()
+            .find(|r| r.matches(name, description, minimum))
+        {
             return (NumberKind::Decimal, Some(rule));
         }
-        if let Some(rule) = self.cents.iter().find(|r| r.matches(name, description, minimum)) {
+        if let Some(rule) = self
+            .cents
+            .iter()
+            .find(|r| r.matches(name, description, minimum))
+        {
             return (NumberKind::Cents, Some(rule));
         }
-        if let Some(rule) = self.integers.iter().find(|r| r.matches(name, description, minimum)) {
+        if let Some(rule) = self
+            .integers
+            .iter()
+            .find(|r| r.matches(name, description, minimum))
+        {
             return (NumberKind::Integer, Some(rule));
         }
         (NumberKind::Decimal, None)
@@ -218,7 +233,10 @@ impl NumberRules {
                     continue;
                 };
                 for param in params {
-                    let name = param.get("name").and_then(Value::as_str).map(str::to_string);
+                    let name = param
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
                     let description = param
                         .get("description")
                         .and_then(Value::as_str)
@@ -238,7 +256,12 @@ impl NumberRules {
 
     /// Applies the rules to a schema root named `name` whose description, when the schema has none, is
     /// `description` (a parameter's), then to its properties.
-    pub fn apply_described(&self, schema: &mut Value, name: Option<&str>, description: Option<&str>) {
+    pub fn apply_described(
+        &self,
+        schema: &mut Value,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) {
         if let Some(obj) = schema.as_object_mut() {
             let ty = obj.get("type").and_then(Value::as_str).map(str::to_string);
             let own = obj
@@ -248,7 +271,9 @@ impl NumberRules {
             let description = own.as_deref().or(description);
             let kind = match ty.as_deref() {
                 Some("integer") => NumberKind::Integer,
-                Some("number") if obj.get("format").and_then(Value::as_str) == Some(CENTS_FORMAT) => {
+                Some("number")
+                    if obj.get("format").and_then(Value::as_str) == Some(CENTS_FORMAT) =>
+                {
                     NumberKind::Cents
                 }
                 Some("number") => {
