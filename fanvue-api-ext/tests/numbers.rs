@@ -118,3 +118,22 @@ async fn counts_accept_integral_floats_and_refuse_fractions_naming_the_field() {
         other => panic!("expected a decode error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_fractional_price_is_sent_exactly_and_the_fake_accepts_what_the_document_does() {
+    let fake = FakeFanvue::start().await.unwrap();
+    serve(&fake, "send-message", |_| {});
+    let price: Cents = "300.5".parse().unwrap();
+    client(&fake)
+        .api()
+        .send_message()
+        .user_uuid(CREATOR.parse::<uuid::Uuid>().unwrap())
+        .body_map(|body| body.text(Some("hi".to_string())).price(Some(price)))
+        .send()
+        .await
+        .unwrap();
+    let sent = fake.api_requests();
+    let body = sent.last().expect("sent").body.clone().expect("a body");
+    let body = String::from_utf8_lossy(&body).into_owned();
+    assert!(body.contains(r#""price":300.5"#), "{body}");
+}
