@@ -95,6 +95,8 @@ fn run() -> Result<(), String> {
         println!("cargo:warning=spec: dropped a `default` its own schema rejects at {place}");
     }
     let bounds = bounds::collect(&raw);
+    let bodies = bounds::collect_bodies(&raw);
+    spec::use_cents(&mut raw);
     let scopes = scopes::collect(&raw);
     fixes::strip_string_lengths(&mut raw);
     let spec: openapiv3::OpenAPI = serde_json::from_value(raw)
@@ -129,6 +131,9 @@ fn run() -> Result<(), String> {
     let bounds: syn::File = syn::parse2(bounds::generate(&bounds))
         .map_err(|e| format!("generated bounds table does not parse: {e}"))?;
     file.items.extend(bounds.items);
+    let bodies: syn::File = syn::parse2(bounds::generate_bodies(&bodies))
+        .map_err(|e| format!("generated body checks do not parse: {e}"))?;
+    file.items.extend(bodies.items);
     let scopes: syn::File = syn::parse2(scopes::generate(&scopes))
         .map_err(|e| format!("generated scopes table does not parse: {e}"))?;
     file.items.extend(scopes.items);
@@ -171,6 +176,12 @@ fn settings(string_enums: &[enums::StringEnum], has_variant_list: bool) -> Gener
         .with_inner_type(quote!(crate::executor::Inner))
         .with_hooks(HooksMode::Expected)
         .with_derive("PartialEq");
+    // The amounts in cents (`spec::use_cents`).
+    settings.with_replacement(
+        spec::CENTS_SCHEMA,
+        "crate::Cents",
+        [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+    );
     for e in string_enums {
         settings.with_replacement(
             &e.name,
@@ -210,6 +221,12 @@ fn reexport_in_types(file: &mut syn::File, has_variant_list: bool) {
             0,
             syn::parse_quote!(
                 pub use crate::enums::*;
+            ),
+        );
+        items.insert(
+            0,
+            syn::parse_quote!(
+                pub use crate::Cents;
             ),
         );
         if has_variant_list {

@@ -9,8 +9,8 @@
 //! tasks each sharing the window through Redis.
 //!
 //! **Agency:** one client acting for 8 creators, 4 tasks per creator on
-//! `GET /creators/{id}/followers` plus 4 tasks on `GET /users/me`, against a
-//! server that keys its buckets like Fanvue (one per creator, one shared), R
+//! `GET /creators/{id}/followers` plus 4 tasks on `GET /users/me`, against the
+//! fake, which keys its buckets like Fanvue (one per creator, one shared), R
 //! requests per 2 s window per bucket, for W windows. Prints the requests
 //! served as a ratio to the allowance (creators + 1) × R × W and the 429s
 //! as a share of the requests, without the limiter, with it, and (with
@@ -21,9 +21,6 @@
 //! ```text
 //! cargo run -p fanvue-api-ext --features redis --example ratelimit_bench -- [R] [W] [AGENCY_R] [AGENCY_W]
 //! ```
-
-#[path = "../tests/support/keyed.rs"]
-mod keyed;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -112,28 +109,51 @@ trait BenchServer: Send + Sync {
     fn next_window_start(&self, margin: Duration) -> u64;
 }
 
-impl BenchServer for keyed::KeyedServer {
+/// The fake, its buckets keyed like Fanvue's, every bucket `limit` requests per `window` (windows
+/// aligned to Unix time).
+struct AgencyFake {
+    fake: FakeFanvue,
+    window: Duration,
+}
+
+impl BenchServer for AgencyFake {
     fn url(&self) -> String {
-        keyed::KeyedServer::url(self).to_owned()
+        self.fake.api_url().to_owned()
     }
     fn token(&self) -> String {
-        "token".to_owned()
+        self.fake.access_token()
     }
     fn served(&self) -> u64 {
-        keyed::KeyedServer::served(self)
+        self.fake.rate_admitted_count()
     }
     fn rejected(&self) -> u64 {
-        keyed::KeyedServer::rejected(self)
+        self.fake.rate_limited_count()
     }
     fn next_window_start(&self, margin: Duration) -> u64 {
-        keyed::KeyedServer::next_window_start(self, margin)
+        let window = u64::try_from(self.window.as_millis()).unwrap().max(1);
+        (unix_ms() + u64::try_from(margin.as_millis()).unwrap()).div_ceil(window) * window
     }
 }
 
-/// Starts the agency case's server (swap this for another [`BenchServer`], e.g. the fake once it
-/// keys its buckets the same way).
+/// Starts the agency case's server: the fake, acting for [`creators`].
 async fn start_agency_server(limit: u64, window: Duration) -> Box<dyn BenchServer> {
-    Box::new(keyed::KeyedServer::start(limit, window).await)
+    let agency = creators()
+        .into_iter()
+        .enumerate()
+        .map(|(i, uuid)| {
+            let mut creator = fanvue_fake::model::Creator::sample(i);
+            creator.user.uuid = uuid;
+            creator
+        })
+        .collect();
+    let fake = FakeFanvue::builder()
+        .record_requests(false)
+        .creators(agency)
+        .rate_limit_window(limit, window)
+        .start()
+        .await
+        .unwrap();
+    Box::new(AgencyFake { fake, window })
 }
 
 fn unix_ms() -> u64 {

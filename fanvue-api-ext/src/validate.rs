@@ -8,18 +8,22 @@
 //! `uuid`/`date-time`/`date`/`int64` formats — a `uuid` also not the nil
 //! UUID — and `enum`). Only the spec decides: a parameter's name never
 //! does (a path parameter named `uuid` whose schema is an enum is checked
-//! against the enum). [`check_body`] checks the JSON
-//! body against the same table (JSON pointers, through nested objects and
-//! array elements). Nothing here is written per operation: a bound the spec
-//! adds is checked after regeneration. The pagination streams and the upload
+//! against the enum). [`check_body`] checks the JSON body against the
+//! operation's body checks ([`OperationMeta::body_checks`], a tree the build
+//! script writes from the spec): bounds, `type: integer`, formats, enums and
+//! required properties, through nested objects, array elements and map
+//! values; the error names the field (`body.audience`) and nothing is sent. A
+//! valid body is checked without allocating (see `body`). Nothing here is
+//! written per operation: a bound the spec adds is checked after regeneration. The pagination streams and the upload
 //! flow also use the single-value checks directly.
+
+mod body;
 
 use std::ops::RangeInclusive;
 
 use fanvue_api::bounds::{Bound, Place, Rule};
 use fanvue_api::executor::OperationMeta;
 use percent_decode::decode;
-use serde_json::Value;
 use url::Url;
 
 use crate::Error;
@@ -80,16 +84,14 @@ pub fn check_request(url: &Url, operation: &OperationMeta) -> Result<(), Error> 
     check_params(url, operation.path, operation.bounds())
 }
 
-/// Checks a JSON request body against the spec's bounds for `operation`
-/// (a body that is not JSON is not checked).
+/// Checks a JSON request body against the spec's checks for `operation`
+/// (enums, bounds, formats, required properties); a body that is not JSON is
+/// not checked. The error names the field: `body.audience`,
+/// `body.parts.0.PartNumber`.
 pub fn check_body(body: &[u8], operation: &OperationMeta) -> Result<(), Error> {
-    let bounds = operation.bounds();
-    if !bounds.iter().any(|b| b.place == Place::Body) {
-        return Ok(());
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(value) => check_body_value(&value, bounds),
-        Err(_) => Ok(()),
+    match operation.body_checks() {
+        Some(node) => body::check(body, node),
+        None => Ok(()),
     }
 }
 
@@ -178,77 +180,6 @@ fn check_scalar(what: &str, rule: Rule, value: &str) -> Result<(), Error> {
         Rule::MinItems(_) | Rule::MaxItems(_) => {}
     }
     Ok(())
-}
-
-/// Checks a JSON body against the `Body` bounds of `bounds`. Absent and
-/// `null` values are not checked (requiredness is the typed builder's job).
-pub(crate) fn check_body_value(body: &Value, bounds: &[Bound]) -> Result<(), Error> {
-    for bound in bounds.iter().filter(|b| b.place == Place::Body) {
-        let mut found = Vec::new();
-        let segments: Vec<&str> = if bound.target.is_empty() {
-            Vec::new()
-        } else {
-            bound.target.trim_start_matches('/').split('/').collect()
-        };
-        select(body, &segments, String::new(), &mut found);
-        for (pointer, value) in found {
-            let what = format!(
-                "body field {}",
-                if pointer.is_empty() { "/" } else { &pointer }
-            );
-            let rule = bound.rule;
-            let got = match value {
-                Value::Number(n) => n
-                    .as_f64()
-                    .filter(|n| !rule.allows_number(*n))
-                    .map(|_| n.to_string()),
-                Value::String(s) => {
-                    let len = s.chars().count() as u64;
-                    (!rule.allows_length(len)).then(|| format!("{len} characters"))
-                }
-                Value::Array(items) => {
-                    let count = items.len() as u64;
-                    (!rule.allows_items(count)).then(|| format!("{count} elements"))
-                }
-                _ => None,
-            };
-            if let Some(got) = got {
-                return Err(violation(what, rule, got));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The values at a pointer whose `*` segments match every array element and
-/// every object value, with their concrete pointers.
-fn select<'a>(value: &'a Value, segments: &[&str], at: String, out: &mut Vec<(String, &'a Value)>) {
-    let Some((first, rest)) = segments.split_first() else {
-        if !value.is_null() {
-            out.push((at, value));
-        }
-        return;
-    };
-    match (*first, value) {
-        ("*", Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                select(item, rest, format!("{at}/{i}"), out);
-            }
-        }
-        ("*", Value::Object(map)) => {
-            for (key, item) in map {
-                let escaped = key.replace('~', "~0").replace('/', "~1");
-                select(item, rest, format!("{at}/{escaped}"), out);
-            }
-        }
-        (segment, Value::Object(map)) => {
-            let key = segment.replace("~1", "/").replace("~0", "~");
-            if let Some(child) = map.get(&key) {
-                select(child, rest, format!("{at}/{segment}"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 fn violation(what: impl Into<String>, rule: Rule, got: String) -> Error {
@@ -483,69 +414,6 @@ mod tests {
         assert!(
             matches!(&err, Error::InvalidInput { what, .. } if what == "path parameter folderName")
         );
-    }
-
-    #[test]
-    fn body_bounds_with_pointers() {
-        const BODY: &[Bound] = &[
-            Bound {
-                place: Place::Body,
-                target: "/text",
-                rule: Rule::MaxLength(5),
-            },
-            Bound {
-                place: Place::Body,
-                target: "/price",
-                rule: Rule::Minimum(300.0),
-            },
-            Bound {
-                place: Place::Body,
-                target: "/mediaUuids",
-                rule: Rule::MinItems(1),
-            },
-            Bound {
-                place: Place::Body,
-                target: "/items/*/amount",
-                rule: Rule::ExclusiveMinimum(0.0),
-            },
-        ];
-        let ok = serde_json::json!({"text": "héllo", "price": 300, "mediaUuids": ["a"],
-            "items": [{"amount": 1}]});
-        assert!(check_body_value(&ok, BODY).is_ok());
-        // absent and null values are not checked
-        assert!(check_body_value(&serde_json::json!({"text": null}), BODY).is_ok());
-        let cases = [
-            (
-                serde_json::json!({"text": "toolong"}),
-                "body field /text",
-                "7 characters",
-            ),
-            (
-                serde_json::json!({"price": 299}),
-                "body field /price",
-                "got 299",
-            ),
-            (
-                serde_json::json!({"mediaUuids": []}),
-                "body field /mediaUuids",
-                "0 elements",
-            ),
-            (
-                serde_json::json!({"items": [{"amount": 2}, {"amount": 0}]}),
-                "body field /items/1/amount",
-                "more than 0 (exclusiveMinimum), got 0",
-            ),
-        ];
-        for (body, field, detail) in cases {
-            let err = check_body_value(&body, BODY).unwrap_err();
-            match &err {
-                Error::InvalidInput { what, reason } => {
-                    assert_eq!(what, field);
-                    assert!(reason.contains(detail), "{reason}");
-                }
-                other => panic!("{other:?}"),
-            }
-        }
     }
 
     #[test]

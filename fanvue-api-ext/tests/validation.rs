@@ -183,7 +183,7 @@ async fn out_of_bounds_bodies_make_no_request() {
         .await;
     assert_bound(
         result,
-        "body field /text",
+        "body.text",
         "at most 5000 characters (maxLength), got 6000 characters",
     );
 
@@ -196,11 +196,7 @@ async fn out_of_bounds_bodies_make_no_request() {
         ))
         .send()
         .await;
-    assert_bound(
-        result,
-        "body field /price",
-        "at least 300 (minimum), got 299",
-    );
+    assert_bound(result, "body.price", "at least 300 (minimum), got 299");
 
     let result = fanvue
         .api()
@@ -212,7 +208,7 @@ async fn out_of_bounds_bodies_make_no_request() {
         .await;
     assert_bound(
         result,
-        "body field /userUuids",
+        "body.userUuids",
         "at least 1 elements (minItems), got 0",
     );
     assert!(server.requests().is_empty(), "nothing may reach the server");
@@ -245,4 +241,38 @@ fn assert_bound<T: std::fmt::Debug>(result: Result<T, Error>, field: &str, bound
     let text = err.to_string();
     assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
     assert!(text.contains(field) && text.contains(bound), "{text}");
+}
+
+#[tokio::test]
+async fn a_body_enum_outside_the_spec_is_refused_naming_the_field_and_nothing_is_sent() {
+    let server = Server::start(|_| Reply::json(201, json!({}))).await;
+    let fanvue = client(&server);
+    let result = fanvue
+        .api()
+        .create_post()
+        .body_map(|body| {
+            body.audience(types::PostAudience::Unknown("everyone".to_string()))
+                .text(Some("hello".to_string()))
+        })
+        .send()
+        .await;
+    match result {
+        Err(Error::InvalidInput { what, reason }) => {
+            assert_eq!(what, "body.audience");
+            assert!(
+                reason.contains("enum") && reason.contains("\"everyone\""),
+                "{reason}"
+            );
+            assert!(
+                reason.contains("subscribers"),
+                "the allowed values are named: {reason}"
+            );
+        }
+        other => panic!("expected InvalidInput(body.audience), got {other:?}"),
+    }
+    assert!(
+        server.requests().is_empty(),
+        "nothing may reach the server: {:?}",
+        server.requests()
+    );
 }

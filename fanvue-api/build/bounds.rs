@@ -235,6 +235,30 @@ fn type_rules(schema: &Value, place: &'static str, target: &str, found: &mut Vec
     }
 }
 
+/// The `crate::bounds::Rule` expression of one found rule.
+fn rule_tokens(f: &Found) -> TokenStream {
+    let rule = quote::format_ident!("{}", f.rule);
+    if f.rule == "Integer" {
+        return quote!(crate::bounds::Rule::Integer);
+    }
+    let value = if f.rule == "Format" {
+        let format = f.words.first().map(String::as_str).unwrap_or_default();
+        quote!(#format)
+    } else if f.rule == "Enum" {
+        let words = &f.words;
+        quote!(&[#(#words),*])
+    } else if f.rule.starts_with("Min") && f.rule != "Minimum"
+        || f.rule.starts_with("Max") && f.rule != "Maximum"
+    {
+        let n = f.value as u64;
+        quote!(#n)
+    } else {
+        let n = f.value;
+        quote!(#n)
+    };
+    quote!(crate::bounds::Rule::#rule(#value))
+}
+
 /// `operation_bounds(operation_id) -> &'static [Bound]`.
 pub fn generate(bounds: &[(String, Vec<Found>)]) -> TokenStream {
     let arms = bounds
@@ -243,36 +267,13 @@ pub fn generate(bounds: &[(String, Vec<Found>)]) -> TokenStream {
         .map(|(id, found)| {
             let entries = found.iter().map(|f| {
                 let place = quote::format_ident!("{}", f.place);
-                let rule = quote::format_ident!("{}", f.rule);
                 let target = &f.target;
-                let value = if f.rule == "Integer" {
-                    return quote! {
-                        crate::bounds::Bound {
-                            place: crate::bounds::Place::#place,
-                            target: #target,
-                            rule: crate::bounds::Rule::Integer,
-                        }
-                    };
-                } else if f.rule == "Format" {
-                    let format = f.words.first().map(String::as_str).unwrap_or_default();
-                    quote!(#format)
-                } else if f.rule == "Enum" {
-                    let words = &f.words;
-                    quote!(&[#(#words),*])
-                } else if f.rule.starts_with("Min") && f.rule != "Minimum"
-                    || f.rule.starts_with("Max") && f.rule != "Maximum"
-                {
-                    let n = f.value as u64;
-                    quote!(#n)
-                } else {
-                    let n = f.value;
-                    quote!(#n)
-                };
+                let rule = rule_tokens(f);
                 quote! {
                     crate::bounds::Bound {
                         place: crate::bounds::Place::#place,
                         target: #target,
-                        rule: crate::bounds::Rule::#rule(#value),
+                        rule: #rule,
                     }
                 }
             });
@@ -287,4 +288,174 @@ pub fn generate(bounds: &[(String, Vec<Found>)]) -> TokenStream {
             }
         }
     }
+}
+
+/// The checks of one place of a JSON request body: its rules (bounds, `type: integer`, `format`, `enum`), its
+/// required properties, and the checks of its properties, array items and map values.
+#[derive(Debug, Default)]
+pub struct BodyTree {
+    rules: Vec<Found>,
+    required: Vec<String>,
+    properties: Vec<(String, BodyTree)>,
+    items: Option<Box<BodyTree>>,
+    values: Option<Box<BodyTree>>,
+}
+
+impl BodyTree {
+    fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+            && self.required.is_empty()
+            && self.properties.is_empty()
+            && self.items.is_none()
+            && self.values.is_none()
+    }
+}
+
+/// The body check tree of every operation with a JSON request body that has something to check.
+pub fn collect_bodies(doc: &Value) -> Vec<(String, BodyTree)> {
+    let mut out = Vec::new();
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return out;
+    };
+    for item in paths.values() {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for (method, op) in item {
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+                continue;
+            };
+            if method == "parameters" {
+                continue;
+            }
+            if let Some(body) = op
+                .get("requestBody")
+                .map(|b| resolve(doc, b))
+                .and_then(|b| b.get("content"))
+                .and_then(|c| c.get("application/json"))
+                .and_then(|c| c.get("schema"))
+            {
+                let tree = body_tree(doc, body, 0);
+                if !tree.is_empty() {
+                    out.push((id.to_string(), tree));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn body_tree(doc: &Value, schema: &Value, depth: usize) -> BodyTree {
+    let mut tree = BodyTree::default();
+    if depth > 16 {
+        return tree;
+    }
+    merge_into(doc, schema, depth, &mut tree);
+    tree.properties.sort_by(|a, b| a.0.cmp(&b.0));
+    tree.properties.dedup_by(|a, b| a.0 == b.0);
+    tree.required.sort();
+    tree.required.dedup();
+    let mut seen = Vec::new();
+    tree.rules.retain(|f| {
+        if seen.contains(f) {
+            false
+        } else {
+            seen.push(f.clone());
+            true
+        }
+    });
+    tree
+}
+
+/// Adds what `schema` (and every `allOf` part) says to `tree`; `oneOf`/`anyOf` branches apply only
+/// conditionally, so they are left to the server.
+fn merge_into(doc: &Value, schema: &Value, depth: usize, tree: &mut BodyTree) {
+    let schema = resolve(doc, schema);
+    rules(schema, "Body", "", &mut tree.rules);
+    type_rules(schema, "Body", "", &mut tree.rules);
+    if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
+        for part in parts {
+            merge_into(doc, part, depth + 1, tree);
+        }
+    }
+    if let Some(required) = schema.get("required").and_then(Value::as_array) {
+        tree.required
+            .extend(required.iter().filter_map(Value::as_str).map(String::from));
+    }
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (name, child) in props {
+            let child = body_tree(doc, child, depth + 1);
+            if !child.is_empty() {
+                tree.properties.push((name.clone(), child));
+            }
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        let child = body_tree(doc, items, depth + 1);
+        if !child.is_empty() {
+            tree.items = Some(Box::new(child));
+        }
+    }
+    if let Some(values) = schema.get("additionalProperties").filter(|v| v.is_object()) {
+        let child = body_tree(doc, values, depth + 1);
+        if !child.is_empty() {
+            tree.values = Some(Box::new(child));
+        }
+    }
+}
+
+/// `operation_body(operation_id) -> Option<&'static BodyNode>`: one `static` per node of every tree.
+pub fn generate_bodies(trees: &[(String, BodyTree)]) -> TokenStream {
+    let mut statics = Vec::new();
+    let arms: Vec<TokenStream> = trees
+        .iter()
+        .map(|(id, tree)| {
+            let root = emit_node(tree, &mut statics);
+            quote! { #id => Some(&#root), }
+        })
+        .collect();
+    quote! {
+        #(#statics)*
+
+        /// The checks of an operation's JSON request body (by operationId).
+        pub(crate) fn operation_body(operation_id: &str) -> Option<&'static crate::bounds::BodyNode> {
+            match operation_id {
+                #(#arms)*
+                _ => None,
+            }
+        }
+    }
+}
+
+fn emit_node(tree: &BodyTree, statics: &mut Vec<TokenStream>) -> proc_macro2::Ident {
+    let properties: Vec<TokenStream> = tree
+        .properties
+        .iter()
+        .map(|(name, child)| {
+            let child = emit_node(child, statics);
+            quote!((#name, &#child))
+        })
+        .collect();
+    let child_ref = |child: &Option<Box<BodyTree>>, statics: &mut Vec<TokenStream>| match child {
+        Some(child) => {
+            let ident = emit_node(child, statics);
+            quote!(Some(&#ident))
+        }
+        None => quote!(None),
+    };
+    let items = child_ref(&tree.items, statics);
+    let values = child_ref(&tree.values, statics);
+    let rules = tree.rules.iter().map(rule_tokens);
+    let required = &tree.required;
+    let ident = quote::format_ident!("BODY_NODE_{}", statics.len());
+    statics.push(quote! {
+        static #ident: crate::bounds::BodyNode = crate::bounds::BodyNode {
+            rules: &[#(#rules),*],
+            required: &[#(#required),*],
+            properties: &[#(#properties),*],
+            items: #items,
+            values: #values,
+        };
+    });
+    ident
 }

@@ -376,3 +376,66 @@ fn find_enums(value: &Value, at: &str, top_level_schema: bool, found: &mut Vec<S
         _ => {}
     }
 }
+
+/// The `format` of the normalized spec's numbers that are amounts in cents.
+pub const CENTS_FORMAT: &str = "cents";
+
+/// The schema the spec's amounts in cents refer to after [`use_cents`]; the generator replaces it with
+/// `fanvue_api::Cents`.
+pub const CENTS_SCHEMA: &str = "Cents";
+
+/// Replaces every `type: number, format: cents` schema by a reference to one [`CENTS_SCHEMA`] component (inside
+/// an `allOf`, so that its description and `nullable` stay: a nullable amount is an `Option<Cents>`). Returns
+/// how many were replaced.
+pub fn use_cents(doc: &mut Value) -> usize {
+    let count = replace_cents(doc);
+    if count > 0
+        && let Some(schemas) = doc
+            .pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut)
+    {
+        schemas.insert(
+            CENTS_SCHEMA.into(),
+            serde_json::json!({
+                "type": "number",
+                "format": CENTS_FORMAT,
+                "description": "An amount of money in cents.",
+            }),
+        );
+    }
+    count
+}
+
+fn replace_cents(value: &mut Value) -> usize {
+    let mut count = 0;
+    match value {
+        Value::Object(map) => {
+            if map.get("type").and_then(Value::as_str) == Some("number")
+                && map.get("format").and_then(Value::as_str) == Some(CENTS_FORMAT)
+            {
+                let mut replacement = serde_json::Map::new();
+                for key in ["description", "nullable", "deprecated"] {
+                    if let Some(v) = map.get(key) {
+                        replacement.insert(key.into(), v.clone());
+                    }
+                }
+                replacement.insert(
+                    "allOf".into(),
+                    serde_json::json!([{ "$ref": format!("#/components/schemas/{CENTS_SCHEMA}") }]),
+                );
+                *map = replacement;
+                return 1;
+            }
+            for child in map.values_mut() {
+                count += replace_cents(child);
+            }
+        }
+        Value::Array(items) => {
+            for child in items {
+                count += replace_cents(child);
+            }
+        }
+        _ => {}
+    }
+    count
+}

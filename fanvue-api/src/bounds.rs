@@ -187,3 +187,41 @@ impl fmt::Display for Bound {
         write!(f, "{} `{}` must be {}", self.place, self.target, self.rule)
     }
 }
+
+/// The checks of one place of a JSON request body, built from the spec at build time: the rules of the value
+/// there (bounds, `type: integer`, `format`, `enum`), the properties an object there must have, and the checks
+/// of its properties, array elements and map values. The root is
+/// [`OperationMeta::body_checks`](crate::executor::OperationMeta::body_checks).
+///
+/// ```
+/// use fanvue_api::bounds::Rule;
+/// use fanvue_api::executor::OperationMeta;
+///
+/// let body = OperationMeta::find("create-post").unwrap().body_checks().unwrap();
+/// assert!(body.required.contains(&"audience"));
+/// let audience = body.property("audience").unwrap();
+/// assert!(audience.rules.iter().any(|r| matches!(r, Rule::Enum(_))));
+/// ```
+#[derive(Debug, PartialEq)]
+pub struct BodyNode {
+    /// The rules of the value here.
+    pub rules: &'static [Rule],
+    /// The properties an object here must have (`required`).
+    pub required: &'static [&'static str],
+    /// The checks of its properties, sorted by name.
+    pub properties: &'static [(&'static str, &'static BodyNode)],
+    /// The checks of every element of an array here.
+    pub items: Option<&'static BodyNode>,
+    /// The checks of every value of a map here (`additionalProperties`).
+    pub values: Option<&'static BodyNode>,
+}
+
+impl BodyNode {
+    /// The checks of property `name`, if it has any.
+    pub fn property(&self, name: &str) -> Option<&'static BodyNode> {
+        self.properties
+            .binary_search_by(|(n, _)| (*n).cmp(name))
+            .ok()
+            .map(|i| self.properties[i].1)
+    }
+}

@@ -57,12 +57,17 @@ impl OperationMeta {
     pub fn creator_user_uuid<'u>(&self, url: &'u reqwest::Url) -> Option<&'u str> {
         let index = self.creator_segment?;
         let template = self.path.trim_start_matches('/').split('/').count();
-        let segments: Vec<&str> = url.path_segments()?.collect();
-        let first = segments.len().checked_sub(template)?;
-        segments
-            .get(first.checked_add(index)?)
-            .copied()
+        // (two passes over the segments instead of collecting them: this runs on every request)
+        let first = url.path_segments()?.count().checked_sub(template)?;
+        url.path_segments()?
+            .nth(first.checked_add(index)?)
             .filter(|segment| !segment.is_empty())
+    }
+
+    /// The checks of this operation's JSON request body (`None` when it takes none or the spec declares
+    /// nothing to check); see [`crate::bounds::BodyNode`].
+    pub fn body_checks(&self) -> Option<&'static crate::bounds::BodyNode> {
+        crate::generated::operation_body(self.operation_id)
     }
 
     /// Looks an operation up by its `operationId`.

@@ -46,6 +46,7 @@ pub mod bounds;
 pub mod dispatch;
 pub mod executor;
 pub mod int;
+mod money;
 pub mod operation;
 mod paging;
 mod query;
@@ -63,6 +64,7 @@ mod generated {
 }
 
 pub use generated::*;
+pub use money::{Cents, ParseCentsError};
 
 /// Typed [`httpmock`] helpers: `MockServerExt` adds one method per operation
 /// to `httpmock::MockServer`, with typed request matchers and responses.

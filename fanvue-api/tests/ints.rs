@@ -36,7 +36,7 @@ async fn integral_floats_decode_through_the_client() {
         .into_inner();
     mock.assert_async().await;
     assert_eq!(media.variants[0].width, Some(3840));
-    assert_eq!(media.variants[0].display_position, 0);
+    assert_eq!(media.variants[0].display_position, 0.0);
 }
 
 #[tokio::test]
@@ -91,5 +91,5 @@ fn absent_optional_integers_stay_optional() {
     assert_eq!(body.price, None);
     let body: types::SendMessageBody =
         serde_json::from_value(serde_json::json!({"price": 500.0})).unwrap();
-    assert_eq!(body.price, Some(500));
+    assert_eq!(body.price, Some(fanvue_api::Cents::from(500)));
 }

@@ -141,7 +141,7 @@ async fn chat_messages_send_message() {
             .body_map(|body| {
                 body.text(Some("hi".to_string()))
                     .media_uuids(vec![uuid(MEDIA)])
-                    .price(Some(500))
+                    .price(Some(fanvue_api::Cents::from(500)))
             })
             .send_request(),
     )
@@ -374,13 +374,13 @@ async fn posts_create_post() {
             .body_map(|body| {
                 body.audience(PostAudience::FollowersAndSubscribers)
                     .text(Some("New set".to_string()))
-                    .price(Some(999))
+                    .price(Some(fanvue_api::Cents::from(999)))
             })
             .send_request(),
     )
     .await;
     assert_eq!(post.audience, PostAudience::FollowersAndSubscribers);
-    assert_eq!(post.price, Some(999));
+    assert_eq!(post.price, Some(fanvue_api::Cents::from(999)));
 }
 
 #[tokio::test]

@@ -99,7 +99,7 @@ fn a_real_send_message_body_validates_against_its_schema() {
     // The body as the typed builder makes it and the client sends it.
     let body: types::SendMessageBody = types::SendMessageBody::builder()
         .text(Some("hello".to_string()))
-        .price(Some(500))
+        .price(Some(fanvue_api::Cents::from(500)))
         .media_uuids(vec![
             "0b7c7e5e-8f5a-4c55-9d2e-3d1f5c8a9b01".parse().unwrap(),
         ])

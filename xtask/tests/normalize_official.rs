@@ -157,7 +157,7 @@ fn rule_a_instants_are_date_times_nullable_exactly_when_the_official_document_sa
 }
 
 #[test]
-fn rule_b_integers_by_name_with_their_bounds_and_decimals_stay_numbers() {
+fn rule_b_integers_and_cents_by_the_rules_with_their_bounds_and_decimals_stay_numbers() {
     let doc = normalized().doc;
     let page = param(&doc, LIST, "page");
     assert_eq!(
@@ -170,7 +170,8 @@ fn rule_b_integers_by_name_with_their_bounds_and_decimals_stay_numbers() {
         (&json!("integer"), &json!(1), &json!(50))
     );
     let widget = &schema(&doc, "Widget")["properties"];
-    assert_eq!(widget["price"]["type"], "integer");
+    assert_eq!(widget["price"]["type"], "number");
+    assert_eq!(widget["price"]["format"], "cents");
     assert_eq!(widget["price"]["minimum"], 300);
     assert_eq!(widget["rating"]["type"], "number");
     assert_eq!(

@@ -333,13 +333,12 @@ pub fn process_page(page: Page, numbers: &NumberRules) -> Result<ProcessedPage, 
         }
     }
 
-    // Integers.
+    // Integers, cents and decimals (parameters by their own name and description).
+    numbers.apply_parameters(&mut doc);
     let _ = walk::for_each_root::<()>(&mut doc, &mut |schema, kind, _, _| {
-        let name = match kind {
-            RootKind::Parameter(p) => Some(p.as_str()),
-            _ => None,
-        };
-        numbers.apply(schema, name);
+        if !matches!(kind, RootKind::Parameter(_)) {
+            numbers.apply(schema, None);
+        }
         Ok(())
     });
 
