@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::config::{Config, DEFAULT_API_VERSION, Knobs, S3_MIN_PART_SIZE, StorageMode};
 use crate::error::FakeError;
-use crate::faults::{ApiRoute, Fault, FaultBook, FaultTarget};
+use crate::faults::{ApiRoute, Fault, FaultBook, FaultTarget, TokenFault};
 use crate::log::{Listener, RecordedRequest};
 use crate::model::{
     Chat, Creator, CurrentUser, Earning, MediaItem, MediaStatus, MediaType, TrackingLink, UserRef,
@@ -52,6 +52,7 @@ impl Default for FakeFanvueBuilder {
                 client_secret: "fake-client-secret".into(),
                 refresh_token: auth::new_token("fvrt"),
                 token_lifetime: Duration::from_secs(3600),
+                refresh_grace: auth::DEFAULT_REFRESH_GRACE,
                 scope: "openid offline_access offline read:self read:media write:media read:chat \
                         write:chat read:insights read:tracking_links write:tracking_links \
                         read:creator write:creator"
@@ -436,6 +437,16 @@ impl FakeFanvueBuilder {
             shutdown: tx,
             tasks,
         })
+    }
+
+    /// How long a used refresh token still works (default [`crate::DEFAULT_REFRESH_GRACE`], 30 s, the
+    /// value reported for Fanvue). Refresh tokens are single-use and rotate: the first use issues a new
+    /// pair; a reuse inside the grace answers **the same pair again** (an idempotent retry: nothing new is
+    /// issued); a reuse after the grace revokes the whole chain (every refresh token of the grant and every
+    /// access token issued from it) and answers `400 invalid_grant`. `Duration::ZERO`: no grace at all.
+    pub fn refresh_grace(mut self, grace: Duration) -> Self {
+        self.config.refresh_grace = grace;
+        self
     }
 }
 
@@ -1089,5 +1100,28 @@ impl FakeFanvue {
             .get(&None)
             .cloned()
             .unwrap_or_default()
+    }
+    /// Makes the next `times` refresh-token requests consume their token (the new pair is issued, the
+    /// grace starts) and then fail as `fault` says: stall (for a while or forever) or drop the connection.
+    pub fn inject_token_fault(&self, fault: TokenFault, times: u32) {
+        let mut st = self.shared.lock();
+        for _ in 0..times {
+            st.tokens.consume_faults.push_back(fault);
+        }
+    }
+
+    /// Whether a refresh token was reused after its grace, revoking its chain.
+    pub fn chain_revoked(&self) -> bool {
+        !self.shared.lock().tokens.revoked_chains.is_empty()
+    }
+
+    /// `grant_type=refresh_token` requests the token endpoint handled (any outcome, faulted ones included).
+    pub fn token_requests(&self) -> u64 {
+        self.shared.lock().tokens.token_requests
+    }
+
+    /// Reuses of a used refresh token answered inside its grace (with the pair its first use issued).
+    pub fn grace_reuses(&self) -> u64 {
+        self.shared.lock().tokens.grace_reuses
     }
 }
