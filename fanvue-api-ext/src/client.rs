@@ -11,8 +11,8 @@ use url::Url;
 use crate::auth::session::{Authenticator, OAuthSession};
 use crate::auth::store::CallbackStore;
 use crate::auth::{
-    DEFAULT_TOKEN_TIMEOUT, DEFAULT_TOKEN_URL, MemoryTokenStore, OAuthClient, OAuthCredentials,
-    RefreshTokenCallback, StoredTokens, TokenStore,
+    DEFAULT_REFRESH_GRACE, DEFAULT_TOKEN_TIMEOUT, DEFAULT_TOKEN_URL, MemoryTokenStore, OAuthClient,
+    OAuthCredentials, RefreshTokenCallback, StoredTokens, TokenStore,
 };
 use crate::error::{BuildError, Error, TransportError};
 use crate::executor::Executor;
@@ -160,6 +160,7 @@ pub struct FanvueBuilder {
     timeout: Option<Duration>,
     connect_timeout: Duration,
     token_timeout: Duration,
+    refresh_grace: Duration,
     max_response_body: usize,
     retry_policy: RetryPolicy,
     http_client: Option<reqwest::Client>,
@@ -183,6 +184,7 @@ impl Default for FanvueBuilder {
             timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             token_timeout: DEFAULT_TOKEN_TIMEOUT,
+            refresh_grace: DEFAULT_REFRESH_GRACE,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             retry_policy: RetryPolicy::default(),
             http_client: None,
@@ -209,6 +211,7 @@ impl fmt::Debug for FanvueBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("token_timeout", &self.token_timeout)
+            .field("refresh_grace", &self.refresh_grace)
             .field("max_response_body", &self.max_response_body)
             .field("retry_policy", &self.retry_policy)
             .finish_non_exhaustive()
@@ -294,11 +297,37 @@ impl FanvueBuilder {
         self
     }
 
-    /// Total timeout of a token refresh request (default 30 s). The token
+    /// Total timeout of a token refresh request (default
+    /// [`DEFAULT_TOKEN_TIMEOUT`], 10 s). It must be shorter than the
+    /// [`refresh_grace`](Self::refresh_grace) ([`build`](Self::build) refuses
+    /// it otherwise): a request that got no answer is retried with the same
+    /// refresh token, and that is safe only inside the grace. The token
     /// endpoint has its own HTTP client (this builder's connect timeout, no
     /// redirects), never the one given with [`http_client`](Self::http_client).
     pub fn token_timeout(mut self, timeout: Duration) -> Self {
         self.token_timeout = timeout;
+        self
+    }
+
+    /// How long a used refresh token keeps working at the token endpoint
+    /// (default [`DEFAULT_REFRESH_GRACE`], 30 s, the value reported for
+    /// Fanvue). Fanvue's refresh tokens are single-use and rotate; a reuse
+    /// inside the grace still works, a reuse after it revokes the whole grant
+    /// (every process is signed out until the user signs in again). The SDK
+    /// keeps every reuse inside it:
+    ///
+    /// - a token request that got no answer (a timeout, or a reset after it
+    ///   was sent) is retried at once with the same refresh token while a
+    ///   whole [`token_timeout`](Self::token_timeout) still fits in the grace,
+    ///   and never after
+    ///   ([`AuthError::RefreshOutcomeUnknown`](crate::auth::AuthError::RefreshOutcomeUnknown));
+    /// - [`build`](Self::build) refuses ([`BuildError::TimingExceedsGrace`]) a
+    ///   token timeout, or a shared [token store](Self::token_store)'s lease
+    ///   ([`TokenStore::lease`]), that is not shorter than the grace: a process
+    ///   taking over from a lock holder that vanished mid-refresh then reuses
+    ///   the token inside the grace.
+    pub fn refresh_grace(mut self, grace: Duration) -> Self {
+        self.refresh_grace = grace;
         self
     }
 
@@ -418,6 +447,23 @@ impl FanvueBuilder {
                         what: "access token",
                     });
                 }
+                let grace = self.refresh_grace;
+                if self.token_timeout >= grace {
+                    return Err(BuildError::TimingExceedsGrace {
+                        what: "token timeout",
+                        value: self.token_timeout,
+                        grace,
+                    });
+                }
+                if let Some(lease) = self.token_store.as_ref().and_then(|s| s.lease())
+                    && lease >= grace
+                {
+                    return Err(BuildError::TimingExceedsGrace {
+                        what: "token store lease",
+                        value: lease,
+                        grace,
+                    });
+                }
                 let oauth = OAuthClient::new(
                     credentials.client_id.clone(),
                     credentials.client_secret.clone(),
@@ -436,11 +482,11 @@ impl FanvueBuilder {
                     None => store,
                 };
                 let oauth_session =
-                    Arc::new(OAuthSession::new(oauth, credentials, store).map_err(|_| {
-                        BuildError::InvalidHeader {
+                    Arc::new(OAuthSession::new(oauth, credentials, store, grace).map_err(
+                        |_| BuildError::InvalidHeader {
                             what: "access token",
-                        }
-                    })?);
+                        },
+                    )?);
                 session = Some(Arc::clone(&oauth_session));
                 Authenticator::OAuth(oauth_session)
             }

@@ -1110,6 +1110,11 @@ impl FakeFanvue {
         }
     }
 
+    /// Drops the token faults not yet applied ([`FakeFanvue::inject_token_fault`]).
+    pub fn clear_token_faults(&self) {
+        self.shared.lock().tokens.consume_faults.clear();
+    }
+
     /// Whether a refresh token was reused after its grace, revoking its chain.
     pub fn chain_revoked(&self) -> bool {
         !self.shared.lock().tokens.revoked_chains.is_empty()

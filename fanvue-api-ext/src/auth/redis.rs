@@ -42,11 +42,15 @@ use secrecy::ExposeSecret as _;
 
 use super::store::{RefreshLease, StoredTokens, TokenRecord, TokenStore, TokenStoreError};
 
-/// The default lease of the refresh lock: longer than the default total
-/// timeout of a token request (30 s), so a live holder always finishes first.
-pub const DEFAULT_LEASE: Duration = Duration::from_secs(45);
+/// The default lease of the refresh lock (20 s): longer than a token request
+/// and its at-once retry usually take (the default token timeout is 10 s),
+/// and shorter than the refresh token's grace
+/// ([`DEFAULT_REFRESH_GRACE`](super::DEFAULT_REFRESH_GRACE), 30 s), so a
+/// process taking over from a holder that vanished mid-refresh spends the
+/// same refresh token inside its grace (answered, not revoked).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(20);
 /// How long a process waits for the refresh lock by default (the lease and a margin).
-pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(25);
 /// The timeout of one Redis command.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -143,7 +147,10 @@ impl RedisTokenStore {
 
     /// The lease of the refresh lock (default [`DEFAULT_LEASE`]): keep it
     /// longer than the token timeout
-    /// ([`FanvueBuilder::token_timeout`](crate::FanvueBuilder::token_timeout)).
+    /// ([`FanvueBuilder::token_timeout`](crate::FanvueBuilder::token_timeout))
+    /// and shorter than the refresh grace
+    /// ([`FanvueBuilder::refresh_grace`](crate::FanvueBuilder::refresh_grace);
+    /// `build` refuses a lease that is not).
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease.max(Duration::from_millis(1));
         self
@@ -235,6 +242,10 @@ impl TokenStore for RedisTokenStore {
                 tokio::time::sleep(Duration::from_millis(rand::random_range(20..=60))).await;
             }
         })
+    }
+
+    fn lease(&self) -> Option<Duration> {
+        Some(self.lease)
     }
 
     fn release(&self, lease: RefreshLease) -> BoxFuture<'_, ()> {

@@ -226,6 +226,16 @@ pub trait TokenStore: Send + Sync + 'static {
         drop(lease);
         Box::pin(async {})
     }
+
+    /// How long a lease lasts when its holder vanishes, for a store shared by
+    /// several processes (`None`, the default: a store of one process, whose
+    /// leases exclude nothing). A process that takes over after the lease
+    /// may spend the refresh token the vanished holder already sent, so
+    /// [`FanvueBuilder::build`](crate::FanvueBuilder::build) requires it to be
+    /// shorter than the [refresh grace](crate::FanvueBuilder::refresh_grace).
+    fn lease(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// Keeps the tokens in memory (the default store): they live as long as the
@@ -453,6 +463,10 @@ impl TokenStore for CallbackStore {
 
     fn release(&self, lease: RefreshLease) -> BoxFuture<'_, ()> {
         self.inner.release(lease)
+    }
+
+    fn lease(&self) -> Option<Duration> {
+        self.inner.lease()
     }
 }
 

@@ -14,8 +14,11 @@ use super::pkce::{AuthorizationRequest, PkceVerifier};
 use super::{AuthError, DEFAULT_AUTHORIZATION_URL, DEFAULT_TOKEN_URL, OAuthCredentials, Scope};
 use crate::error::{BuildError, TransportError};
 
-/// The default total timeout of one token request.
-pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default total timeout of one token request: well inside the refresh
+/// token's grace ([`DEFAULT_REFRESH_GRACE`](super::DEFAULT_REFRESH_GRACE)), so
+/// a request that got no answer can be retried with the same token while the
+/// grace lasts.
+pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default connect timeout of the token endpoint client.
 pub const DEFAULT_TOKEN_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest access-token lifetime taken from `expires_in` (larger values are clamped to it).
@@ -168,6 +171,11 @@ impl OAuthClient {
     /// The token URL.
     pub fn token_url(&self) -> &Url {
         &self.token_url
+    }
+
+    /// The total timeout of one token request.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Starts an authorization request (PKCE S256, random state) for `redirect_uri`.
