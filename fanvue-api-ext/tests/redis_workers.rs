@@ -106,7 +106,7 @@ fn client(
         .base_url(fake_api)
         .token_url(token_url)
         .allow_insecure_http(true)
-        .token_timeout(Duration::from_secs(60))
+        .token_timeout(Duration::from_secs(20))
         .oauth(OAuthCredentials::new(
             id,
             secret.to_string(),
