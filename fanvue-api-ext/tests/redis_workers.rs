@@ -328,3 +328,71 @@ async fn redis_restarted_mid_run_gives_a_clear_error_then_recovers_with_nothing_
     assert_eq!(fake.token_refresh_count(), 2);
     assert_eq!(stored_refresh_token(&redis).await, fake.refresh_token());
 }
+
+/// Fanvue's times and the SDK's default timings, all scaled by 1/60: grace
+/// 30 s → 500 ms, token timeout 10 s → 167 ms, lease 20 s → 333 ms.
+const SCALE: u32 = 60;
+
+fn scaled(d: Duration) -> Duration {
+    d / SCALE
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_request_consumed_then_stalled_revokes_nothing_with_the_default_timings() {
+    use fanvue_api_ext::auth::redis::DEFAULT_LEASE;
+    use fanvue_api_ext::auth::{DEFAULT_REFRESH_GRACE, DEFAULT_TOKEN_TIMEOUT};
+    use fanvue_fake::TokenFault;
+    let Some(redis) = Redis::start() else { return };
+    let grace = scaled(DEFAULT_REFRESH_GRACE);
+    let fake = FakeFanvue::builder()
+        .refresh_grace(grace)
+        .token_lifetime(Duration::from_secs(3600))
+        .start()
+        .await
+        .unwrap();
+    // the first token request is consumed by the server, then never answered (a network blip)
+    fake.inject_token_fault(TokenFault::ConsumeThenStall(None), 1);
+    let seed = fake.refresh_token();
+    // two workers with memories of their own, sharing the grant through Redis
+    let workers: Vec<Fanvue> = (0..2)
+        .map(|_| {
+            let store = RedisTokenStore::open(&redis.url(), "grant")
+                .unwrap()
+                .with_lease(scaled(DEFAULT_LEASE));
+            Fanvue::builder()
+                .base_url(fake.api_url())
+                .token_url(fake.token_url())
+                .allow_insecure_http(true)
+                .refresh_grace(grace)
+                .token_timeout(scaled(DEFAULT_TOKEN_TIMEOUT))
+                .oauth(OAuthCredentials::new(
+                    fake.client_id(),
+                    fake.client_secret().to_string(),
+                    seed.clone(),
+                ))
+                .token_store(store)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let calls = workers.iter().flat_map(|fanvue| {
+        (0..20).map(move |_| async move { fanvue.api().get_current_user().send().await })
+    });
+    let results = tokio::time::timeout(Duration::from_secs(20), futures::future::join_all(calls))
+        .await
+        .expect("every call ends");
+    let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(
+        failed.is_empty(),
+        "{} calls failed: {:?}",
+        failed.len(),
+        failed.first()
+    );
+    assert!(!fake.chain_revoked(), "the chain was revoked");
+    assert_eq!(
+        fake.token_refresh_count(),
+        1,
+        "one new pair for both workers"
+    );
+    assert_eq!(stored_refresh_token(&redis).await, fake.refresh_token());
+}
