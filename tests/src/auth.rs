@@ -86,7 +86,8 @@ fn basic_client(headers: &HeaderMap) -> Option<(String, String)> {
         .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
-    Some((id.to_string(), secret.to_string()))
+    // RFC 6749 §2.3.1: each is form-urlencoded before HTTP Basic
+    Some((form_decode(id)?, form_decode(secret)?))
 }
 
 /// What a refresh token is worth when it arrives.
@@ -224,6 +225,24 @@ fn exchange(
         }
     };
     Ok(issued)
+}
+
+/// Decodes an `application/x-www-form-urlencoded` value (`+` is a space, `%XX` a byte); `None` when it is
+/// malformed or not UTF-8.
+fn form_decode(value: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(value.len());
+    let mut input = value.bytes();
+    while let Some(b) = input.next() {
+        match b {
+            b'+' => bytes.push(b' '),
+            b'%' => {
+                let hex = [input.next()?, input.next()?];
+                bytes.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+            }
+            _ => bytes.push(b),
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 async fn token(

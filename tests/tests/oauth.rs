@@ -307,3 +307,23 @@ async fn issued_tokens_expire_after_their_lifetime() {
     let access = body["access_token"].as_str().unwrap();
     assert_eq!(me_status(&fake, access).await, 401);
 }
+
+#[tokio::test]
+async fn basic_credentials_are_form_urlencoded_first() {
+    let fake = FakeFanvue::builder()
+        .client_credentials("app:id é", "s3cr+t/=:%")
+        .start()
+        .await
+        .unwrap();
+    let form = format!(
+        "grant_type=refresh_token&refresh_token={}",
+        fake.refresh_token()
+    );
+    // RFC 6749 §2.3.1: each is form-urlencoded before HTTP Basic
+    let encoded = Some(("app%3Aid+%C3%A9", "s3cr%2Bt%2F%3D%3A%25"));
+    let (status, body) = token_request(&fake, encoded, &form).await;
+    assert_eq!(status, 200, "{body}");
+    // the raw values are not what the RFC asks for: the id's `:` would end it early
+    let (status, _) = token_request(&fake, Some(("app:id é", "s3cr+t/=:%")), &form).await;
+    assert_eq!(status, 401);
+}

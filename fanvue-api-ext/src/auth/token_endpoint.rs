@@ -1,6 +1,7 @@
 //! Requests to the OAuth 2.0 token endpoint: `grant_type=refresh_token` and
 //! `grant_type=authorization_code` (with the PKCE verifier). Client
-//! credentials go in HTTP Basic; nothing is sent anywhere but the token URL.
+//! credentials go in HTTP Basic, each form-urlencoded first (RFC 6749
+//! §2.3.1); nothing is sent anywhere but the token URL.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -224,7 +225,11 @@ impl OAuthClient {
             .http
             .post(self.token_url.clone())
             .timeout(timeout)
-            .basic_auth(&self.client_id, Some(self.client_secret.expose_secret()))
+            // RFC 6749 §2.3.1: both are form-urlencoded before HTTP Basic
+            .basic_auth(
+                form_encode(&self.client_id),
+                Some(form_encode(self.client_secret.expose_secret())),
+            )
             .header(
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/x-www-form-urlencoded"),
@@ -293,6 +298,12 @@ impl OAuthClient {
             token_type: raw.token_type,
         })
     }
+}
+
+/// `value` encoded as `application/x-www-form-urlencoded` (RFC 6749 §2.3.1
+/// asks this of the client id and secret before HTTP Basic).
+fn form_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// The token endpoint's HTTP client: connect timeout, no redirects.
