@@ -128,6 +128,24 @@ impl Fanvue {
         }
     }
 
+    /// Saves now the OAuth tokens whose save to the [`TokenStore`] failed (the
+    /// store was down between the token request and the save). Such tokens are
+    /// kept in memory and saved again in the background, at once and then
+    /// after a growing backoff; call this before the process exits so none is
+    /// lost with it. `Ok` when there is nothing to save (or a static token).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Auth`] with [`AuthError::Store`](crate::auth::AuthError::Store)
+    /// when the store still refuses the save (the tokens stay in memory:
+    /// [`credentials`](Self::credentials) gives them for a manual save).
+    pub async fn flush_tokens(&self) -> Result<(), Error> {
+        match &self.shared.session {
+            Some(session) => Ok(session.flush().await?),
+            None => Ok(()),
+        }
+    }
+
     /// The HTTP client for presigned URLs (S3 part uploads), which carry
     /// their own authorization: no credential or Fanvue header is added.
     pub(crate) fn transfer_client(&self) -> &reqwest::Client {

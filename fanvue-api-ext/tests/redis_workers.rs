@@ -396,3 +396,84 @@ async fn a_token_request_consumed_then_stalled_revokes_nothing_with_the_default_
     );
     assert_eq!(stored_refresh_token(&redis).await, fake.refresh_token());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_fence_counter_refuses_no_save_and_refresh_tokens_are_compared_as_hashes() {
+    use sha2::Digest as _;
+    let Some(redis) = Redis::start() else { return };
+    let fake = FakeFanvue::start().await.unwrap();
+    let seed = fake.refresh_token();
+    let mut raw = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    // log every command with its arguments
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg("0")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let store = RedisTokenStore::open(&redis.url(), "grant").unwrap();
+    let fanvue = client(
+        fake.api_url(),
+        &fake.token_url(),
+        fake.client_id(),
+        fake.client_secret(),
+        &seed,
+        store.clone(),
+    );
+    let mut issued = vec![seed];
+    for _ in 0..2 {
+        fake.expire_all_access_tokens();
+        fanvue.api().get_current_user().send().await.unwrap();
+        issued.push(fake.refresh_token());
+    }
+    assert_eq!(store.writer_fence().await.unwrap(), 2);
+    // Redis restarted without persistence for the counter alone: the next fence would be 1
+    let _: () = redis::cmd("DEL")
+        .arg("{grant}:fence")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    fake.expire_all_access_tokens();
+    fanvue.api().get_current_user().send().await.unwrap();
+    issued.push(fake.refresh_token());
+    assert_eq!(stored_refresh_token(&redis).await, fake.refresh_token());
+    assert!(
+        store.writer_fence().await.unwrap() > 2,
+        "the counter moved past the writer"
+    );
+    // the stored comparison field is a hash, not the token
+    let field: String = redis::cmd("HGET")
+        .arg("{grant}:tokens")
+        .arg("refresh")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(
+        field,
+        hex::encode(sha2::Sha256::digest(fake.refresh_token().as_bytes()))
+    );
+    // no command carried a refresh token as an argument of its own
+    let log: Vec<redis::Value> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg("1000")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let text = format!("{log:?}");
+    assert!(
+        text.contains("HGET") || text.contains("EVAL"),
+        "the log has the commands"
+    );
+    for token in &issued {
+        let alone = format!("\"{token}\"");
+        assert!(
+            !text.contains(&alone),
+            "a refresh token as a whole argument"
+        );
+    }
+}

@@ -164,6 +164,7 @@ impl AuthError {
                     TokenStoreError::Unavailable(Box::new(Repeated(source.to_string())))
                 }
                 TokenStoreError::LeaseLost => TokenStoreError::LeaseLost,
+                TokenStoreError::Superseded => TokenStoreError::Superseded,
                 TokenStoreError::LockTimeout { after } => {
                     TokenStoreError::LockTimeout { after: *after }
                 }

@@ -107,6 +107,8 @@ struct SessionState {
     in_doubt: Option<InDoubt>,
     /// When the store was last read while a final failure blocked refreshes.
     final_checked_at: Option<Instant>,
+    /// Whether a background task is saving `unsaved`.
+    saving_in_background: bool,
 }
 
 struct InDoubt {
@@ -214,6 +216,7 @@ impl OAuthSession {
                 unsaved: None,
                 in_doubt: None,
                 final_checked_at: None,
+                saving_in_background: false,
             }),
             refresh_lock: Arc::new(tokio::sync::Mutex::new(())),
             store,
@@ -366,6 +369,7 @@ impl OAuthSession {
             async move {
                 let result = session.run_refresh(rejected).await;
                 drop(flight);
+                session.save_in_background();
                 result
             }
             .instrument(tracing::Span::current()),
@@ -434,8 +438,8 @@ impl OAuthSession {
                     self.state().unsaved = None;
                     return self.adopt(tokens);
                 }
-                Err(TokenStoreError::LeaseLost) => {
-                    // someone else refreshed since: theirs are newer
+                Err(TokenStoreError::Superseded) => {
+                    // someone else saved since: theirs are newer, read below
                     self.state().unsaved = None;
                 }
                 Err(error) => return Err(AuthError::Store(error)),
@@ -490,13 +494,84 @@ impl OAuthSession {
         };
         let rotated = new.refresh_token.expose_secret() != refresh_token.expose_secret();
         lease.set_replaces(refresh_token.clone());
-        if let Err(error) = self.store.save(&new, lease).await {
-            tracing::warn!(error = %error, rotated, "the new tokens could not be saved; kept for the next attempt");
-            self.state().unsaved = Some((new, refresh_token));
-            return Err(AuthError::Store(error));
+        match self.store.save(&new, lease).await {
+            Ok(()) => {}
+            // another process saved tokens since: ours are not stored (the
+            // access token works; the next refresh starts from the store's)
+            Err(TokenStoreError::Superseded) => {
+                tracing::debug!("the store holds newer tokens than those replaced; not saved");
+                return self.adopt(new);
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, rotated, "the new tokens could not be saved; kept and saved in the background");
+                self.state().unsaved = Some((new, refresh_token));
+                return Err(AuthError::Store(error));
+            }
         }
         tracing::debug!(rotated, "new tokens saved");
         self.adopt(new)
+    }
+
+    /// Starts a task that saves tokens whose save failed: at once, then after
+    /// a growing backoff, until saved (or superseded by newer stored tokens).
+    /// It needs no lease: the save is a compare-and-set on the refresh token
+    /// the tokens replace. It ends with the session.
+    fn save_in_background(self: &Arc<Self>) {
+        {
+            let mut state = self.state();
+            if state.unsaved.is_none() || state.saving_in_background {
+                return;
+            }
+            state.saving_in_background = true;
+        }
+        let weak = Arc::downgrade(self);
+        tokio::spawn(
+            async move {
+                let mut failures = 0u32;
+                loop {
+                    let Some(session) = weak.upgrade() else { return };
+                    match session.flush().await {
+                        Ok(()) => {
+                            session.state().saving_in_background = false;
+                            return;
+                        }
+                        Err(error) => {
+                            failures = failures.saturating_add(1);
+                            tracing::warn!(error = %error, failures, "saving the new tokens failed again; retrying in the background");
+                        }
+                    }
+                    drop(session);
+                    tokio::time::sleep(refresh_backoff(failures)).await;
+                }
+            }
+            .instrument(tracing::Span::current()),
+        );
+    }
+
+    /// Saves tokens whose save failed (kept in memory) now, then uses them;
+    /// nothing to do when there are none. Tokens superseded by newer stored
+    /// ones are dropped (the stored ones are read by the next refresh).
+    pub(crate) async fn flush(&self) -> Result<(), AuthError> {
+        let _flight = self.refresh_lock.lock().await;
+        let Some((tokens, replaces)) = self.state().unsaved.clone() else {
+            return Ok(());
+        };
+        let mut lease = RefreshLease::local();
+        lease.set_replaces(replaces);
+        match self.store.save(&tokens, &lease).await {
+            Ok(()) => {
+                tracing::info!("the new tokens were saved");
+                self.state().unsaved = None;
+                self.adopt(tokens)?;
+                self.state().failure = None;
+                Ok(())
+            }
+            Err(TokenStoreError::Superseded | TokenStoreError::LeaseLost) => {
+                self.state().unsaved = None;
+                Ok(())
+            }
+            Err(error) => Err(AuthError::Store(error)),
+        }
     }
 
     /// Exchanges `token` at the token endpoint. An ambiguous failure (no

@@ -158,6 +158,11 @@ pub enum TokenStoreError {
     /// the save was refused so a newer token is not overwritten.
     #[error("the refresh lease was lost to another holder; the save was refused")]
     LeaseLost,
+    /// The stored refresh token is no longer the one the new tokens replace:
+    /// another process saved tokens since (the save was refused so they are
+    /// not overwritten; the stored ones are used).
+    #[error("the stored tokens changed since the refresh; the save was refused")]
+    Superseded,
     /// The refresh lock stayed held by another process for longer than the wait allowed.
     #[error("timed out after {} ms waiting for the refresh lock", after.as_millis())]
     LockTimeout {
