@@ -17,8 +17,11 @@
 //!
 //! A failure of the store is surfaced to the caller
 //! ([`AuthError::Store`](super::AuthError::Store)); new tokens whose save
-//! failed are kept in memory (unused) and saved by the next refresh attempt,
-//! so an outage of the store loses nothing.
+//! failed are kept in memory (unused until saved) and saved again in the
+//! background, at once and then with a growing backoff (a compare-and-set on
+//! the refresh token they replace: no lease needed), and by
+//! [`Fanvue::flush_tokens`](crate::Fanvue::flush_tokens) at shutdown, so an
+//! outage of the store loses nothing.
 
 use std::fmt;
 use std::io::Write as _;
