@@ -11,8 +11,8 @@ use url::Url;
 use crate::auth::session::{Authenticator, OAuthSession};
 use crate::auth::store::CallbackStore;
 use crate::auth::{
-    DEFAULT_TOKEN_TIMEOUT, DEFAULT_TOKEN_URL, MemoryTokenStore, OAuthClient, OAuthCredentials,
-    RefreshTokenCallback, StoredTokens, TokenStore,
+    DEFAULT_REFRESH_GRACE, DEFAULT_TOKEN_TIMEOUT, DEFAULT_TOKEN_URL, MemoryTokenStore, OAuthClient,
+    OAuthCredentials, RefreshTokenCallback, StoredTokens, TokenStore,
 };
 use crate::error::{BuildError, Error, TransportError};
 use crate::executor::Executor;
@@ -128,6 +128,24 @@ impl Fanvue {
         }
     }
 
+    /// Saves now the OAuth tokens whose save to the [`TokenStore`] failed (the
+    /// store was down between the token request and the save). Such tokens are
+    /// kept in memory and saved again in the background, at once and then
+    /// after a growing backoff; call this before the process exits so none is
+    /// lost with it. `Ok` when there is nothing to save (or a static token).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Auth`] with [`AuthError::Store`](crate::auth::AuthError::Store)
+    /// when the store still refuses the save (the tokens stay in memory:
+    /// [`credentials`](Self::credentials) gives them for a manual save).
+    pub async fn flush_tokens(&self) -> Result<(), Error> {
+        match &self.shared.session {
+            Some(session) => Ok(session.flush().await?),
+            None => Ok(()),
+        }
+    }
+
     /// The HTTP client for presigned URLs (S3 part uploads), which carry
     /// their own authorization: no credential or Fanvue header is added.
     pub(crate) fn transfer_client(&self) -> &reqwest::Client {
@@ -160,6 +178,7 @@ pub struct FanvueBuilder {
     timeout: Option<Duration>,
     connect_timeout: Duration,
     token_timeout: Duration,
+    refresh_grace: Duration,
     max_response_body: usize,
     retry_policy: RetryPolicy,
     http_client: Option<reqwest::Client>,
@@ -184,6 +203,7 @@ impl Default for FanvueBuilder {
             timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             token_timeout: DEFAULT_TOKEN_TIMEOUT,
+            refresh_grace: DEFAULT_REFRESH_GRACE,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             retry_policy: RetryPolicy::default(),
             http_client: None,
@@ -211,6 +231,7 @@ impl fmt::Debug for FanvueBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("token_timeout", &self.token_timeout)
+            .field("refresh_grace", &self.refresh_grace)
             .field("max_response_body", &self.max_response_body)
             .field("retry_policy", &self.retry_policy)
             .finish_non_exhaustive()
@@ -296,11 +317,37 @@ impl FanvueBuilder {
         self
     }
 
-    /// Total timeout of a token refresh request (default 30 s). The token
+    /// Total timeout of a token refresh request (default
+    /// [`DEFAULT_TOKEN_TIMEOUT`], 10 s). It must be shorter than the
+    /// [`refresh_grace`](Self::refresh_grace) ([`build`](Self::build) refuses
+    /// it otherwise): a request that got no answer is retried with the same
+    /// refresh token, and that is safe only inside the grace. The token
     /// endpoint has its own HTTP client (this builder's connect timeout, no
     /// redirects), never the one given with [`http_client`](Self::http_client).
     pub fn token_timeout(mut self, timeout: Duration) -> Self {
         self.token_timeout = timeout;
+        self
+    }
+
+    /// How long a used refresh token keeps working at the token endpoint
+    /// (default [`DEFAULT_REFRESH_GRACE`], 30 s, the value reported for
+    /// Fanvue). Fanvue's refresh tokens are single-use and rotate; a reuse
+    /// inside the grace still works, a reuse after it revokes the whole grant
+    /// (every process is signed out until the user signs in again). The SDK
+    /// keeps every reuse inside it:
+    ///
+    /// - a token request that got no answer (a timeout, or a reset after it
+    ///   was sent) is retried at once with the same refresh token while a
+    ///   whole [`token_timeout`](Self::token_timeout) still fits in the grace,
+    ///   and never after
+    ///   ([`AuthError::RefreshOutcomeUnknown`](crate::auth::AuthError::RefreshOutcomeUnknown));
+    /// - [`build`](Self::build) refuses ([`BuildError::TimingExceedsGrace`]) a
+    ///   token timeout, or a shared [token store](Self::token_store)'s lease
+    ///   ([`TokenStore::lease`]), that is not shorter than the grace: a process
+    ///   taking over from a lock holder that vanished mid-refresh then reuses
+    ///   the token inside the grace.
+    pub fn refresh_grace(mut self, grace: Duration) -> Self {
+        self.refresh_grace = grace;
         self
     }
 
@@ -432,6 +479,23 @@ impl FanvueBuilder {
                         what: "access token",
                     });
                 }
+                let grace = self.refresh_grace;
+                if self.token_timeout >= grace {
+                    return Err(BuildError::TimingExceedsGrace {
+                        what: "token timeout",
+                        value: self.token_timeout,
+                        grace,
+                    });
+                }
+                if let Some(lease) = self.token_store.as_ref().and_then(|s| s.lease())
+                    && lease >= grace
+                {
+                    return Err(BuildError::TimingExceedsGrace {
+                        what: "token store lease",
+                        value: lease,
+                        grace,
+                    });
+                }
                 let oauth = OAuthClient::new(
                     credentials.client_id.clone(),
                     credentials.client_secret.clone(),
@@ -450,11 +514,11 @@ impl FanvueBuilder {
                     None => store,
                 };
                 let oauth_session =
-                    Arc::new(OAuthSession::new(oauth, credentials, store).map_err(|_| {
-                        BuildError::InvalidHeader {
+                    Arc::new(OAuthSession::new(oauth, credentials, store, grace).map_err(
+                        |_| BuildError::InvalidHeader {
                             what: "access token",
-                        }
-                    })?);
+                        },
+                    )?);
                 session = Some(Arc::clone(&oauth_session));
                 Authenticator::OAuth(oauth_session)
             }

@@ -239,6 +239,23 @@ pub enum BuildError {
     /// The HTTP client could not be created.
     #[error("could not create the HTTP client: {0}")]
     HttpClient(#[source] TransportError),
+    /// A refresh timing is not shorter than the refresh token's grace
+    /// ([`FanvueBuilder::refresh_grace`](crate::FanvueBuilder::refresh_grace)):
+    /// a retry or a takeover could then spend a used refresh token after the
+    /// grace, which revokes the grant.
+    #[error(
+        "the {what} ({} ms) must be shorter than the refresh grace ({} ms)",
+        value.as_millis(),
+        grace.as_millis()
+    )]
+    TimingExceedsGrace {
+        /// Which setting (`token timeout`, `token store lease`).
+        what: &'static str,
+        /// Its value.
+        value: std::time::Duration,
+        /// The refresh grace.
+        grace: std::time::Duration,
+    },
 }
 
 /// What kind of transport failure a [`TransportError`] is.

@@ -280,3 +280,29 @@ async fn extreme_expires_in_values_do_not_panic() {
         }
     }
 }
+
+#[tokio::test]
+async fn client_credentials_are_form_urlencoded_before_http_basic() {
+    use base64::Engine as _;
+    let auth =
+        Server::start(|_| Reply::json(200, json!({"access_token": "at-1", "expires_in": 3600})))
+            .await;
+    let oauth = OAuthClient::new("app:id é", "s3cr+t/=:%".to_string())
+        .with_token_url(&format!("{}/oauth2/token", auth.url()), true)
+        .unwrap();
+    oauth.refresh(&SecretString::from("rt-0")).await.unwrap();
+    let header = auth.requests()[0]
+        .header("authorization")
+        .unwrap()
+        .to_owned();
+    let encoded = header.strip_prefix("Basic ").unwrap();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
+    // RFC 6749 §2.3.1: the id and the secret are each form-urlencoded, so
+    // the first `:` separates them (the raw id holds one)
+    assert_eq!(
+        String::from_utf8(decoded).unwrap(),
+        "app%3Aid+%C3%A9:s3cr%2Bt%2F%3D%3A%25"
+    );
+}

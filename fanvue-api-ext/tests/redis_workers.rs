@@ -106,7 +106,7 @@ fn client(
         .base_url(fake_api)
         .token_url(token_url)
         .allow_insecure_http(true)
-        .token_timeout(Duration::from_secs(60))
+        .token_timeout(Duration::from_secs(20))
         .oauth(OAuthCredentials::new(
             id,
             secret.to_string(),
@@ -327,4 +327,153 @@ async fn redis_restarted_mid_run_gives_a_clear_error_then_recovers_with_nothing_
     }
     assert_eq!(fake.token_refresh_count(), 2);
     assert_eq!(stored_refresh_token(&redis).await, fake.refresh_token());
+}
+
+/// Fanvue's times and the SDK's default timings, all scaled by 1/60: grace
+/// 30 s → 500 ms, token timeout 10 s → 167 ms, lease 20 s → 333 ms.
+const SCALE: u32 = 60;
+
+fn scaled(d: Duration) -> Duration {
+    d / SCALE
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_request_consumed_then_stalled_revokes_nothing_with_the_default_timings() {
+    use fanvue_api_ext::auth::redis::DEFAULT_LEASE;
+    use fanvue_api_ext::auth::{DEFAULT_REFRESH_GRACE, DEFAULT_TOKEN_TIMEOUT};
+    use fanvue_fake::TokenFault;
+    let Some(redis) = Redis::start() else { return };
+    let grace = scaled(DEFAULT_REFRESH_GRACE);
+    let fake = FakeFanvue::builder()
+        .refresh_grace(grace)
+        .token_lifetime(Duration::from_secs(3600))
+        .start()
+        .await
+        .unwrap();
+    // the first token request is consumed by the server, then never answered (a network blip)
+    fake.inject_token_fault(TokenFault::ConsumeThenStall(None), 1);
+    let seed = fake.refresh_token();
+    // two workers with memories of their own, sharing the grant through Redis
+    let workers: Vec<Fanvue> = (0..2)
+        .map(|_| {
+            let store = RedisTokenStore::open(&redis.url(), "grant")
+                .unwrap()
+                .with_lease(scaled(DEFAULT_LEASE));
+            Fanvue::builder()
+                .base_url(fake.api_url())
+                .token_url(fake.token_url())
+                .allow_insecure_http(true)
+                .refresh_grace(grace)
+                .token_timeout(scaled(DEFAULT_TOKEN_TIMEOUT))
+                .oauth(OAuthCredentials::new(
+                    fake.client_id(),
+                    fake.client_secret().to_string(),
+                    seed.clone(),
+                ))
+                .token_store(store)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let calls = workers.iter().flat_map(|fanvue| {
+        (0..20).map(move |_| async move { fanvue.api().get_current_user().send().await })
+    });
+    let results = tokio::time::timeout(Duration::from_secs(20), futures::future::join_all(calls))
+        .await
+        .expect("every call ends");
+    let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(
+        failed.is_empty(),
+        "{} calls failed: {:?}",
+        failed.len(),
+        failed.first()
+    );
+    assert!(!fake.chain_revoked(), "the chain was revoked");
+    assert_eq!(
+        fake.token_refresh_count(),
+        1,
+        "one new pair for both workers"
+    );
+    assert_eq!(stored_refresh_token(&redis).await, fake.refresh_token());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_fence_counter_refuses_no_save_and_refresh_tokens_are_compared_as_hashes() {
+    use sha2::Digest as _;
+    let Some(redis) = Redis::start() else { return };
+    let fake = FakeFanvue::start().await.unwrap();
+    let seed = fake.refresh_token();
+    let mut raw = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    // log every command with its arguments
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg("0")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let store = RedisTokenStore::open(&redis.url(), "grant").unwrap();
+    let fanvue = client(
+        fake.api_url(),
+        &fake.token_url(),
+        fake.client_id(),
+        fake.client_secret(),
+        &seed,
+        store.clone(),
+    );
+    let mut issued = vec![seed];
+    for _ in 0..2 {
+        fake.expire_all_access_tokens();
+        fanvue.api().get_current_user().send().await.unwrap();
+        issued.push(fake.refresh_token());
+    }
+    assert_eq!(store.writer_fence().await.unwrap(), 2);
+    // Redis restarted without persistence for the counter alone: the next fence would be 1
+    let _: () = redis::cmd("DEL")
+        .arg("{grant}:fence")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    fake.expire_all_access_tokens();
+    fanvue.api().get_current_user().send().await.unwrap();
+    issued.push(fake.refresh_token());
+    assert_eq!(stored_refresh_token(&redis).await, fake.refresh_token());
+    assert!(
+        store.writer_fence().await.unwrap() > 2,
+        "the counter moved past the writer"
+    );
+    // the stored comparison field is a hash, not the token
+    let field: String = redis::cmd("HGET")
+        .arg("{grant}:tokens")
+        .arg("refresh")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(
+        field,
+        hex::encode(sha2::Sha256::digest(fake.refresh_token().as_bytes()))
+    );
+    // no command carried a refresh token as an argument of its own
+    let log: Vec<redis::Value> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg("1000")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let text = format!("{log:?}");
+    assert!(
+        text.contains("HGET") || text.contains("EVAL"),
+        "the log has the commands"
+    );
+    for token in &issued {
+        let alone = format!("\"{token}\"");
+        assert!(
+            !text.contains(&alone),
+            "a refresh token as a whole argument"
+        );
+    }
 }

@@ -58,19 +58,21 @@ async fn a_failed_refresh_is_shared_by_all_50_waiters_then_backs_off() {
             "{result:?}"
         );
     }
+    // one token request for 50 calls, and its at-once retry with the same
+    // refresh token (it got no answer: it may have been consumed)
     assert_eq!(
         fake.auth_requests().len(),
-        1,
-        "one token request for 50 calls"
+        2,
+        "one token request (and its retry) for 50 calls"
     );
     assert!(
-        elapsed < token_timeout * 2,
-        "all 50 failed within one token timeout: {elapsed:?}"
+        elapsed < token_timeout * 3,
+        "all 50 failed within two token timeouts: {elapsed:?}"
     );
     // within the backoff, the next call fails at once without a token request
     let again = fanvue.api().get_current_user().send().await;
     assert!(matches!(again, Err(Error::Auth(AuthError::Timeout { .. }))));
-    assert_eq!(fake.auth_requests().len(), 1);
+    assert_eq!(fake.auth_requests().len(), 2);
     // after the backoff, a new attempt is made (and succeeds once the endpoint answers)
     fake.clear_faults();
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -125,6 +127,8 @@ struct ProbeInner {
     fail_loads: AtomicU32,
     fail_saves: AtomicU32,
     saves: AtomicU32,
+    /// A permit per successful save.
+    saved: tokio::sync::Notify,
     hold: Mutex<
         Option<(
             tokio::sync::oneshot::Sender<()>,
@@ -168,6 +172,7 @@ impl TokenStore for ProbeStore {
             }
             self.saves.fetch_add(1, Ordering::SeqCst);
             *self.tokens.lock().unwrap() = Some(tokens.clone());
+            self.saved.notify_one();
             Ok(())
         })
     }
@@ -238,22 +243,27 @@ async fn a_failed_save_is_surfaced_and_the_tokens_are_saved_by_the_next_attempt(
         .token_store(store.clone())
         .build()
         .unwrap();
-    let err = fanvue.api().get_current_user().send().await.unwrap_err();
-    assert!(
-        matches!(err, Error::Auth(AuthError::Store(TokenStoreError::Io(_)))),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains("disk full"));
-    assert_eq!(
-        fake.request_count(ApiRoute::UsersMe),
-        0,
-        "unsaved tokens not used"
-    );
-    // the getter already gives the newest refresh token (for a manual save)
-    assert_eq!(
-        fanvue.credentials().unwrap().refresh_token.expose_secret(),
-        fake.refresh_token()
-    );
+    match fanvue.api().get_current_user().send().await {
+        Err(err) => {
+            assert!(
+                matches!(err, Error::Auth(AuthError::Store(TokenStoreError::Io(_)))),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains("disk full"));
+            assert_eq!(
+                fake.request_count(ApiRoute::UsersMe),
+                0,
+                "unsaved tokens not used"
+            );
+            // the getter already gives the newest refresh token (for a manual save)
+            assert_eq!(
+                fanvue.credentials().unwrap().refresh_token.expose_secret(),
+                fake.refresh_token()
+            );
+        }
+        // the background save (at once) came before the call gave up: saved, then used
+        Ok(_) => assert_eq!(store.saves.load(Ordering::SeqCst), 1),
+    }
     let deadline = Instant::now() + Duration::from_secs(5);
     while fanvue.api().get_current_user().send().await.is_err() {
         assert!(Instant::now() < deadline, "no recovery");
@@ -428,4 +438,56 @@ async fn a_403_names_the_scope_the_operation_requires() {
         err.to_string().contains("requires scope read:self"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn unsaved_tokens_are_saved_in_the_background_without_another_call() {
+    let fake = FakeFanvue::start().await.unwrap();
+    let store = ProbeStore::default();
+    store.fail_saves.store(1, Ordering::SeqCst);
+    let fanvue = oauth_builder(&fake, &fake.refresh_token())
+        .token_store(store.clone())
+        .build()
+        .unwrap();
+    // fails with the store's error, or succeeds once the background save (at
+    // once) stored the tokens: never uses tokens that are only in memory
+    if let Err(err) = fanvue.api().get_current_user().send().await {
+        assert!(matches!(err, Error::Auth(AuthError::Store(_))), "{err:?}");
+        assert_eq!(fake.request_count(ApiRoute::UsersMe), 0);
+    }
+    // no further call: an idle process must not keep the new tokens only in memory
+    tokio::time::timeout(Duration::from_secs(5), store.saved.notified())
+        .await
+        .expect("saved in the background");
+    let saved = store.tokens.lock().unwrap().clone().unwrap();
+    assert_eq!(saved.refresh_token.expose_secret(), fake.refresh_token());
+    // and used: the next call needs no refresh
+    fanvue.api().get_current_user().send().await.unwrap();
+    assert_eq!(fake.token_refresh_count(), 1);
+    assert_eq!(fake.auth_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn flush_tokens_saves_unsaved_tokens_at_shutdown() {
+    let fake = FakeFanvue::start().await.unwrap();
+    let store = ProbeStore::default();
+    store.fail_saves.store(u32::MAX, Ordering::SeqCst);
+    let fanvue = oauth_builder(&fake, &fake.refresh_token())
+        .token_store(store.clone())
+        .build()
+        .unwrap();
+    fanvue.api().get_current_user().send().await.unwrap_err();
+    // still down: the flush says so, and the tokens stay in memory
+    let err = fanvue.flush_tokens().await.unwrap_err();
+    assert!(matches!(err, Error::Auth(AuthError::Store(_))), "{err:?}");
+    // the store is back: the flush saves them now
+    store.fail_saves.store(0, Ordering::SeqCst);
+    fanvue.flush_tokens().await.unwrap();
+    let saved = store.tokens.lock().unwrap().clone().unwrap();
+    assert_eq!(saved.refresh_token.expose_secret(), fake.refresh_token());
+    // nothing left: a second flush is a no-op
+    let saves = store.saves.load(Ordering::SeqCst);
+    fanvue.flush_tokens().await.unwrap();
+    assert_eq!(store.saves.load(Ordering::SeqCst), saves);
+    assert_eq!(fake.token_refresh_count(), 1);
 }

@@ -55,6 +55,8 @@ pub(crate) struct Config {
     pub client_secret: String,
     pub refresh_token: String,
     pub token_lifetime: Duration,
+    /// How long a used refresh token still works ([`crate::FakeFanvueBuilder::refresh_grace`]).
+    pub refresh_grace: Duration,
     pub scope: String,
     pub supported_versions: Vec<String>,
     pub sunset_versions: Vec<(String, Option<String>)>,

@@ -301,3 +301,16 @@ fn matches(target: &FaultTarget, subject: FaultSubject<'_>) -> bool {
         _ => false,
     }
 }
+
+/// A fault of the OAuth token endpoint that strikes *after* the refresh token was consumed (the new pair
+/// is issued and the old token starts its grace), as a network blip between Fanvue and the client would:
+/// the client cannot know whether its token was spent.
+/// Injected with [`crate::FakeFanvue::inject_token_fault`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenFault {
+    /// Consume the refresh token, then wait this long before answering (`None`: never answer).
+    ConsumeThenStall(Option<Duration>),
+    /// Consume the refresh token, then drop the connection (a TCP reset) without answering.
+    ConsumeThenReset,
+}

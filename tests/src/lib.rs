@@ -128,10 +128,10 @@ mod state;
 pub mod synth;
 pub mod webhooks;
 
-pub use auth::pkce_challenge;
+pub use auth::{DEFAULT_REFRESH_GRACE, pkce_challenge};
 pub use config::{BUCKET, DEFAULT_API_VERSION, DEFAULT_SCOPE, S3_MIN_PART_SIZE, StorageMode};
 pub use error::FakeError;
-pub use faults::{ApiRoute, Fault, FaultTarget};
+pub use faults::{ApiRoute, Fault, FaultTarget, TokenFault};
 pub use handle::{AssembledObject, FakeFanvue, FakeFanvueBuilder, UploadInfo};
 pub use log::{Listener, RecordedRequest};
 pub use ratelimit::{BucketKey, RateLimitBucket};

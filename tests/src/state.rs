@@ -74,12 +74,55 @@ pub(crate) struct AuthCode {
 #[derive(Default)]
 pub(crate) struct TokenStore {
     pub access: HashMap<String, AccessEntry>,
+    /// Refresh tokens issued and not used yet.
     pub refresh_valid: HashSet<String>,
     pub latest_refresh: String,
     pub latest_access: String,
+    /// New token pairs issued for a refresh token (first uses; grace reuses not counted).
     pub refresh_count: u64,
     pub code_exchange_count: u64,
     pub codes: HashMap<String, AuthCode>,
+    /// Refresh tokens already used: when, and the pair that first use issued.
+    pub used: HashMap<String, UsedRefresh>,
+    /// The chain (grant) of each refresh token and access token issued; absent: chain 0 (the seed's).
+    pub chain_of: HashMap<String, u64>,
+    /// Chains revoked by a reuse after the grace.
+    pub revoked_chains: HashSet<u64>,
+    /// The last chain id handed out (chain 0 is the seed's).
+    pub last_chain: u64,
+    /// `grant_type=refresh_token` requests that reached the handler (any outcome).
+    pub token_requests: u64,
+    /// Reuses answered inside the grace.
+    pub grace_reuses: u64,
+    /// Token-endpoint faults that consume the refresh token first, in order.
+    pub consume_faults: std::collections::VecDeque<crate::faults::TokenFault>,
+}
+
+/// A refresh token after its first use.
+pub(crate) struct UsedRefresh {
+    pub at: Instant,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TokenStore {
+    /// The chain a token belongs to.
+    pub fn chain(&self, token: &str) -> u64 {
+        self.chain_of.get(token).copied().unwrap_or(0)
+    }
+
+    /// Revokes `chain`: every refresh token of it, every access token issued from it.
+    pub fn revoke_chain(&mut self, chain: u64) {
+        self.revoked_chains.insert(chain);
+        let chain_of = &self.chain_of;
+        let in_chain = |t: &String| chain_of.get(t).copied().unwrap_or(0) == chain;
+        self.refresh_valid.retain(|t| !in_chain(t));
+        for (token, entry) in &mut self.access {
+            if chain_of.get(token).is_some_and(|c| *c == chain) {
+                entry.revoked = true;
+            }
+        }
+    }
 }
 
 impl TokenStore {

@@ -63,6 +63,20 @@ pub enum AuthError {
     /// The token endpoint returned an access token that cannot be put in a header.
     #[error("the access token is not a valid HTTP header value")]
     InvalidToken,
+    /// A token request was sent but no answer came (a timeout or a reset after
+    /// sending), and it could not be retried while the refresh token's grace
+    /// lasted. The token endpoint may have consumed the refresh token; spending
+    /// it again after the grace would revoke the whole grant, so it is not spent
+    /// again. Final until newer tokens are stored (by another process) or given
+    /// with [`Fanvue::set_tokens`](crate::Fanvue::set_tokens).
+    #[error(
+        "no answer to the token request within the refresh token's grace ({} ms); not spent again",
+        grace.as_millis()
+    )]
+    RefreshOutcomeUnknown {
+        /// The grace ([`FanvueBuilder::refresh_grace`](crate::FanvueBuilder::refresh_grace)).
+        grace: Duration,
+    },
     /// The [`TokenStore`](crate::auth::TokenStore) failed (nothing was lost:
     /// tokens not yet saved are kept and saved by the next attempt).
     #[error("token store: {0}")]
@@ -74,6 +88,22 @@ impl AuthError {
     /// until new credentials are given.
     pub fn is_invalid_grant(&self) -> bool {
         matches!(self, Self::Rejected { error: Some(e), .. } if e == "invalid_grant")
+    }
+
+    /// Whether the token endpoint may have acted on the request without the
+    /// answer arriving (a timeout, or a reset or cut body after sending): the
+    /// refresh token may be consumed.
+    pub(crate) fn is_ambiguous(&self) -> bool {
+        match self {
+            Self::Timeout { .. } => true,
+            Self::Transport(e) => e.kind() != crate::error::TransportErrorKind::Connect,
+            _ => false,
+        }
+    }
+
+    /// Whether no further attempt is made until new tokens arrive.
+    pub(crate) fn is_final(&self) -> bool {
+        self.is_invalid_grant() || matches!(self, Self::RefreshOutcomeUnknown { .. })
     }
 
     /// The id of the request (`X-Request-Id`) in the token endpoint's response, for failures that
@@ -123,6 +153,7 @@ impl AuthError {
                 request_id: request_id.clone(),
             },
             Self::RefreshAborted => Self::RefreshAborted,
+            Self::RefreshOutcomeUnknown { grace } => Self::RefreshOutcomeUnknown { grace: *grace },
             Self::InvalidToken => Self::InvalidToken,
             Self::Store(e) => Self::Store(match e {
                 TokenStoreError::Io(io) => {
@@ -133,6 +164,7 @@ impl AuthError {
                     TokenStoreError::Unavailable(Box::new(Repeated(source.to_string())))
                 }
                 TokenStoreError::LeaseLost => TokenStoreError::LeaseLost,
+                TokenStoreError::Superseded => TokenStoreError::Superseded,
                 TokenStoreError::LockTimeout { after } => {
                     TokenStoreError::LockTimeout { after: *after }
                 }

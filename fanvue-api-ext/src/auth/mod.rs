@@ -38,6 +38,13 @@ pub(crate) fn constant_url(url: &'static str) -> url::Url {
     url::Url::parse(url).expect("the crate's constant URLs parse")
 }
 
+/// How long a used refresh token keeps working, as reported for Fanvue (30 s):
+/// refresh tokens are single-use and rotate; a reuse inside the grace still
+/// works, a reuse after it revokes the whole grant (every process is signed
+/// out). Set with [`FanvueBuilder::refresh_grace`](crate::FanvueBuilder::refresh_grace);
+/// the token timeout and a shared store's lease must be shorter.
+pub const DEFAULT_REFRESH_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Fanvue's OAuth 2.0 token endpoint.
 pub const DEFAULT_TOKEN_URL: &str = "https://auth.fanvue.com/oauth2/token";
 /// Fanvue's OAuth 2.0 authorization endpoint (authorization code + PKCE).

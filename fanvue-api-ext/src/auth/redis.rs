@@ -13,13 +13,19 @@
 //!   number of processes. A holder that crashed blocks the others for at most
 //!   the lease.
 //! - **No token lost, none overwritten.** The tokens live in the hash
-//!   `{key}:tokens` (the refresh token, the whole record as JSON, and the fence
-//!   of its writer). A save is a compare-and-set in one Lua script: it is
-//!   accepted only while the stored refresh token is still the one the
-//!   holder exchanged (so a holder whose lease expired can still save the
-//!   successor of the token it consumed, and nobody can overwrite a newer
-//!   one) and no holder with a newer fence has written since. Saves happen
-//!   before the new access token is used.
+//!   `{key}:tokens` (the SHA-256 of the refresh token, the whole record as
+//!   JSON, and the fence of its writer). A save is a compare-and-set in one
+//!   Lua script: it is accepted only while the stored refresh token is still
+//!   the one the holder exchanged (so a holder whose lease expired can still
+//!   save the successor of the token it consumed, and nobody can overwrite a
+//!   newer one: [`TokenStoreError::Superseded`]). A save that replaces nothing
+//!   in particular ([`Fanvue::set_tokens`](crate::Fanvue::set_tokens)) is
+//!   refused only when a holder with a newer fence wrote
+//!   ([`TokenStoreError::LeaseLost`]). Refresh tokens are compared as
+//!   hashes; they reach Redis in clear only inside the record stored. A fence
+//!   counter lost in a restart without persistence is moved past the stored
+//!   writer's fence on the next lock. Saves happen before the new access
+//!   token is used.
 //! - **Outages.** When Redis is down, a refresh fails with
 //!   [`TokenStoreError::Unavailable`] (surfaced as
 //!   [`AuthError::Store`](super::AuthError::Store)) before any token request,
@@ -28,9 +34,10 @@
 //!   still-valid access token are not affected. The connection is re-made
 //!   on the next use.
 //!
-//! Keys are wrapped in a hash tag (`{key}:...`) so all of one grant's keys
-//! land on one Redis Cluster slot. Run Redis with persistence (AOF) if a
-//! Redis restart must not forget the tokens.
+//! Keys are wrapped in a hash tag (`{key}:...`), so all of one grant's keys
+//! would share one slot, but the store talks to a single Redis server (or a
+//! primary behind a failover address): Redis Cluster is not supported. Run
+//! Redis with persistence (AOF) if a Redis restart must not forget the tokens.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -42,18 +49,30 @@ use secrecy::ExposeSecret as _;
 
 use super::store::{RefreshLease, StoredTokens, TokenRecord, TokenStore, TokenStoreError};
 
-/// The default lease of the refresh lock: longer than the default total
-/// timeout of a token request (30 s), so a live holder always finishes first.
-pub const DEFAULT_LEASE: Duration = Duration::from_secs(45);
+/// The default lease of the refresh lock (20 s): longer than a token request
+/// and its at-once retry usually take (the default token timeout is 10 s),
+/// and shorter than the refresh token's grace
+/// ([`DEFAULT_REFRESH_GRACE`](super::DEFAULT_REFRESH_GRACE), 30 s), so a
+/// process taking over from a holder that vanished mid-refresh spends the
+/// same refresh token inside its grace (answered, not revoked).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(20);
 /// How long a process waits for the refresh lock by default (the lease and a margin).
-pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(25);
 /// The timeout of one Redis command.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Takes the lock with a new fencing token, or answers 0 when it is held.
+/// KEYS: the lock, the fence counter, the tokens hash. A counter that fell
+/// behind the fence of the stored tokens' writer (lost in a Redis restart
+/// without persistence) is moved past it.
 const ACQUIRE: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local fence = redis.call('INCR', KEYS[2])
+local writer = tonumber(redis.call('HGET', KEYS[3], 'fence') or '0')
+if fence <= writer then
+  fence = writer + 1
+  redis.call('SET', KEYS[2], fence)
+end
 redis.call('SET', KEYS[1], fence, 'PX', ARGV[1])
 return fence
 ";
@@ -64,16 +83,39 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 ";
 
-/// Compare-and-set of the tokens: 1 saved, 0 refused.
-/// KEYS[1] the tokens hash; ARGV: fence, record JSON, refresh token, the refresh token replaced ('' = any).
+/// Compare-and-set of the tokens: 1 saved; [`SAVE_SUPERSEDED`]: the stored
+/// refresh token is not the one replaced; [`SAVE_FENCED`]: an unconditional
+/// save under an older fence than the stored tokens' writer.
+/// KEYS[1] the tokens hash; ARGV: fence, record JSON, SHA-256 of the refresh
+/// token, SHA-256 of the refresh token replaced ('' = any). Refresh tokens are
+/// compared (and kept in the `refresh` field) as hashes: they never travel
+/// as arguments of their own (only inside the record being stored).
+/// A save that names the token it replaces needs no fence: the
+/// compare-and-set alone proves nobody refreshed since.
 const SAVE: &str = r"
 local stored = redis.call('HGET', KEYS[1], 'refresh')
-if ARGV[4] ~= '' and stored and stored ~= ARGV[4] then return 0 end
+if ARGV[4] ~= '' then
+  if stored and stored ~= ARGV[4] then return -1 end
+else
+  local writer = tonumber(redis.call('HGET', KEYS[1], 'fence') or '0')
+  if writer > tonumber(ARGV[1]) then return -2 end
+end
 local writer = tonumber(redis.call('HGET', KEYS[1], 'fence') or '0')
-if writer > tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'refresh', ARGV[3], 'record', ARGV[2], 'fence', ARGV[1])
+local fence = math.max(writer, tonumber(ARGV[1]))
+redis.call('HSET', KEYS[1], 'refresh', ARGV[3], 'record', ARGV[2], 'fence', fence)
 return 1
 ";
+
+/// [`SAVE`]'s answer when the stored refresh token is not the one replaced.
+const SAVE_SUPERSEDED: i64 = -1;
+/// [`SAVE`]'s answer when a newer fence wrote (unconditional saves only).
+const SAVE_FENCED: i64 = -2;
+
+/// The SHA-256 (hex) of a refresh token, as compared and kept by [`SAVE`].
+fn token_hash(token: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
 
 /// A [`TokenStore`] in Redis, shared by every process that uses the same key.
 /// See the [module docs](self).
@@ -143,7 +185,10 @@ impl RedisTokenStore {
 
     /// The lease of the refresh lock (default [`DEFAULT_LEASE`]): keep it
     /// longer than the token timeout
-    /// ([`FanvueBuilder::token_timeout`](crate::FanvueBuilder::token_timeout)).
+    /// ([`FanvueBuilder::token_timeout`](crate::FanvueBuilder::token_timeout))
+    /// and shorter than the refresh grace
+    /// ([`FanvueBuilder::refresh_grace`](crate::FanvueBuilder::refresh_grace);
+    /// `build` refuses a lease that is not).
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease.max(Duration::from_millis(1));
         self
@@ -195,15 +240,23 @@ impl TokenStore for RedisTokenStore {
                 .key(&self.tokens_key)
                 .arg(lease.fence())
                 .arg(record)
-                .arg(tokens.refresh_token.expose_secret())
-                .arg(lease.replaces().map(|t| t.expose_secret()).unwrap_or(""))
+                .arg(token_hash(tokens.refresh_token.expose_secret()))
+                .arg(
+                    lease
+                        .replaces()
+                        .map(|t| token_hash(t.expose_secret()))
+                        .unwrap_or_default(),
+                )
                 .invoke_async(&mut connection)
                 .await
                 .map_err(unavailable)?;
-            if saved == 1 {
-                Ok(())
-            } else {
-                Err(TokenStoreError::LeaseLost)
+            match saved {
+                1 => Ok(()),
+                SAVE_SUPERSEDED => Err(TokenStoreError::Superseded),
+                SAVE_FENCED => Err(TokenStoreError::LeaseLost),
+                _ => Err(TokenStoreError::Corrupt {
+                    reason: "unexpected answer of the save script",
+                }),
             }
         })
     }
@@ -218,6 +271,7 @@ impl TokenStore for RedisTokenStore {
                 let fence: u64 = script
                     .key(&self.lock_key)
                     .key(&self.fence_key)
+                    .key(&self.tokens_key)
                     .arg(lease_ms)
                     .invoke_async(&mut connection)
                     .await
@@ -235,6 +289,10 @@ impl TokenStore for RedisTokenStore {
                 tokio::time::sleep(Duration::from_millis(rand::random_range(20..=60))).await;
             }
         })
+    }
+
+    fn lease(&self) -> Option<Duration> {
+        Some(self.lease)
     }
 
     fn release(&self, lease: RefreshLease) -> BoxFuture<'_, ()> {

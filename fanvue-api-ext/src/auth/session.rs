@@ -87,6 +87,8 @@ pub(crate) struct OAuthSession {
     state: Mutex<SessionState>,
     refresh_lock: Arc<tokio::sync::Mutex<()>>,
     store: Arc<dyn TokenStore>,
+    /// How long a used refresh token keeps working at the token endpoint.
+    grace: Duration,
 }
 
 struct SessionState {
@@ -100,7 +102,23 @@ struct SessionState {
     /// Tokens issued whose save failed, with the refresh token they replace:
     /// saved by the next attempt before they are used.
     unsaved: Option<(StoredTokens, SecretString)>,
+    /// A refresh token sent without an answer (it may be consumed), and when
+    /// it was first sent: spent again only while its grace lasts.
+    in_doubt: Option<InDoubt>,
+    /// When the store was last read while a final failure blocked refreshes.
+    final_checked_at: Option<Instant>,
+    /// Whether a background task is saving `unsaved`.
+    saving_in_background: bool,
 }
+
+struct InDoubt {
+    token: SecretString,
+    first_sent: Instant,
+}
+
+/// How often, at most, a session blocked by a final failure reads the store
+/// for tokens another process (or [`OAuthSession::set_tokens`] there) saved.
+pub(crate) const FINAL_RECHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 struct LastFailure {
     error: AuthError,
@@ -108,6 +126,10 @@ struct LastFailure {
     retry_at: Option<Instant>,
     consecutive: u32,
 }
+
+/// An access token inside the refresh margin is still used (when its refresh
+/// fails) until this long before its expiry.
+pub(crate) const STILL_VALID_MARGIN: Duration = Duration::from_secs(5);
 
 /// The first backoff after a failed refresh (doubled per failure in a row, jittered).
 pub(crate) const REFRESH_BACKOFF_BASE: Duration = Duration::from_millis(500);
@@ -166,6 +188,7 @@ impl OAuthSession {
         client: OAuthClient,
         credentials: OAuthCredentials,
         store: Arc<dyn TokenStore>,
+        grace: Duration,
     ) -> Result<Self, AuthError> {
         let access = match credentials.access_token {
             Some(token) => {
@@ -191,9 +214,13 @@ impl OAuthSession {
                 attempts: 0,
                 failure: None,
                 unsaved: None,
+                in_doubt: None,
+                final_checked_at: None,
+                saving_in_background: false,
             }),
             refresh_lock: Arc::new(tokio::sync::Mutex::new(())),
             store,
+            grace,
         })
     }
 
@@ -230,8 +257,26 @@ impl OAuthSession {
     async fn header(self: &Arc<Self>) -> Result<AuthHeader, AuthError> {
         match self.current() {
             (Some(header), _) => Ok(header),
-            (None, generation) => self.refresh(generation, None).await,
+            (None, generation) => match self.refresh(generation, None).await {
+                Ok(header) => Ok(header),
+                // a proactive refresh (inside the refresh margin) that failed:
+                // the token it was to replace still works until it expires
+                Err(error) => self.still_valid().ok_or(error),
+            },
         }
+    }
+
+    /// The current access token while it has not expired (inside the refresh margin).
+    fn still_valid(&self) -> Option<AuthHeader> {
+        let state = self.state();
+        let access = state.access.as_ref()?;
+        let expires_at = access.expires_at?;
+        // a margin for the request's flight time
+        let deadline = expires_at.checked_sub(STILL_VALID_MARGIN)?;
+        (SystemTime::now() < deadline).then(|| AuthHeader {
+            value: access.header.clone(),
+            generation: state.generation,
+        })
     }
 
     /// The last failure, while it blocks new attempts (final, or within its backoff).
@@ -241,6 +286,33 @@ impl OAuthSession {
             Some(at) if Instant::now() >= at => None,
             _ => Some(failure.error.share()),
         }
+    }
+
+    /// Whether a final failure blocks refreshes and the store is due for a new look.
+    fn final_recheck_due(state: &SessionState) -> bool {
+        state.failure.as_ref().is_some_and(|f| f.retry_at.is_none())
+            && state
+                .final_checked_at
+                .is_none_or(|at| at.elapsed() >= FINAL_RECHECK_INTERVAL)
+    }
+
+    /// After a final failure: whether the store holds another refresh token
+    /// than the refused one (saved by another process, e.g. after a
+    /// `set_tokens` there). If so, the failure is cleared and the next
+    /// attempt starts from the store.
+    async fn recheck_store(&self) -> bool {
+        self.state().final_checked_at = Some(Instant::now());
+        let Ok(Some(stored)) = self.store.load().await else {
+            return false;
+        };
+        let mut state = self.state();
+        if stored.refresh_token.expose_secret() == state.refresh_token.expose_secret() {
+            return false;
+        }
+        tracing::info!("the store holds new tokens after a final refresh failure: using them");
+        state.failure = None;
+        state.in_doubt = None;
+        true
     }
 
     /// Refreshes unless the token changed since generation `stale` (single flight:
@@ -256,13 +328,15 @@ impl OAuthSession {
     ) -> Result<AuthHeader, AuthError> {
         let seen = {
             let state = self.state();
-            if let Some(error) = Self::blocked(&state) {
+            if let Some(error) = Self::blocked(&state)
+                && !Self::final_recheck_due(&state)
+            {
                 return Err(error);
             }
             state.attempts
         };
         let flight = Arc::clone(&self.refresh_lock).lock_owned().await;
-        {
+        let recheck = {
             let state = self.state();
             if state.generation != stale
                 && let Some(token) = state.access.as_ref()
@@ -279,15 +353,23 @@ impl OAuthSession {
                 // the attempt this caller waited for failed: share its outcome
                 return Err(failure.error.share());
             }
-            if let Some(error) = Self::blocked(&state) {
-                return Err(error);
+            match Self::blocked(&state) {
+                Some(error) if Self::final_recheck_due(&state) => Some(error),
+                Some(error) => return Err(error),
+                None => None,
             }
+        };
+        if let Some(error) = recheck
+            && !self.recheck_store().await
+        {
+            return Err(error);
         }
         let session = Arc::clone(self);
         let task = tokio::spawn(
             async move {
                 let result = session.run_refresh(rejected).await;
                 drop(flight);
+                session.save_in_background();
                 result
             }
             .instrument(tracing::Span::current()),
@@ -322,7 +404,7 @@ impl OAuthSession {
                     .failure
                     .as_ref()
                     .map_or(1, |f| f.consecutive.saturating_add(1));
-                let retry_at = if error.is_invalid_grant() {
+                let retry_at = if error.is_final() {
                     None
                 } else {
                     Instant::now().checked_add(refresh_backoff(consecutive))
@@ -356,8 +438,8 @@ impl OAuthSession {
                     self.state().unsaved = None;
                     return self.adopt(tokens);
                 }
-                Err(TokenStoreError::LeaseLost) => {
-                    // someone else refreshed since: theirs are newer
+                Err(TokenStoreError::Superseded) => {
+                    // someone else saved since: theirs are newer, read below
                     self.state().unsaved = None;
                 }
                 Err(error) => return Err(AuthError::Store(error)),
@@ -370,7 +452,7 @@ impl OAuthSession {
         };
         let mut retried = false;
         let tokens = loop {
-            match self.client.refresh(&refresh_token).await {
+            match self.spend(&refresh_token).await {
                 Ok(tokens) => break tokens,
                 // The store may hold a newer refresh token than the one refused
                 // (saved by another process meanwhile): one more try with it.
@@ -383,10 +465,23 @@ impl OAuthSession {
                         {
                             refresh_token = stored.refresh_token;
                         }
-                        _ => return Err(error),
+                        Ok(_) => {
+                            self.state().refresh_token = refresh_token;
+                            return Err(error);
+                        }
+                        // not known whether the store holds newer tokens:
+                        // not final, the next attempt (after a backoff) looks again
+                        Err(store) => return Err(AuthError::Store(store)),
                     }
                 }
-                Err(error) => return Err(error),
+                Err(error) => {
+                    if error.is_final() {
+                        // the token a final failure is about (the store is
+                        // re-read for another one before giving up for good)
+                        self.state().refresh_token = refresh_token;
+                    }
+                    return Err(error);
+                }
             }
         };
         let expires_at = tokens.expires_at();
@@ -399,13 +494,135 @@ impl OAuthSession {
         };
         let rotated = new.refresh_token.expose_secret() != refresh_token.expose_secret();
         lease.set_replaces(refresh_token.clone());
-        if let Err(error) = self.store.save(&new, lease).await {
-            tracing::warn!(error = %error, rotated, "the new tokens could not be saved; kept for the next attempt");
-            self.state().unsaved = Some((new, refresh_token));
-            return Err(AuthError::Store(error));
+        match self.store.save(&new, lease).await {
+            Ok(()) => {}
+            // another process saved tokens since: ours are not stored (the
+            // access token works; the next refresh starts from the store's)
+            Err(TokenStoreError::Superseded) => {
+                tracing::debug!("the store holds newer tokens than those replaced; not saved");
+                return self.adopt(new);
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, rotated, "the new tokens could not be saved; kept and saved in the background");
+                self.state().unsaved = Some((new, refresh_token));
+                return Err(AuthError::Store(error));
+            }
         }
         tracing::debug!(rotated, "new tokens saved");
         self.adopt(new)
+    }
+
+    /// Starts a task that saves tokens whose save failed: at once, then after
+    /// a growing backoff, until saved (or superseded by newer stored tokens).
+    /// It needs no lease: the save is a compare-and-set on the refresh token
+    /// the tokens replace. It ends with the session.
+    fn save_in_background(self: &Arc<Self>) {
+        {
+            let mut state = self.state();
+            if state.unsaved.is_none() || state.saving_in_background {
+                return;
+            }
+            state.saving_in_background = true;
+        }
+        let weak = Arc::downgrade(self);
+        tokio::spawn(
+            async move {
+                let mut failures = 0u32;
+                loop {
+                    let Some(session) = weak.upgrade() else { return };
+                    match session.flush().await {
+                        Ok(()) => {
+                            session.state().saving_in_background = false;
+                            return;
+                        }
+                        Err(error) => {
+                            failures = failures.saturating_add(1);
+                            tracing::warn!(error = %error, failures, "saving the new tokens failed again; retrying in the background");
+                        }
+                    }
+                    drop(session);
+                    tokio::time::sleep(refresh_backoff(failures)).await;
+                }
+            }
+            .instrument(tracing::Span::current()),
+        );
+    }
+
+    /// Saves tokens whose save failed (kept in memory) now, then uses them;
+    /// nothing to do when there are none. Tokens superseded by newer stored
+    /// ones are dropped (the stored ones are read by the next refresh).
+    pub(crate) async fn flush(&self) -> Result<(), AuthError> {
+        let _flight = self.refresh_lock.lock().await;
+        let Some((tokens, replaces)) = self.state().unsaved.clone() else {
+            return Ok(());
+        };
+        let mut lease = RefreshLease::local();
+        lease.set_replaces(replaces);
+        match self.store.save(&tokens, &lease).await {
+            Ok(()) => {
+                tracing::info!("the new tokens were saved");
+                self.state().unsaved = None;
+                self.adopt(tokens)?;
+                self.state().failure = None;
+                Ok(())
+            }
+            Err(TokenStoreError::Superseded | TokenStoreError::LeaseLost) => {
+                self.state().unsaved = None;
+                Ok(())
+            }
+            Err(error) => Err(AuthError::Store(error)),
+        }
+    }
+
+    /// Exchanges `token` at the token endpoint. An ambiguous failure (no
+    /// answer after the request was sent: the token may be consumed) is
+    /// retried at once with the same token, once, while the grace since the
+    /// token was first sent leaves room for a whole token request; a token in
+    /// doubt is never sent after that (a reuse after the grace revokes the
+    /// grant): [`AuthError::RefreshOutcomeUnknown`].
+    async fn spend(&self, token: &SecretString) -> Result<super::TokenSet, AuthError> {
+        let timeout = self.client.timeout();
+        let mut retried = false;
+        loop {
+            let first_sent = {
+                let state = self.state();
+                state
+                    .in_doubt
+                    .as_ref()
+                    .filter(|d| d.token.expose_secret() == token.expose_secret())
+                    .map(|d| d.first_sent)
+            };
+            if let Some(first_sent) = first_sent
+                && first_sent.elapsed().saturating_add(timeout) >= self.grace
+            {
+                return Err(AuthError::RefreshOutcomeUnknown { grace: self.grace });
+            }
+            let sent = Instant::now();
+            let result = self.client.refresh(token).await;
+            let mut state = self.state();
+            match &result {
+                Err(error) if error.is_ambiguous() => {
+                    if first_sent.is_none() {
+                        state.in_doubt = Some(InDoubt {
+                            token: token.clone(),
+                            first_sent: sent,
+                        });
+                    }
+                    if !retried {
+                        retried = true;
+                        tracing::warn!(error = %error, "no answer to the token request: retrying at once with the same refresh token (inside its grace)");
+                        continue;
+                    }
+                }
+                // a definite answer: the token is no longer in doubt
+                _ => {
+                    if first_sent.is_some() {
+                        state.in_doubt = None;
+                    }
+                }
+            }
+            return result;
+        }
     }
 
     /// What the store holds that this session does not (another process refreshed).
@@ -464,6 +681,7 @@ impl OAuthSession {
         state.generation = state.generation.wrapping_add(1);
         state.failure = None;
         state.unsaved = None;
+        state.in_doubt = None;
         Ok(())
     }
 }

@@ -17,8 +17,11 @@
 //!
 //! A failure of the store is surfaced to the caller
 //! ([`AuthError::Store`](super::AuthError::Store)); new tokens whose save
-//! failed are kept in memory (unused) and saved by the next refresh attempt,
-//! so an outage of the store loses nothing.
+//! failed are kept in memory (unused until saved) and saved again in the
+//! background, at once and then with a growing backoff (a compare-and-set on
+//! the refresh token they replace: no lease needed), and by
+//! [`Fanvue::flush_tokens`](crate::Fanvue::flush_tokens) at shutdown, so an
+//! outage of the store loses nothing.
 
 use std::fmt;
 use std::io::Write as _;
@@ -158,6 +161,11 @@ pub enum TokenStoreError {
     /// the save was refused so a newer token is not overwritten.
     #[error("the refresh lease was lost to another holder; the save was refused")]
     LeaseLost,
+    /// The stored refresh token is no longer the one the new tokens replace:
+    /// another process saved tokens since (the save was refused so they are
+    /// not overwritten; the stored ones are used).
+    #[error("the stored tokens changed since the refresh; the save was refused")]
+    Superseded,
     /// The refresh lock stayed held by another process for longer than the wait allowed.
     #[error("timed out after {} ms waiting for the refresh lock", after.as_millis())]
     LockTimeout {
@@ -225,6 +233,16 @@ pub trait TokenStore: Send + Sync + 'static {
     fn release(&self, lease: RefreshLease) -> BoxFuture<'_, ()> {
         drop(lease);
         Box::pin(async {})
+    }
+
+    /// How long a lease lasts when its holder vanishes, for a store shared by
+    /// several processes (`None`, the default: a store of one process, whose
+    /// leases exclude nothing). A process that takes over after the lease
+    /// may spend the refresh token the vanished holder already sent, so
+    /// [`FanvueBuilder::build`](crate::FanvueBuilder::build) requires it to be
+    /// shorter than the [refresh grace](crate::FanvueBuilder::refresh_grace).
+    fn lease(&self) -> Option<Duration> {
+        None
     }
 }
 
@@ -453,6 +471,10 @@ impl TokenStore for CallbackStore {
 
     fn release(&self, lease: RefreshLease) -> BoxFuture<'_, ()> {
         self.inner.release(lease)
+    }
+
+    fn lease(&self) -> Option<Duration> {
+        self.inner.lease()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Requests to the OAuth 2.0 token endpoint: `grant_type=refresh_token` and
 //! `grant_type=authorization_code` (with the PKCE verifier). Client
-//! credentials go in HTTP Basic; nothing is sent anywhere but the token URL.
+//! credentials go in HTTP Basic, each form-urlencoded first (RFC 6749
+//! §2.3.1); nothing is sent anywhere but the token URL.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -14,8 +15,11 @@ use super::pkce::{AuthorizationRequest, PkceVerifier};
 use super::{AuthError, DEFAULT_AUTHORIZATION_URL, DEFAULT_TOKEN_URL, OAuthCredentials, Scope};
 use crate::error::{BuildError, TransportError};
 
-/// The default total timeout of one token request.
-pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default total timeout of one token request: well inside the refresh
+/// token's grace ([`DEFAULT_REFRESH_GRACE`](super::DEFAULT_REFRESH_GRACE)), so
+/// a request that got no answer can be retried with the same token while the
+/// grace lasts.
+pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default connect timeout of the token endpoint client.
 pub const DEFAULT_TOKEN_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest access-token lifetime taken from `expires_in` (larger values are clamped to it).
@@ -170,6 +174,11 @@ impl OAuthClient {
         &self.token_url
     }
 
+    /// The total timeout of one token request.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Starts an authorization request (PKCE S256, random state) for `redirect_uri`.
     pub fn authorization_request(&self, redirect_uri: impl Into<String>) -> AuthorizationRequest {
         AuthorizationRequest::new(self.client_id.clone(), redirect_uri)
@@ -216,7 +225,11 @@ impl OAuthClient {
             .http
             .post(self.token_url.clone())
             .timeout(timeout)
-            .basic_auth(&self.client_id, Some(self.client_secret.expose_secret()))
+            // RFC 6749 §2.3.1: both are form-urlencoded before HTTP Basic
+            .basic_auth(
+                form_encode(&self.client_id),
+                Some(form_encode(self.client_secret.expose_secret())),
+            )
             .header(
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/x-www-form-urlencoded"),
@@ -285,6 +298,12 @@ impl OAuthClient {
             token_type: raw.token_type,
         })
     }
+}
+
+/// `value` encoded as `application/x-www-form-urlencoded` (RFC 6749 §2.3.1
+/// asks this of the client id and secret before HTTP Basic).
+fn form_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// The token endpoint's HTTP client: connect timeout, no redirects.

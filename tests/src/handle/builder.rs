@@ -47,6 +47,7 @@ impl Default for FakeFanvueBuilder {
                 client_secret: "fake-client-secret".into(),
                 refresh_token: auth::new_token("fvrt"),
                 token_lifetime: Duration::from_secs(3600),
+                refresh_grace: auth::DEFAULT_REFRESH_GRACE,
                 scope: DEFAULT_SCOPE.into(),
                 supported_versions: vec![DEFAULT_API_VERSION.into()],
                 sunset_versions: Vec::new(),
@@ -475,6 +476,16 @@ impl FakeFanvueBuilder {
             shutdown: tx,
             tasks,
         })
+    }
+
+    /// How long a used refresh token still works (default [`crate::DEFAULT_REFRESH_GRACE`], 30 s, the
+    /// value reported for Fanvue). Refresh tokens are single-use and rotate: the first use issues a new
+    /// pair; a reuse inside the grace answers **the same pair again** (an idempotent retry: nothing new is
+    /// issued); a reuse after the grace revokes the whole chain (every refresh token of the grant and every
+    /// access token issued from it) and answers `400 invalid_grant`. `Duration::ZERO`: no grace at all.
+    pub fn refresh_grace(mut self, grace: Duration) -> Self {
+        self.config.refresh_grace = grace;
+        self
     }
 }
 

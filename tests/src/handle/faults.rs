@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use super::FakeFanvue;
-use crate::faults::{ApiRoute, Fault, FaultTarget};
+use crate::faults::{ApiRoute, Fault, FaultTarget, TokenFault};
 
 impl FakeFanvue {
     // ---- faults ----
@@ -123,5 +123,34 @@ impl FakeFanvue {
     /// Makes processing end in `error` (true) or `ready` (false).
     pub fn set_processing_fails(&self, fails: bool) {
         self.shared.lock().knobs.processing_fails = fails;
+    }
+
+    /// Makes the next `times` refresh-token requests consume their token (the new pair is issued, the
+    /// grace starts) and then fail as `fault` says: stall (for a while or forever) or drop the connection.
+    pub fn inject_token_fault(&self, fault: TokenFault, times: u32) {
+        let mut st = self.shared.lock();
+        for _ in 0..times {
+            st.tokens.consume_faults.push_back(fault);
+        }
+    }
+
+    /// Drops the token faults not yet applied ([`FakeFanvue::inject_token_fault`]).
+    pub fn clear_token_faults(&self) {
+        self.shared.lock().tokens.consume_faults.clear();
+    }
+
+    /// Whether a refresh token was reused after its grace, revoking its chain.
+    pub fn chain_revoked(&self) -> bool {
+        !self.shared.lock().tokens.revoked_chains.is_empty()
+    }
+
+    /// `grant_type=refresh_token` requests the token endpoint handled (any outcome, faulted ones included).
+    pub fn token_requests(&self) -> u64 {
+        self.shared.lock().tokens.token_requests
+    }
+
+    /// Reuses of a used refresh token answered inside its grace (with the pair its first use issued).
+    pub fn grace_reuses(&self) -> u64 {
+        self.shared.lock().tokens.grace_reuses
     }
 }
