@@ -108,6 +108,7 @@
 #[doc = include_str!("../README.md")]
 mod readme {}
 
+mod admin;
 mod api;
 mod auth;
 mod check;
@@ -117,8 +118,8 @@ mod faults;
 mod gate;
 mod handle;
 mod log;
-mod overrides;
 pub mod model;
+mod overrides;
 pub mod ratelimit;
 mod respond;
 mod s3;
@@ -135,7 +136,7 @@ pub use error::FakeError;
 pub use faults::{ApiRoute, Fault, FaultTarget};
 pub use handle::{AssembledObject, FakeFanvue, FakeFanvueBuilder, UploadInfo};
 pub use log::{Listener, RecordedRequest};
-pub use ratelimit::{BucketKey, RateLimitBucket};
 pub use overrides::Override;
+pub use ratelimit::{BucketKey, RateLimitBucket};
 pub use state::{ListStyle, RawObject, SentMessage};
 pub use webhooks::{WebhookAttempt, WebhookDeliveryError, WebhookEndpoint, WebhookEvent};

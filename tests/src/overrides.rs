@@ -102,8 +102,9 @@ impl Override {
         }
         match &self.body_subset {
             None => true,
-            Some(subset) => serde_json::from_slice::<Value>(body)
-                .is_ok_and(|body| contains(&body, subset)),
+            Some(subset) => {
+                serde_json::from_slice::<Value>(body).is_ok_and(|body| contains(&body, subset))
+            }
         }
     }
 }
@@ -189,7 +190,10 @@ mod tests {
         let mut o = Overrides::default();
         o.set(
             "op",
-            vec![Override::status(500).times(1), Override::status(503).times(2)],
+            vec![
+                Override::status(500).times(1),
+                Override::status(503).times(2),
+            ],
         );
         let statuses: Vec<Option<u16>> = (0..4)
             .map(|_| o.take("op", &[], b"").map(|a| a.status))
@@ -200,7 +204,10 @@ mod tests {
     #[test]
     fn matchers_pick_the_rule() {
         let mut o = Overrides::default();
-        o.add("op", Override::status(402).when_body(json!({"a": {"b": 1}})));
+        o.add(
+            "op",
+            Override::status(402).when_body(json!({"a": {"b": 1}})),
+        );
         o.add("op", Override::status(404).when_query("page", "2"));
         let q2 = [("page".to_string(), "2".to_string())];
         assert_eq!(o.take("op", &q2, b"{}").map(|a| a.status), Some(404));

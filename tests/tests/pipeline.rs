@@ -25,8 +25,17 @@ fn bucket(fake: &FakeFanvue, key: &BucketKey) -> fanvue_fake::RateLimitBucket {
         .unwrap_or_else(|| panic!("no bucket {key}: {:?}", fake.rate_limit_buckets()))
 }
 
-/// A window long enough that a test never straddles two of them.
-const WINDOW: Duration = Duration::from_secs(3600);
+/// A window no test can straddle, by construction: windows are aligned to Unix time, and one longer
+/// than the time since the epoch makes the current window the first, `[1970, 2106)`. (An hour-long
+/// window would roll over under a test running across a full hour and refill its bucket.)
+const WINDOW: Duration = Duration::from_secs(u32::MAX as u64);
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
 
 #[tokio::test]
 async fn rate_limit_counts_and_stamps_an_operation_without_a_stateful_handler() {
@@ -146,10 +155,18 @@ async fn over_the_limit_is_429_with_retry_after_and_headers_and_errors_are_stamp
     assert_eq!(invalid.status(), 400);
     assert_eq!(header(&invalid, "x-ratelimit-remaining"), Some(1));
     assert_eq!(get(&fake, TEMPLATES).send().await.unwrap().status(), 200);
+    let before = unix_now();
     let refused = get(&fake, TEMPLATES).send().await.unwrap();
+    let after = unix_now();
     assert_eq!(refused.status(), 429);
+    // Retry-After is the time left in the window, to its end (`X-RateLimit-Reset`).
     let retry_after = header(&refused, "retry-after").expect("Retry-After");
-    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    let reset = header(&refused, "x-ratelimit-reset").expect("X-RateLimit-Reset");
+    assert_eq!(reset, u64::from(u32::MAX));
+    assert!(
+        (reset - after..=reset - before + 1).contains(&retry_after),
+        "{retry_after} vs reset {reset} at {before}..{after}"
+    );
     assert_eq!(header(&refused, "x-ratelimit-limit"), Some(3));
     assert_eq!(header(&refused, "x-ratelimit-remaining"), Some(0));
     let body: serde_json::Value = refused.json().await.unwrap();

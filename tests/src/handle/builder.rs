@@ -432,7 +432,9 @@ impl FakeFanvueBuilder {
             webhooks: Default::default(),
         });
         shared.webhooks.set(self.webhook_endpoint.clone());
-        shared.rate_limits.set_window(shared.config.rate_limit_window);
+        shared
+            .rate_limits
+            .set_window(shared.config.rate_limit_window);
         for (id, limit) in &shared.config.operation_rate_limits {
             shared.rate_limits.set_operation(id, Some(*limit));
         }

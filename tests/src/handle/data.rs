@@ -21,10 +21,7 @@ impl FakeFanvue {
     /// next [`crate::Override::times`] ones, stateful or synthesized; the version, token and validation
     /// checks still apply. Replaces the operation's earlier overrides.
     pub fn override_operation(&self, operation_id: &str, answer: crate::Override) {
-        self.shared
-            .lock()
-            .overrides
-            .set(operation_id, vec![answer]);
+        self.shared.lock().overrides.set(operation_id, vec![answer]);
     }
 
     /// Answers the next requests of one operation with `answers`, in order: each answers once (or its

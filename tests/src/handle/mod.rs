@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 pub use builder::FakeFanvueBuilder;
 pub use inspect::{AssembledObject, UploadInfo};
+pub(crate) use webhooks::fan_message_event;
 
 use crate::auth;
 use crate::config::DEFAULT_API_VERSION;
