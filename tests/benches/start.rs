@@ -66,6 +66,18 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async {
+        // The client's own first use (connection pool, runtime threads) is not the fake's: one
+        // request to a plain axum server first.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        reqwest::get(format!("http://{addr}/"))
+            .await
+            .expect("warm-up request")
+            .bytes()
+            .await
+            .expect("warm-up body");
         let (start, first, second, fake) = one_fake().await;
         drop(fake);
         println!("first fake of the process (parses the document, compiles the validators in start):");
