@@ -208,15 +208,18 @@ async fn binary_takes_fixed_ports_a_token_and_limits_and_prints_each_variable_on
             .map(|(_, v)| v.clone())
             .unwrap_or_else(|| panic!("{name} not printed: {printed:?}"))
     };
-    assert_eq!(var("FANVUE_API_URL"), format!("http://127.0.0.1:{api_port}"));
-    assert_eq!(var("FANVUE_AUTH_URL"), format!("http://127.0.0.1:{auth_port}"));
+    assert_eq!(
+        var("FANVUE_API_URL"),
+        format!("http://127.0.0.1:{api_port}")
+    );
+    assert_eq!(
+        var("FANVUE_AUTH_URL"),
+        format!("http://127.0.0.1:{auth_port}")
+    );
     assert_eq!(var("FANVUE_S3_URL"), format!("http://127.0.0.1:{s3_port}"));
     assert_eq!(var("FANVUE_ACCESS_TOKEN"), "cli-token");
     let creators = var("FANVUE_CREATORS");
-    let creators: Vec<uuid::Uuid> = creators
-        .split(',')
-        .map(|c| c.parse().unwrap())
-        .collect();
+    let creators: Vec<uuid::Uuid> = creators.split(',').map(|c| c.parse().unwrap()).collect();
     assert_eq!(creators.len(), 2);
     let fan: uuid::Uuid = var("FANVUE_FAN").parse().unwrap();
 
@@ -232,17 +235,23 @@ async fn binary_takes_fixed_ports_a_token_and_limits_and_prints_each_variable_on
     let chats: serde_json::Value = get("/chats".into()).await.unwrap().json().await.unwrap();
     assert_eq!(chats["data"][0]["user"]["uuid"], fan.to_string(), "{chats}");
     // --strict-query: an unknown parameter is refused (and, refused or not, counted).
-    assert_eq!(get("/users/me?colour=blue".into()).await.unwrap().status(), 400);
+    assert_eq!(
+        get("/users/me?colour=blue".into()).await.unwrap().status(),
+        400
+    );
     // --rate-limit 2/...: the shared bucket is spent.
     assert_eq!(get("/users/me".into()).await.unwrap().status(), 429);
     // The creator's bucket is its own; the fan id names a chat of the fake.
-    let media = get(format!("/creators/{}/media", creators[0])).await.unwrap();
-    assert_eq!(media.status(), 200);
-    let admin: serde_json::Value = reqwest::get(format!("{}/rate-limits", var("FANVUE_FAKE_ADMIN_URL")))
-        .await
-        .unwrap()
-        .json()
+    let media = get(format!("/creators/{}/media", creators[0]))
         .await
         .unwrap();
+    assert_eq!(media.status(), 200);
+    let admin: serde_json::Value =
+        reqwest::get(format!("{}/rate-limits", var("FANVUE_FAKE_ADMIN_URL")))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
     assert_eq!(admin["rejected"], 1, "{admin}");
 }
