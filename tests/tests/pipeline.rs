@@ -478,3 +478,61 @@ async fn a_fault_aimed_at_any_operation_is_answered_before_the_rate_limit() {
     assert_eq!(header(&missing, "x-ratelimit-remaining"), Some(4));
     assert_eq!(get(&fake, TEMPLATES).send().await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn rust_overrides_take_times_sequences_and_matchers_and_reset_forgets_them() {
+    use fanvue_fake::Override;
+    let fake = FakeFanvue::builder()
+        .bind(std::net::Ipv4Addr::UNSPECIFIED.into())
+        .start()
+        .await
+        .unwrap();
+    // Bound on every interface, reached on loopback.
+    assert!(
+        fake.api_url().starts_with("http://127.0.0.1:"),
+        "{}",
+        fake.api_url()
+    );
+    fake.override_sequence(
+        "get-current-user",
+        vec![
+            Override::status(503).times(2),
+            Override::body(serde_json::json!({"handle": "overridden"})),
+        ],
+    );
+    fake.add_override("list-chats", Override::status(404).when_query("page", "2"));
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let resp = get(&fake, "/users/me").send().await.unwrap();
+        let status = resp.status().as_u16();
+        let body: serde_json::Value = resp.json().await.unwrap_or_default();
+        statuses.push((status, body["handle"] == "overridden"));
+    }
+    assert_eq!(
+        statuses,
+        [(503, false), (503, false), (200, true), (200, false)]
+    );
+    assert_eq!(
+        get(&fake, "/chats?page=2").send().await.unwrap().status(),
+        404
+    );
+    assert_eq!(
+        get(&fake, "/chats?page=1").send().await.unwrap().status(),
+        200
+    );
+    let minted = fake.mint_access_token(&["read:self"]);
+    fake.reset();
+    assert!(fake.api_requests().is_empty());
+    assert_eq!(
+        get(&fake, "/chats?page=2").send().await.unwrap().status(),
+        200
+    );
+    let resp = client()
+        .get(format!("{}/users/me", fake.api_url()))
+        .header("X-Fanvue-API-Version", fake.api_version())
+        .bearer_auth(minted)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+}
