@@ -76,8 +76,16 @@ pub(crate) struct Config {
     pub seed: u64,
     /// Synthesized answers carry a real wire's noise ([`crate::synth::Mode::Wire`]).
     pub wire_noise: bool,
+    /// Address the three listeners bind (default `127.0.0.1`).
+    pub bind: std::net::IpAddr,
     /// Port of the API listener (0: any).
     pub api_port: u16,
+    /// Port of the OAuth listener (0: any).
+    pub auth_port: u16,
+    /// Port of the S3 listener (0: any).
+    pub s3_port: u16,
+    /// The limit and window of every bucket, from the builder (what a reset goes back to).
+    pub rate_limit_window: Option<(u64, Duration)>,
     /// Items in each synthesized list collection.
     pub list_size: usize,
     pub knobs: Knobs,

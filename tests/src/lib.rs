@@ -57,7 +57,11 @@
 //! ```
 //!
 //! # Listeners
-//! Three loopback listeners, each on its own `127.0.0.1:0` port, HTTP/1.1:
+//! Three listeners, HTTP/1.1, on `127.0.0.1` ([`FakeFanvueBuilder::bind`] for another address), each on
+//! its own port (any free one unless set: [`FakeFanvueBuilder::api_port`],
+//! [`FakeFanvueBuilder::auth_port`], [`FakeFanvueBuilder::s3_port`]). [`FakeFanvueBuilder::start`]
+//! parses the document and compiles its validators first (once per process), so no request pays for
+//! them.
 //! - the **API** ([`FakeFanvue::api_url`]): every operation of the document. Stateful: `GET /users/me`,
 //!   `GET /media`, `GET /media/{uuid}`, `POST /media/uploads`,
 //!   `GET /media/uploads/{uploadId}/parts/{partNumber}/url` (`text/plain` URL),
@@ -92,6 +96,13 @@
 //! cases. Latency and the S3 bandwidth cap are set on the builder or live ([`FakeFanvue::set_latency`],
 //! [`FakeFanvue::set_s3_bandwidth`]).
 //!
+//! # From other languages: the admin HTTP API
+//! The API listener also serves an admin API under `/_fake/` (no token; outside the pipeline: not
+//! logged, not rate-limited, not validated): minting tokens, overrides (with times, sequences and
+//! query/body matchers), faults, gateway outages, rate limits and their buckets, the request log,
+//! [`FakeFanvue::reset`] and webhook deliveries, as JSON. The crate's README lists every endpoint with
+//! a curl example; the `fanvue-fake` binary prints its URL (`FANVUE_FAKE_ADMIN_URL`).
+//!
 //! # Observing without sleeping
 //! [`FakeFanvue::requests`] is the log (headers and API bodies; `Debug` redacts secrets),
 //! [`FakeFanvue::s3_saw_authorization`] tells whether a token leaked to S3, and [`FakeFanvue::wait_until`]
@@ -108,6 +119,7 @@
 #[doc = include_str!("../README.md")]
 mod readme {}
 
+mod admin;
 mod api;
 mod auth;
 mod check;
@@ -118,6 +130,7 @@ mod gate;
 mod handle;
 mod log;
 pub mod model;
+mod overrides;
 pub mod ratelimit;
 mod respond;
 mod s3;
@@ -134,6 +147,7 @@ pub use error::FakeError;
 pub use faults::{ApiRoute, Fault, FaultTarget, TokenFault};
 pub use handle::{AssembledObject, FakeFanvue, FakeFanvueBuilder, UploadInfo};
 pub use log::{Listener, RecordedRequest};
+pub use overrides::Override;
 pub use ratelimit::{BucketKey, RateLimitBucket};
-pub use state::{ListStyle, Override, RawObject, SentMessage};
+pub use state::{ListStyle, RawObject, SentMessage};
 pub use webhooks::{WebhookAttempt, WebhookDeliveryError, WebhookEndpoint, WebhookEvent};

@@ -265,6 +265,23 @@ impl RateLimits {
         })
     }
 
+    /// Back to the configuration a fake started with: these limits, no bucket, no count.
+    pub(crate) fn reset(
+        &self,
+        limit_window: Option<(u64, Duration)>,
+        per_operation: &[(String, u64)],
+    ) {
+        let mut inner = self.lock();
+        inner.settings = Settings {
+            default_limit: limit_window.map(|(l, _)| l),
+            window_ms: window_ms(limit_window.map_or(DEFAULT_RATE_LIMIT_WINDOW, |(_, w)| w)),
+            per_operation: per_operation.iter().cloned().collect(),
+        };
+        inner.buckets.clear();
+        inner.admitted = 0;
+        inner.rejected = 0;
+    }
+
     pub(crate) fn rejected(&self) -> u64 {
         self.lock().rejected
     }

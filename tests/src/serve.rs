@@ -2,7 +2,7 @@
 //! really cut a connection (a TCP reset, seen by clients as a transport error).
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -90,11 +90,22 @@ impl AsyncWrite for AbortableIo {
     }
 }
 
-/// Binds `127.0.0.1:port` (0: any free port).
-pub(crate) async fn bind(port: u16) -> io::Result<(TcpListener, SocketAddr)> {
-    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+/// Binds `ip:port` (0: any free port).
+pub(crate) async fn bind(ip: IpAddr, port: u16) -> io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind((ip, port)).await?;
     let addr = listener.local_addr()?;
     Ok((listener, addr))
+}
+
+/// The base URL clients use for a bound address: an unspecified address (`0.0.0.0`, `::`) is reached
+/// on loopback.
+pub(crate) fn url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 /// Serves `router` on `listener` until `shutdown` flips to true.

@@ -167,7 +167,7 @@ pub(crate) struct State {
     /// Extra endpoints seeded by tests, keyed by method and exact path.
     pub custom: HashMap<(http::Method, String), CustomRoute>,
     /// Answers replaced by operationId ([`crate::FakeFanvue::override_operation`]).
-    pub overrides: HashMap<String, Override>,
+    pub overrides: crate::overrides::Overrides,
     /// Messages the API accepted (`send-message`, `send-creator-message`), in order.
     pub conversations: Vec<SentMessage>,
     /// Scopes of the access tokens minted with chosen scopes
@@ -201,52 +201,6 @@ pub enum ListStyle {
         /// Page size when the parameter is absent.
         default_size: u64,
     },
-}
-
-/// A replacement answer for one operation ([`crate::FakeFanvue::override_operation`]): sent after the
-/// request passed the version, token and validation checks.
-///
-/// ```
-/// use std::time::Duration;
-/// use fanvue_fake::Override;
-/// let o = Override::status(503).with_body(serde_json::json!({"error": "down"})).with_latency(Duration::from_millis(5));
-/// # let _ = o;
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct Override {
-    pub(crate) status: u16,
-    pub(crate) body: Option<serde_json::Value>,
-    pub(crate) latency: std::time::Duration,
-}
-
-impl Override {
-    /// Answer with this status (and, without [`Override::with_body`], an empty body).
-    pub fn status(status: u16) -> Override {
-        Override {
-            status,
-            body: None,
-            latency: std::time::Duration::ZERO,
-        }
-    }
-
-    /// Answer `200` with this JSON body.
-    pub fn body(body: serde_json::Value) -> Override {
-        Override::status(200).with_body(body)
-    }
-
-    /// Sets the JSON body.
-    #[must_use]
-    pub fn with_body(mut self, body: serde_json::Value) -> Override {
-        self.body = Some(body);
-        self
-    }
-
-    /// Waits this long before answering.
-    #[must_use]
-    pub fn with_latency(mut self, latency: std::time::Duration) -> Override {
-        self.latency = latency;
-        self
-    }
 }
 
 /// A test-seeded endpoint.

@@ -147,3 +147,111 @@ async fn binary_delivers_a_fans_typed_message_as_a_signed_webhook() {
         Some("delivered message.received (attempt 1, status 200)")
     );
 }
+
+/// Three distinct free ports (bound together, then released).
+fn free_ports() -> [u16; 3] {
+    let listeners: Vec<std::net::TcpListener> = (0..3)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let ports: Vec<u16> = listeners
+        .iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect();
+    [ports[0], ports[1], ports[2]]
+}
+
+#[tokio::test]
+async fn binary_takes_fixed_ports_a_token_and_limits_and_prints_each_variable_once() {
+    let [api_port, auth_port, s3_port] = free_ports();
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_fanvue-fake"))
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &api_port.to_string(),
+                "--auth-port",
+                &auth_port.to_string(),
+                "--s3-port",
+                &s3_port.to_string(),
+                "--token",
+                "cli-token",
+                "--rate-limit",
+                "2/4294967295",
+                "--strict-query",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let mut printed: Vec<(String, String)> = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if line.starts_with("Running") {
+            break;
+        }
+        if let Some((k, v)) = line.split_once('=') {
+            printed.push((k.to_string(), v.to_string()));
+        }
+    }
+    // Each variable once, so `export $(fanvue-fake ...)`-style use keeps every value.
+    let mut names: Vec<&str> = printed.iter().map(|(k, _)| k.as_str()).collect();
+    names.sort_unstable();
+    let count = names.len();
+    names.dedup();
+    assert_eq!(names.len(), count, "a variable printed twice: {printed:?}");
+    let var = |name: &str| {
+        printed
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{name} not printed: {printed:?}"))
+    };
+    assert_eq!(
+        var("FANVUE_API_URL"),
+        format!("http://127.0.0.1:{api_port}")
+    );
+    assert_eq!(
+        var("FANVUE_AUTH_URL"),
+        format!("http://127.0.0.1:{auth_port}")
+    );
+    assert_eq!(var("FANVUE_S3_URL"), format!("http://127.0.0.1:{s3_port}"));
+    assert_eq!(var("FANVUE_ACCESS_TOKEN"), "cli-token");
+    let creators = var("FANVUE_CREATORS");
+    let creators: Vec<uuid::Uuid> = creators.split(',').map(|c| c.parse().unwrap()).collect();
+    assert_eq!(creators.len(), 2);
+    let fan: uuid::Uuid = var("FANVUE_FAN").parse().unwrap();
+
+    let api = var("FANVUE_API_URL");
+    let get = |path: String| {
+        reqwest::Client::new()
+            .get(format!("{api}{path}"))
+            .header("X-Fanvue-API-Version", var("FANVUE_API_VERSION"))
+            .bearer_auth("cli-token")
+            .send()
+    };
+    // The fan is the fan of the first chat.
+    let chats: serde_json::Value = get("/chats".into()).await.unwrap().json().await.unwrap();
+    assert_eq!(chats["data"][0]["user"]["uuid"], fan.to_string(), "{chats}");
+    // --strict-query: an unknown parameter is refused (and, refused or not, counted).
+    assert_eq!(
+        get("/users/me?colour=blue".into()).await.unwrap().status(),
+        400
+    );
+    // --rate-limit 2/...: the shared bucket is spent.
+    assert_eq!(get("/users/me".into()).await.unwrap().status(), 429);
+    // The creator's bucket is its own; the fan id names a chat of the fake.
+    let media = get(format!("/creators/{}/media", creators[0]))
+        .await
+        .unwrap();
+    assert_eq!(media.status(), 200);
+    let admin: serde_json::Value =
+        reqwest::get(format!("{}/rate-limits", var("FANVUE_FAKE_ADMIN_URL")))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(admin["rejected"], 1, "{admin}");
+}

@@ -25,8 +25,17 @@ fn bucket(fake: &FakeFanvue, key: &BucketKey) -> fanvue_fake::RateLimitBucket {
         .unwrap_or_else(|| panic!("no bucket {key}: {:?}", fake.rate_limit_buckets()))
 }
 
-/// A window long enough that a test never straddles two of them.
-const WINDOW: Duration = Duration::from_secs(3600);
+/// A window no test can straddle, by construction: windows are aligned to Unix time, and one longer
+/// than the time since the epoch makes the current window the first, `[1970, 2106)`. (An hour-long
+/// window would roll over under a test running across a full hour and refill its bucket.)
+const WINDOW: Duration = Duration::from_secs(u32::MAX as u64);
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
 
 #[tokio::test]
 async fn rate_limit_counts_and_stamps_an_operation_without_a_stateful_handler() {
@@ -146,10 +155,18 @@ async fn over_the_limit_is_429_with_retry_after_and_headers_and_errors_are_stamp
     assert_eq!(invalid.status(), 400);
     assert_eq!(header(&invalid, "x-ratelimit-remaining"), Some(1));
     assert_eq!(get(&fake, TEMPLATES).send().await.unwrap().status(), 200);
+    let before = unix_now();
     let refused = get(&fake, TEMPLATES).send().await.unwrap();
+    let after = unix_now();
     assert_eq!(refused.status(), 429);
+    // Retry-After is the time left in the window, to its end (`X-RateLimit-Reset`).
     let retry_after = header(&refused, "retry-after").expect("Retry-After");
-    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    let reset = header(&refused, "x-ratelimit-reset").expect("X-RateLimit-Reset");
+    assert_eq!(reset, u64::from(u32::MAX));
+    assert!(
+        (reset - after..=reset - before + 1).contains(&retry_after),
+        "{retry_after} vs reset {reset} at {before}..{after}"
+    );
     assert_eq!(header(&refused, "x-ratelimit-limit"), Some(3));
     assert_eq!(header(&refused, "x-ratelimit-remaining"), Some(0));
     let body: serde_json::Value = refused.json().await.unwrap();
@@ -460,4 +477,62 @@ async fn a_fault_aimed_at_any_operation_is_answered_before_the_rate_limit() {
     assert_eq!(missing.status(), 404);
     assert_eq!(header(&missing, "x-ratelimit-remaining"), Some(4));
     assert_eq!(get(&fake, TEMPLATES).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn rust_overrides_take_times_sequences_and_matchers_and_reset_forgets_them() {
+    use fanvue_fake::Override;
+    let fake = FakeFanvue::builder()
+        .bind(std::net::Ipv4Addr::UNSPECIFIED.into())
+        .start()
+        .await
+        .unwrap();
+    // Bound on every interface, reached on loopback.
+    assert!(
+        fake.api_url().starts_with("http://127.0.0.1:"),
+        "{}",
+        fake.api_url()
+    );
+    fake.override_sequence(
+        "get-current-user",
+        vec![
+            Override::status(503).times(2),
+            Override::body(serde_json::json!({"handle": "overridden"})),
+        ],
+    );
+    fake.add_override("list-chats", Override::status(404).when_query("page", "2"));
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let resp = get(&fake, "/users/me").send().await.unwrap();
+        let status = resp.status().as_u16();
+        let body: serde_json::Value = resp.json().await.unwrap_or_default();
+        statuses.push((status, body["handle"] == "overridden"));
+    }
+    assert_eq!(
+        statuses,
+        [(503, false), (503, false), (200, true), (200, false)]
+    );
+    assert_eq!(
+        get(&fake, "/chats?page=2").send().await.unwrap().status(),
+        404
+    );
+    assert_eq!(
+        get(&fake, "/chats?page=1").send().await.unwrap().status(),
+        200
+    );
+    let minted = fake.mint_access_token(&["read:self"]);
+    fake.reset();
+    assert!(fake.api_requests().is_empty());
+    assert_eq!(
+        get(&fake, "/chats?page=2").send().await.unwrap().status(),
+        200
+    );
+    let resp = client()
+        .get(format!("{}/users/me", fake.api_url()))
+        .header("X-Fanvue-API-Version", fake.api_version())
+        .bearer_auth(minted)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
 }

@@ -41,8 +41,13 @@ pub(crate) use pipeline::principal;
 
 /// Builds the API router: every request is handled by the pipeline.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let api = Router::new()
         .fallback(pipeline::handle)
         .with_state(shared.clone())
-        .layer(from_fn_with_state((shared, Listener::Api), gate::record))
+        .layer(from_fn_with_state(
+            (shared.clone(), Listener::Api),
+            gate::record,
+        ));
+    // The admin API is outside the pipeline: not logged, not limited, not validated.
+    crate::admin::router(shared).merge(api)
 }

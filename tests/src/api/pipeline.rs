@@ -158,7 +158,7 @@ async fn checked(
         if !errors.is_empty() {
             return respond::validation(errors);
         }
-        let over = shared.lock().overrides.get(&op.id).cloned();
+        let over = shared.lock().overrides.take(&op.id, &query, &body);
         if let Some(o) = over {
             if !o.latency.is_zero() {
                 tokio::time::sleep(o.latency).await;

@@ -1,7 +1,10 @@
 //! Starts the fake Fanvue API, OAuth server and S3 on loopback, prints their URLs and a valid token, and
 //! runs until Ctrl-C.
 //!
-//! `fanvue-fake --port 8080 --seed 7 --list-size 40`; environment: `FANVUE_FAKE_LATENCY_MS`
+//! `fanvue-fake --bind 0.0.0.0 --port 8080 --auth-port 8081 --s3-port 8082 --token dev-token --seed 7`;
+//! `--strict-query`, `--wire-noise`, `--rate-limit 100/60` as on the builder. The admin API
+//! (`/_fake/...` on the API port, see the crate's README) drives overrides, faults, rate limits, the
+//! request log and reset from any language. Environment: `FANVUE_FAKE_LATENCY_MS`
 //! (per-request latency), `FANVUE_FAKE_S3_BANDWIDTH` (bytes per second per S3 connection),
 //! `FANVUE_FAKE_HASH_ONLY=1` (do not keep part bytes).
 //!
@@ -18,9 +21,30 @@ use fanvue_fake::{FakeFanvue, StorageMode, WebhookEndpoint};
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Port of the API listener on 127.0.0.1 (0: any free port). OAuth and S3 take free ports.
+    /// Address of the three listeners (`0.0.0.0` to be reachable from containers or other hosts).
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Port of the API listener (0: any free port).
     #[arg(long, default_value_t = 0)]
     port: u16,
+    /// Port of the OAuth listener (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    auth_port: u16,
+    /// Port of the S3 listener (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    s3_port: u16,
+    /// The access token the API accepts (default: a random one, printed).
+    #[arg(long)]
+    token: Option<String>,
+    /// Refuse query parameters an operation does not declare (400) instead of ignoring them.
+    #[arg(long)]
+    strict_query: bool,
+    /// Synthesized answers carry a real wire's noise (integral floats, unknown enum values, extra fields).
+    #[arg(long)]
+    wire_noise: bool,
+    /// Limit every rate-limit bucket to N requests per SECS seconds, e.g. `100/60`.
+    #[arg(long, value_name = "N/SECS", value_parser = parse_rate_limit)]
+    rate_limit: Option<(u64, u64)>,
     /// Seed of the synthesized answers.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -36,6 +60,25 @@ struct Args {
     webhook_secret: Option<String>,
 }
 
+/// `N/SECS` → (N, SECS), SECS at least 1.
+fn parse_rate_limit(s: &str) -> Result<(u64, u64), String> {
+    let (n, secs) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}`: expected N/SECS, e.g. 100/60"))?;
+    let n = n
+        .trim()
+        .parse()
+        .map_err(|e| format!("`{n}`: not a request count: {e}"))?;
+    let secs: u64 = secs
+        .trim()
+        .parse()
+        .map_err(|e| format!("`{secs}`: not a number of seconds: {e}"))?;
+    if secs == 0 {
+        return Err("the window must be at least 1 second".into());
+    }
+    Ok((n, secs))
+}
+
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
@@ -44,9 +87,20 @@ fn env_u64(name: &str) -> Option<u64> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let mut builder = FakeFanvue::builder()
+        .bind(args.bind)
         .api_port(args.port)
+        .auth_port(args.auth_port)
+        .s3_port(args.s3_port)
         .seed(args.seed)
-        .list_size(args.list_size);
+        .list_size(args.list_size)
+        .strict_query(args.strict_query)
+        .wire_noise(args.wire_noise);
+    if let Some(token) = &args.token {
+        builder = builder.access_token(token);
+    }
+    if let Some((n, secs)) = args.rate_limit {
+        builder = builder.rate_limit_window(n, Duration::from_secs(secs));
+    }
     if let Some(ms) = env_u64("FANVUE_FAKE_LATENCY_MS") {
         builder = builder.latency(Duration::from_millis(ms));
     }
@@ -69,10 +123,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("FANVUE_REFRESH_TOKEN={}", fake.refresh_token());
     println!("FANVUE_CLIENT_ID={}", fake.client_id());
     println!("FANVUE_CLIENT_SECRET={}", fake.client_secret());
-    for c in fake.creators() {
-        println!("FANVUE_CREATOR={}", c.user.uuid);
-    }
+    let creators: Vec<String> = fake
+        .creators()
+        .iter()
+        .map(|c| c.user.uuid.to_string())
+        .collect();
+    println!("FANVUE_CREATORS={}", creators.join(","));
     let fan = fake.chats().first().map(|chat| chat.user.user.uuid);
+    if let Some(fan) = fan {
+        println!("FANVUE_FAN={fan}");
+    }
+    println!("FANVUE_FAKE_ADMIN_URL={}/_fake", fake.api_url());
     match (&args.webhook_url, fan) {
         (Some(url), Some(fan)) => {
             println!("FANVUE_WEBHOOK_URL={url}");

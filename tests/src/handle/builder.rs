@@ -28,7 +28,6 @@ pub struct FakeFanvueBuilder {
     link_count: Option<usize>,
     earning_count: Option<usize>,
     creator_count: Option<usize>,
-    rate_limit_window: Option<(u64, Duration)>,
     webhook_endpoint: Option<WebhookEndpoint>,
 }
 
@@ -65,7 +64,11 @@ impl Default for FakeFanvueBuilder {
                 record_requests: true,
                 seed: 0,
                 wire_noise: false,
+                bind: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
                 api_port: 0,
+                auth_port: 0,
+                s3_port: 0,
+                rate_limit_window: None,
                 list_size: 40,
                 knobs: Knobs {
                     processing_polls: 2,
@@ -79,7 +82,6 @@ impl Default for FakeFanvueBuilder {
             link_count: None,
             earning_count: None,
             creator_count: None,
-            rate_limit_window: None,
             webhook_endpoint: None,
         }
     }
@@ -99,7 +101,7 @@ impl FakeFanvueBuilder {
     /// a limited bucket carries `X-RateLimit-Limit/Remaining/Reset`; beyond the limit, 429 with
     /// `Retry-After`. See [`crate::ratelimit`].
     pub fn rate_limit_window(mut self, limit: u64, window: Duration) -> Self {
-        self.rate_limit_window = Some((limit, window));
+        self.config.rate_limit_window = Some((limit, window));
         self
     }
 
@@ -325,9 +327,29 @@ impl FakeFanvueBuilder {
         self
     }
 
-    /// Port of the API listener on `127.0.0.1` (default 0: any free port).
+    /// Port of the API listener (default 0: any free port).
     pub fn api_port(mut self, port: u16) -> Self {
         self.config.api_port = port;
+        self
+    }
+
+    /// Port of the OAuth listener (default 0: any free port).
+    pub fn auth_port(mut self, port: u16) -> Self {
+        self.config.auth_port = port;
+        self
+    }
+
+    /// Port of the S3 listener (default 0: any free port); presigned part URLs name it.
+    pub fn s3_port(mut self, port: u16) -> Self {
+        self.config.s3_port = port;
+        self
+    }
+
+    /// The address the three listeners bind (default `127.0.0.1`). `0.0.0.0` makes the fake reachable
+    /// from other machines or containers; its URLs then name the address a client should use: the bound
+    /// one, or `127.0.0.1` for an unspecified address (`0.0.0.0`, `::`).
+    pub fn bind(mut self, addr: std::net::IpAddr) -> Self {
+        self.config.bind = addr;
         self
     }
 
@@ -355,8 +377,11 @@ impl FakeFanvueBuilder {
         self
     }
 
-    /// Binds the three listeners on `127.0.0.1:0` and starts serving.
+    /// Parses the document and compiles its validators (once per process, on a blocking thread), binds
+    /// the three listeners ([`Self::bind`], default `127.0.0.1`, each on its port or a free one) and
+    /// starts serving: the first request costs what every later one does.
     pub async fn start(self) -> Result<FakeFanvue, FakeError> {
+        warm_up().await;
         let mut config = self.config;
         if config.access_tokens.is_empty() {
             config.access_tokens.push(auth::new_token("fvat"));
@@ -387,61 +412,11 @@ impl FakeFanvueBuilder {
             Creator::sample,
         );
 
-        let (api_listener, api_addr) = serve::bind(config.api_port).await?;
-        let (auth_listener, auth_addr) = serve::bind(0).await?;
-        let (s3_listener, s3_addr) = serve::bind(0).await?;
+        let (api_listener, api_addr) = serve::bind(config.bind, config.api_port).await?;
+        let (auth_listener, auth_addr) = serve::bind(config.bind, config.auth_port).await?;
+        let (s3_listener, s3_addr) = serve::bind(config.bind, config.s3_port).await?;
 
-        let mut media: HashMap<Option<Uuid>, Vec<MediaItem>> = HashMap::new();
-        media.insert(None, config.media.clone());
-        for c in &config.creators {
-            media.insert(Some(c.user.uuid), Vec::new());
-        }
-        for (c, items) in &config.creator_media {
-            media
-                .entry(Some(*c))
-                .or_default()
-                .extend(items.iter().cloned());
-        }
-        let mut tokens = TokenStore {
-            latest_refresh: config.refresh_token.clone(),
-            latest_access: config.access_tokens[0].clone(),
-            ..TokenStore::default()
-        };
-        tokens.refresh_valid.insert(config.refresh_token.clone());
-        for t in &config.access_tokens {
-            tokens.access.insert(
-                t.clone(),
-                AccessEntry {
-                    expires_at: None,
-                    revoked: false,
-                },
-            );
-        }
-        let state = State {
-            data: Data {
-                user: config.user.clone(),
-                media,
-                chats: config.chats.clone(),
-                tracking_links: config.tracking_links.clone(),
-                earnings: config.earnings.clone(),
-                creators: config.creators.clone(),
-            },
-            processing: HashMap::new(),
-            uploads: HashMap::new(),
-            tokens,
-            faults: FaultBook::default(),
-            log: Vec::new(),
-            route_counts: HashMap::new(),
-            url_seq: 1,
-            expired_below_seq: 0,
-            raw_objects: HashMap::new(),
-            knobs: config.knobs.clone(),
-            custom: HashMap::new(),
-            overrides: HashMap::new(),
-            conversations: Vec::new(),
-            token_scopes: HashMap::new(),
-            gateway_outage: None,
-        };
+        let state = initial_state(&config);
         let shared = Arc::new(Shared {
             config,
             state: Mutex::new(state),
@@ -451,14 +426,16 @@ impl FakeFanvueBuilder {
             s3_saw_authorization: Default::default(),
             request_ids: Default::default(),
             s3_saw_fanvue_header: Default::default(),
-            s3_base: format!("http://{s3_addr}"),
+            s3_base: serve::url(s3_addr),
             rate_limits: Default::default(),
             request_seq: Default::default(),
             events: watch::channel(0).0,
             webhooks: Default::default(),
         });
         shared.webhooks.set(self.webhook_endpoint.clone());
-        shared.rate_limits.set_window(self.rate_limit_window);
+        shared
+            .rate_limits
+            .set_window(shared.config.rate_limit_window);
         for (id, limit) in &shared.config.operation_rate_limits {
             shared.rate_limits.set_operation(id, Some(*limit));
         }
@@ -470,9 +447,9 @@ impl FakeFanvueBuilder {
         ];
         Ok(FakeFanvue {
             shared,
-            api_url: format!("http://{api_addr}"),
-            auth_url: format!("http://{auth_addr}"),
-            s3_url: format!("http://{s3_addr}"),
+            api_url: serve::url(api_addr),
+            auth_url: serve::url(auth_addr),
+            s3_url: serve::url(s3_addr),
             shutdown: tx,
             tasks,
         })
@@ -489,7 +466,76 @@ impl FakeFanvueBuilder {
     }
 }
 
+/// The state a fake starts with (and goes back to on a reset): the seeded data, the configured
+/// tokens, no faults, overrides, log or uploads.
+pub(crate) fn initial_state(config: &Config) -> State {
+    let mut media: HashMap<Option<Uuid>, Vec<MediaItem>> = HashMap::new();
+    media.insert(None, config.media.clone());
+    for c in &config.creators {
+        media.insert(Some(c.user.uuid), Vec::new());
+    }
+    for (c, items) in &config.creator_media {
+        media
+            .entry(Some(*c))
+            .or_default()
+            .extend(items.iter().cloned());
+    }
+    let mut tokens = TokenStore {
+        latest_refresh: config.refresh_token.clone(),
+        latest_access: config.access_tokens[0].clone(),
+        ..TokenStore::default()
+    };
+    tokens.refresh_valid.insert(config.refresh_token.clone());
+    for t in &config.access_tokens {
+        tokens.access.insert(
+            t.clone(),
+            AccessEntry {
+                expires_at: None,
+                revoked: false,
+            },
+        );
+    }
+    State {
+        data: Data {
+            user: config.user.clone(),
+            media,
+            chats: config.chats.clone(),
+            tracking_links: config.tracking_links.clone(),
+            earnings: config.earnings.clone(),
+            creators: config.creators.clone(),
+        },
+        processing: HashMap::new(),
+        uploads: HashMap::new(),
+        tokens,
+        faults: FaultBook::default(),
+        log: Vec::new(),
+        route_counts: HashMap::new(),
+        url_seq: 1,
+        expired_below_seq: 0,
+        raw_objects: HashMap::new(),
+        knobs: config.knobs.clone(),
+        custom: HashMap::new(),
+        overrides: Default::default(),
+        conversations: Vec::new(),
+        token_scopes: HashMap::new(),
+        gateway_outage: None,
+    }
+}
+
 fn fill<T>(items: &mut Vec<T>, n: usize, make: impl Fn(usize) -> T) {
     let start = items.len();
     items.extend((start..start + n).map(make));
+}
+
+/// Parses the embedded document and compiles every validator, so no request pays for it. Both are
+/// process-wide and built once: later fakes of the process find them ready.
+async fn warm_up() {
+    let compile = || {
+        crate::schema::Validators::get();
+    };
+    // On a runtime, a blocking thread keeps the executor free; a panic there would be a broken build
+    // of the embedded document (the crate's tests compile every schema), and is left to the first request.
+    if tokio::task::spawn_blocking(compile).await.is_err() {
+        tracing::warn!("compiling the document's validators failed");
+    }
 }

@@ -17,17 +17,50 @@ impl FakeFanvue {
     }
 
     /// Replaces the answer of one operation (by `operationId`, e.g. `"get-current-user"`) for every
-    /// later request, stateful or synthesized; the version, token and validation checks still apply.
+    /// later request it matches ([`crate::Override::when_query`], [`crate::Override::when_body`]), or the
+    /// next [`crate::Override::times`] ones, stateful or synthesized; the version, token and validation
+    /// checks still apply. Replaces the operation's earlier overrides.
     pub fn override_operation(&self, operation_id: &str, answer: crate::Override) {
-        self.shared
-            .lock()
-            .overrides
-            .insert(operation_id.to_string(), answer);
+        self.shared.lock().overrides.set(operation_id, vec![answer]);
     }
 
-    /// Removes the override of one operation.
+    /// Answers the next requests of one operation with `answers`, in order: each answers once (or its
+    /// [`crate::Override::times`]) and only requests it matches; then the usual answer. Replaces the
+    /// operation's earlier overrides.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), fanvue_fake::FakeError> {
+    /// use fanvue_fake::{FakeFanvue, Override};
+    /// let fake = FakeFanvue::start().await?;
+    /// // 503, 503, then a body, then the usual answer.
+    /// fake.override_sequence(
+    ///     "get-current-user",
+    ///     vec![Override::status(503).times(2), Override::body(serde_json::json!({"uuid": "..."}))],
+    /// );
+    /// # Ok(()) }
+    /// ```
+    pub fn override_sequence(&self, operation_id: &str, answers: Vec<crate::Override>) {
+        let answers = answers
+            .into_iter()
+            .map(|a| if a.times.is_none() { a.times(1) } else { a })
+            .collect();
+        self.shared.lock().overrides.set(operation_id, answers);
+    }
+
+    /// Adds an override after the operation's existing ones (a request takes the first that matches
+    /// it and has answers left), e.g. one answer per query or body matcher.
+    pub fn add_override(&self, operation_id: &str, answer: crate::Override) {
+        self.shared.lock().overrides.add(operation_id, answer);
+    }
+
+    /// Removes the overrides of one operation.
     pub fn clear_override(&self, operation_id: &str) {
         self.shared.lock().overrides.remove(operation_id);
+    }
+
+    /// Removes the overrides of every operation.
+    pub fn clear_overrides(&self) {
+        self.shared.lock().overrides.clear();
     }
 
     /// Answers `method path` (exact path, any query) with `status` and the JSON `body`, behind the same

@@ -17,11 +17,45 @@ use tokio::task::JoinHandle;
 
 pub use builder::FakeFanvueBuilder;
 pub use inspect::{AssembledObject, UploadInfo};
+pub(crate) use webhooks::fan_message_event;
 
 use crate::auth;
 use crate::config::DEFAULT_API_VERSION;
 use crate::error::FakeError;
 use crate::state::{AccessEntry, Shared};
+
+/// A new access token with exactly `scopes` (see [`FakeFanvue::mint_access_token`]).
+pub(crate) fn mint_token(shared: &Shared, scopes: Vec<String>) -> String {
+    let token = auth::new_token("fvat");
+    let mut st = shared.lock();
+    st.tokens.access.insert(
+        token.clone(),
+        AccessEntry {
+            expires_at: None,
+            revoked: false,
+        },
+    );
+    st.token_scopes.insert(token.clone(), scopes);
+    token
+}
+
+/// See [`FakeFanvue::reset`].
+pub(crate) fn reset(shared: &Shared) {
+    let fresh = builder::initial_state(&shared.config);
+    {
+        let mut st = shared.lock();
+        let url_seq = st.url_seq;
+        *st = fresh;
+        // Presigned URLs handed out before the reset stay distinct from new ones.
+        st.url_seq = url_seq;
+        st.expired_below_seq = url_seq;
+    }
+    shared.rate_limits.reset(
+        shared.config.rate_limit_window,
+        &shared.config.operation_rate_limits,
+    );
+    shared.bump();
+}
 
 /// The running fake. Dropping it stops the listeners.
 pub struct FakeFanvue {
@@ -150,20 +184,16 @@ impl FakeFanvue {
     /// `{error}` naming that scope. It belongs to the same user as every other token (same rate-limit
     /// buckets).
     pub fn mint_access_token(&self, scopes: &[&str]) -> String {
-        let token = auth::new_token("fvat");
-        let mut st = self.shared.lock();
-        st.tokens.access.insert(
-            token.clone(),
-            AccessEntry {
-                expires_at: None,
-                revoked: false,
-            },
-        );
-        st.token_scopes.insert(
-            token.clone(),
-            scopes.iter().map(|s| s.to_string()).collect(),
-        );
-        token
+        mint_token(&self.shared, scopes.iter().map(|s| s.to_string()).collect())
+    }
+
+    /// Puts the fake back as it started: the seeded data (uploads, sent messages and stubs forgotten),
+    /// the configured tokens only (minted and OAuth-issued ones stop working), no fault or gateway
+    /// outage, no override, an empty request log and per-route counts, the builder's rate limits with
+    /// every bucket forgotten, the builder's latency and processing knobs. The listeners, their URLs,
+    /// the webhook endpoint and its attempts stay.
+    pub fn reset(&self) {
+        reset(&self.shared);
     }
 
     /// The scopes of [`Self::access_token`] and of the tokens the OAuth server issues

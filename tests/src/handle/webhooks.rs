@@ -55,26 +55,8 @@ impl FakeFanvue {
         fan: Uuid,
         text: &str,
     ) -> Result<WebhookAttempt, WebhookDeliveryError> {
-        let (sender, recipient) = {
-            let st = self.shared.lock();
-            let sender = st
-                .data
-                .chats
-                .iter()
-                .find(|c| c.user.user.uuid == fan)
-                .map(|c| c.user.user.clone())
-                .unwrap_or_else(|| UserRef {
-                    uuid: fan,
-                    handle: format!("fan-{}", &fan.simple().to_string()[..8]),
-                    display_name: "A fan".into(),
-                    nickname: None,
-                    is_top_spender: false,
-                });
-            (sender, st.data.user.uuid)
-        };
-        let payload = crate::webhooks::message_received(&sender, recipient, Uuid::new_v4(), text);
-        self.deliver_webhook(&WebhookEvent::flat("message.received", payload))
-            .await
+        let event = fan_message_event(&self.shared, fan, text);
+        self.deliver_webhook(&event).await
     }
 
     /// The messages the API accepted for `fan` (`send-message` and `send-creator-message`), in order.
@@ -87,4 +69,32 @@ impl FakeFanvue {
             .cloned()
             .collect()
     }
+}
+
+/// Message Received from `fan` to the authenticated user: the sender is the fan of the fake's chat with
+/// that uuid when there is one.
+pub(crate) fn fan_message_event(
+    shared: &crate::state::Shared,
+    fan: Uuid,
+    text: &str,
+) -> WebhookEvent {
+    let (sender, recipient) = {
+        let st = shared.lock();
+        let sender = st
+            .data
+            .chats
+            .iter()
+            .find(|c| c.user.user.uuid == fan)
+            .map(|c| c.user.user.clone())
+            .unwrap_or_else(|| UserRef {
+                uuid: fan,
+                handle: format!("fan-{}", &fan.simple().to_string()[..8]),
+                display_name: "A fan".into(),
+                nickname: None,
+                is_top_spender: false,
+            });
+        (sender, st.data.user.uuid)
+    };
+    let payload = crate::webhooks::message_received(&sender, recipient, Uuid::new_v4(), text);
+    WebhookEvent::flat("message.received", payload)
 }
