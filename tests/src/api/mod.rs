@@ -26,6 +26,7 @@ mod handlers;
 mod lists;
 mod media;
 mod pipeline;
+pub(crate) mod resources;
 mod uploads;
 
 use std::sync::Arc;

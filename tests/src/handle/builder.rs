@@ -438,6 +438,7 @@ impl FakeFanvueBuilder {
             custom: HashMap::new(),
             overrides: HashMap::new(),
             conversations: Vec::new(),
+            resources: Default::default(),
             token_scopes: HashMap::new(),
             gateway_outage: None,
         };
