@@ -330,6 +330,18 @@ fn render(shared: &Shared, schema: &Value, family: &Family, item: &Map<String, V
     v
 }
 
+/// Path parameters by name.
+pub(crate) struct Params<'a>(pub &'a [(String, String)]);
+
+impl Params<'_> {
+    fn param(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
 /// The item schema of a list operation's answer.
 fn item_schema(op: &Operation) -> Option<Value> {
     let spec = Spec::load();
@@ -345,7 +357,7 @@ fn items_of<'a>(
     st: &'a mut crate::state::State,
     family: &'static Family,
     owner: &str,
-    call: &Call,
+    call: &Params<'_>,
 ) -> &'a mut Vec<Map<String, Value>> {
     let key = (family.name, owner.to_string());
     if !st.resources.items.contains_key(&key) {
@@ -369,7 +381,7 @@ fn items_of<'a>(
 
 /// The seeded collection of `family` for the owner `call` names: the items its list operation
 /// answers before anything was created.
-fn seeded(shared: &Shared, family: &Family, call: &Call) -> Vec<Map<String, Value>> {
+fn seeded(shared: &Shared, family: &Family, call: &Params<'_>) -> Vec<Map<String, Value>> {
     let spec = Spec::load();
     let creator = call.param("creatorUserUuid").is_some();
     let list_id = if creator {
@@ -380,7 +392,7 @@ fn seeded(shared: &Shared, family: &Family, call: &Call) -> Vec<Map<String, Valu
     let Some(op) = list_id.and_then(|id| spec.operation(id)) else {
         return Vec::new();
     };
-    let path = op.path_with(|n| call.param(n).map(str::to_string));
+    let path = op.path_with(|n| call.param(n));
     let Some(schema) = item_schema(op) else {
         return Vec::new();
     };
@@ -415,7 +427,7 @@ fn parent_exists(
     shared: &Shared,
     st: &mut crate::state::State,
     family: &Family,
-    call: &Call,
+    call: &Params<'_>,
 ) -> bool {
     let Some((parent, param)) = family.parent else {
         return true;
@@ -426,9 +438,9 @@ fn parent_exists(
     let Some(id) = call.param(param) else {
         return false;
     };
-    let owner = owner(parent, |n| call.param(n).map(str::to_string));
+    let owner = owner(parent, |n| call.param(n));
     let items = items_of(shared, st, parent, &owner, call);
-    position(items, parent, id).is_some()
+    position(items, parent, &id).is_some()
 }
 
 fn not_found(family: &Family) -> Response {
@@ -480,7 +492,7 @@ fn act(
     action: Action,
     call: &Call,
 ) -> Response {
-    if !parent_exists(shared, st, family, call) {
+    if !parent_exists(shared, st, family, &Params(&call.params)) {
         return not_found_parent(family);
     }
     let owner = owner(family, |n| call.param(n).map(str::to_string));
@@ -490,7 +502,7 @@ fn act(
             let Some(schema) = item_schema(call.op) else {
                 return synthesized(shared, call);
             };
-            let items = items_of(shared, st, family, &owner, call).clone();
+            let items = items_of(shared, st, family, &owner, &Params(&call.params)).clone();
             let item = |i: usize| {
                 items
                     .get(i)
@@ -512,7 +524,7 @@ fn act(
         }
         Action::Get | Action::On | Action::Update | Action::Delete => {
             let id = call.param(family.id_param).unwrap_or_default().to_string();
-            let items = items_of(shared, st, family, &owner, call);
+            let items = items_of(shared, st, family, &owner, &Params(&call.params));
             let Some(at) = position(items, family, &id) else {
                 return not_found(family);
             };
@@ -596,7 +608,7 @@ fn create(
     let mut item = given.clone();
     item.insert(family.key.into(), json!(id));
     {
-        let items = items_of(shared, st, family, owner, call);
+        let items = items_of(shared, st, family, owner, &Params(&call.params));
         if family.key != "uuid" && position(items, family, &id).is_some() {
             return respond::json(
                 StatusCode::CONFLICT,
@@ -669,7 +681,7 @@ fn create(
             .items
             .insert((child.name, format!("{creator}/{id}")), Vec::new());
     }
-    items_of(shared, st, family, owner, call).insert(0, item);
+    items_of(shared, st, family, owner, &Params(&call.params)).insert(0, item);
     match answer {
         Some(v) => respond::json(status, v),
         None => status.into_response(),
@@ -695,7 +707,7 @@ fn add(
                 .collect()
         })
         .unwrap_or_default();
-    let items = items_of(shared, st, family, owner, call);
+    let items = items_of(shared, st, family, owner, &Params(&call.params));
     let (mut added, mut skipped) = (0u64, 0u64);
     for id in ids {
         if position(items, family, &id).is_some() {
@@ -902,5 +914,55 @@ pub(crate) fn echo_path(v: &mut Value, schema: &Value, params: &[(String, String
     }
     if !fields.is_empty() {
         overlay(v, schema, &fields);
+    }
+}
+
+/// Binds the path parameters of operation `op_id` that name stored resources (the item it acts on
+/// and its parents) to items that exist, storing new ones for the purpose; other parameters keep
+/// their values. The creator parameter must already name the owner wanted.
+pub(crate) fn bind(shared: &Shared, op_id: &str, params: &mut Vec<(String, String)>) {
+    let Some((family, action)) = route(op_id) else {
+        return;
+    };
+    let mut chain = Vec::new();
+    if matches!(
+        action,
+        Action::Get | Action::Update | Action::Delete | Action::On
+    ) {
+        chain.push(family);
+    }
+    let mut f = family;
+    while let Some(parent) = f.parent.and_then(|(p, _)| self::family(p)) {
+        chain.push(parent);
+        f = parent;
+    }
+    let mut st = shared.lock();
+    for f in chain.into_iter().rev() {
+        let id = if f.key == "uuid" {
+            uuid::Uuid::new_v4().to_string()
+        } else {
+            format!("fixture-{}", uuid::Uuid::new_v4().simple())
+        };
+        let set = |params: &mut Vec<(String, String)>, name: &str| match params
+            .iter_mut()
+            .find(|(n, _)| n == name)
+        {
+            Some((_, v)) => *v = id.clone(),
+            None => params.push((name.to_string(), id.clone())),
+        };
+        set(params, f.id_param);
+        for child in FAMILIES
+            .iter()
+            .filter(|c| c.parent.is_some_and(|(p, _)| p == f.name))
+        {
+            if let Some((_, p)) = child.parent {
+                set(params, p);
+            }
+        }
+        let p = Params(params);
+        let owner = owner(f, |n| p.param(n));
+        let mut item = Map::new();
+        item.insert(f.key.into(), json!(id));
+        items_of(shared, &mut st, f, &owner, &p).insert(0, item);
     }
 }
