@@ -42,17 +42,19 @@ impl FakeFanvue {
                     .map(|c| c.user.uuid)
             })
             .flatten();
-        let mut params: Vec<(String, String)> = inputs
+        let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+        let before: Vec<(String, String)> = inputs
             .path_params
             .iter()
-            .map(|(n, v)| {
-                let v = match (n.as_str(), creator) {
-                    ("creatorUserUuid", Some(c)) => c.to_string(),
-                    _ => v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                };
-                (n.clone(), v)
-            })
+            .map(|(n, v)| (n.clone(), text(v)))
             .collect();
+        let mut params = before.clone();
+        if let (Some(c), Some((_, v))) = (
+            creator,
+            params.iter_mut().find(|(n, _)| n == "creatorUserUuid"),
+        ) {
+            *v = c.to_string();
+        }
         if matches!(
             op.id.as_str(),
             "get-user-media-by-uuid" | "get-creator-media-by-uuid"
@@ -70,8 +72,12 @@ impl FakeFanvue {
             }
         }
         crate::api::resources::bind(&self.shared, &op.id, &mut params);
+        // Only the values bound here change (others keep their JSON type).
         for (name, value) in &mut inputs.path_params {
-            if let Some((_, v)) = params.iter().find(|(n, _)| n == name) {
+            let was = before.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+            if let Some((_, v)) = params.iter().find(|(n, _)| n == name)
+                && Some(v) != was
+            {
                 *value = Value::String(v.clone());
             }
         }
