@@ -342,6 +342,28 @@ impl Params<'_> {
     }
 }
 
+/// A stored item in a list: its fields the list's item schema lists, as stored when that is a valid
+/// item (a seeded item answers as it was seeded), else rendered.
+fn as_listed(
+    shared: &Shared,
+    schema: &Value,
+    listed: &[String],
+    family: &Family,
+    item: &Map<String, Value>,
+) -> Value {
+    let own: Map<String, Value> = item
+        .iter()
+        .filter(|(k, _)| listed.contains(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let own = Value::Object(own);
+    if validator(schema).is_some_and(|v| v.is_valid(&own)) {
+        own
+    } else {
+        render(shared, schema, family, item)
+    }
+}
+
 /// The item schema of a list operation's answer.
 fn item_schema(op: &Operation) -> Option<Value> {
     let spec = Spec::load();
@@ -503,10 +525,11 @@ fn act(
                 return synthesized(shared, call);
             };
             let items = items_of(shared, st, family, &owner, &Params(&call.params)).clone();
+            let listed = properties(Spec::load(), &schema);
             let item = |i: usize| {
                 items
                     .get(i)
-                    .map(|it| render(shared, &schema, family, it))
+                    .map(|it| as_listed(shared, &schema, &listed, family, it))
                     .unwrap_or(Value::Null)
             };
             from_spec::answer_with(
