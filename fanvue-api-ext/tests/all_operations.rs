@@ -48,10 +48,12 @@ fn client(fake: &FakeFanvue) -> Fanvue {
 }
 
 /// Points the inputs that name a stateful resource of the fake (a creator
-/// of the agency, a media item, an upload session with an uploaded part) at
-/// one that exists, so the stateful handlers answer as they would for a real
-/// account; every other input stays as the spec synthesized it.
+/// of the agency, a media item, an upload session with an uploaded part, a
+/// stored post, list, folder, message, ...) at one that exists, so the
+/// stateful handlers answer as they would for a real account; every other
+/// input stays as the spec synthesized it.
 async fn bind_to_fake(fake: &FakeFanvue, op: &SpecOperation, inputs: &mut RequestInputs) {
+    fake.bind_to_resources(op, inputs);
     let creator = inputs
         .path_params
         .iter()

@@ -37,6 +37,17 @@
 //! page (`page`/`size` or `cursor`) through a seeded collection of [`FakeFanvueBuilder::list_size`]
 //! items. [`spec`] exposes the document's operations, e.g. to generate inputs.
 //!
+//! # State
+//! Creates are stored per resource family (posts and their comments, tracking links, custom lists and
+//! their members, vault folders and their media, mass messages, chat messages, collections) and per
+//! owner (the authenticated user or the creator of a `/creators/{creatorUserUuid}/...` path): a create
+//! answers what it was given under a fresh id, the item comes first in its list, is readable by id,
+//! updated by update and removed by delete; an unknown id (or parent) answers 404 `{message}`. A
+//! family's list starts from its seeded collection, whose items are stored too. Numbers stay
+//! plausible (a new resource's counters are zero, net ≤ gross, adding members counts only new ones);
+//! synthesized objects carry the ids of their path; batch maps are keyed by the requested ids.
+//! [`FakeFanvue::bind_to_resources`] points request inputs at resources that exist.
+//!
 //! # Rate limits and gateway errors
 //! [`FakeFanvueBuilder::rate_limit_window`] limits every bucket, [`FakeFanvueBuilder::operation_rate_limit`]
 //! gives one operation a bucket and limit of its own; [`FakeFanvue::rate_limit_buckets`] shows each
@@ -65,9 +76,9 @@
 //! - the **API** ([`FakeFanvue::api_url`]): every operation of the document. Stateful: `GET /users/me`,
 //!   `GET /media`, `GET /media/{uuid}`, `POST /media/uploads`,
 //!   `GET /media/uploads/{uploadId}/parts/{partNumber}/url` (`text/plain` URL),
-//!   `PATCH /media/uploads/{uploadId}`, `GET /chats`, `GET /tracking-links`, `GET /insights/earnings`,
-//!   `GET /creators`, the sent messages, and under `/creators/{creatorUserUuid}`: `GET /media`,
-//!   `GET /media/{uuid}` and the three upload endpoints. Paths can be seeded with
+//!   `PATCH /media/uploads/{uploadId}`, `GET /chats`, `GET /insights/earnings`, `GET /creators`,
+//!   under `/creators/{creatorUserUuid}`: `GET /media`, `GET /media/{uuid}` and the three upload
+//!   endpoints, and every resource the API creates (below). Paths can be seeded with
 //!   [`FakeFanvue::seed_list`] / [`FakeFanvue::stub`]. Every request needs `X-Fanvue-API-Version` (400
 //!   `{error, message}` when missing or unsupported, 410 `{error, message, nextVersion}` for a sunset
 //!   version) and a valid bearer token (401 `{error}`) with the operation's scopes (403 `{error}`).

@@ -175,6 +175,8 @@ pub(crate) struct State {
     pub token_scopes: HashMap<String, Vec<String>>,
     /// A gateway outage in progress: its status and when it ends.
     pub gateway_outage: Option<(u16, Instant)>,
+    /// What the API created, per resource family and owner ([`crate::api::resources`]).
+    pub resources: crate::api::resources::Store,
 }
 
 /// A message the fake's API accepted for a fan.

@@ -20,7 +20,7 @@ use common::{authed, client};
 use fanvue_fake::FakeFanvue;
 use fanvue_fake::schema::Validators;
 use fanvue_fake::spec::Spec;
-use fanvue_fake::synth::{Mode, synthesize_keyed};
+use fanvue_fake::synth::{Mode, request_inputs, synthesize_keyed};
 use serde_json::Value;
 
 /// The official document's text, or `None` (with the reason printed) when `../shared` is absent.
@@ -197,6 +197,59 @@ fn deliberate(operation: &str, message: &str) -> Option<&'static str> {
             "completeUploadSession" | "completeCreatorUploadSession"
         ) && message.contains("\"parts\" is a required property");
     body_needed.then_some("required-bodies")
+}
+
+/// Every request the official document allows, generated from it in every mode, is accepted by the
+/// fake's validation (never a 400 validation answer), except the deliberate strictness listed in
+/// the fake's docs.
+#[tokio::test]
+async fn requests_the_official_document_allows_are_accepted() {
+    let Some(official) = official() else { return };
+    let fake = FakeFanvue::builder().start().await.expect("fake starts");
+    let http = client();
+    let mut refused = Vec::new();
+    let mut deliberate_refusals = 0;
+    let mut sent = 0;
+    for op in official.operations() {
+        let modes = [Mode::Minimal, Mode::Full]
+            .into_iter()
+            .chain((0..6).map(Mode::Seeded));
+        for mode in modes {
+            let inputs = request_inputs(&official, op, mode);
+            let url = format!("{}{}", fake.api_url(), inputs.path(op));
+            let mut rb =
+                authed(&fake, http.request(op.method.clone(), url)).query(&inputs.query_pairs(op));
+            if let Some(body) = &inputs.body {
+                rb = rb.json(body);
+            }
+            let resp = rb.send().await.expect("request reaches the fake");
+            sent += 1;
+            if resp.status() == 400 {
+                let body: Value = resp.json().await.unwrap_or(Value::Null);
+                let errors: Vec<&str> = body["errors"]
+                    .as_array()
+                    .map(|e| e.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let unlisted: Vec<&str> = errors
+                    .iter()
+                    .copied()
+                    .filter(|e| deliberate(&op.id, e).is_none())
+                    .collect();
+                if errors.is_empty() || !unlisted.is_empty() {
+                    refused.push(format!("{} ({mode:?}): {body}", op.id));
+                } else {
+                    deliberate_refusals += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{sent} requests sent, {deliberate_refusals} refused by a listed strictness");
+    assert!(
+        refused.is_empty(),
+        "{} of {sent} requests the official document allows were refused:\n{}",
+        refused.len(),
+        refused.join("\n")
+    );
 }
 
 /// The `whole-numbers` strictness, as the fake answers it: `2.0` is a page number, `2.5` is not.

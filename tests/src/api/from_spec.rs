@@ -8,9 +8,18 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
 
+use super::resources;
 use crate::respond;
 use crate::spec::{Operation, Pagination, Spec};
 use crate::synth::{Mode, seed_for, synthesize_keyed};
+
+/// The items a list answer pages through instead of the seeded collection (the resource store's).
+pub(crate) struct Items<'a> {
+    /// How many there are.
+    pub total: usize,
+    /// The item at an index, shaped like the list's item schema.
+    pub item: &'a dyn Fn(usize) -> Value,
+}
 
 /// The answer of `op` for a request to `path` with `query` (already validated).
 pub(crate) fn answer(
@@ -20,6 +29,20 @@ pub(crate) fn answer(
     seed: u64,
     list_size: usize,
     wire_noise: bool,
+) -> Response {
+    answer_with(op, path, query, seed, list_size, wire_noise, None)
+}
+
+/// [`answer`], a list paging through `items` when given (a list without pagination answers them all
+/// in `data`).
+pub(crate) fn answer_with(
+    op: &Operation,
+    path: &str,
+    query: &[(String, String)],
+    seed: u64,
+    list_size: usize,
+    wire_noise: bool,
+    items: Option<Items<'_>>,
 ) -> Response {
     let seeded = |s: u64| {
         if wire_noise {
@@ -50,15 +73,25 @@ pub(crate) fn answer(
         for (k, v) in query {
             key.push_str(&format!("&{k}={v}"));
         }
-        let v = synthesize_keyed(spec, &resp.schema, seeded(seed_for(seed, &key)), &key);
+        let mut v = synthesize_keyed(spec, &resp.schema, seeded(seed_for(seed, &key)), &key);
+        if let Some((_, params)) = spec.find(&op.method, path) {
+            resources::echo_path(&mut v, &resp.schema, &params);
+        }
+        resources::plausible(&mut v);
+        if let (Some(items), Some(obj)) = (&items, v.as_object_mut())
+            && obj.get("data").is_some_and(Value::is_array)
+        {
+            let data: Vec<Value> = (0..items.total).map(|i| (items.item)(i)).collect();
+            obj.insert("data".into(), Value::Array(data));
+        }
         return respond::json(status, v);
     };
     let schema = spec.resolve(&resp.schema);
     let empty = json!({});
     let item_schema = schema.pointer("/properties/data/items").unwrap_or(&empty);
-    let item = |i: usize| {
-        let key = format!("{path}#{i}");
-        synthesize_keyed(spec, item_schema, seeded(seed_for(seed, &key)), &key)
+    let item = |i: usize| match &items {
+        Some(items) => (items.item)(i),
+        None => seeded_item(spec, item_schema, path, i, seed, wire_noise),
     };
     let mut body = synthesize_keyed(spec, &resp.schema, mode, path);
     let param = |name: &str| {
@@ -82,7 +115,7 @@ pub(crate) fn answer(
             })
             .unwrap_or(20)
     };
-    let total = list_size;
+    let total = items.as_ref().map_or(list_size, |i| i.total);
     let Some(obj) = body.as_object_mut() else {
         return respond::json(status, body);
     };
@@ -121,5 +154,25 @@ pub(crate) fn answer(
             obj.insert("nextCursor".into(), json!(next));
         }
     }
+    resources::plausible(&mut body);
     respond::json(status, body)
+}
+
+/// The `i`th item of the seeded collection of the list at `path`.
+pub(crate) fn seeded_item(
+    spec: &Spec,
+    item_schema: &Value,
+    path: &str,
+    i: usize,
+    seed: u64,
+    wire_noise: bool,
+) -> Value {
+    let key = format!("{path}#{i}");
+    let s = seed_for(seed, &key);
+    let mode = if wire_noise {
+        Mode::Wire(s)
+    } else {
+        Mode::Seeded(s)
+    };
+    synthesize_keyed(spec, item_schema, mode, &key)
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use axum::response::Response;
 use bytes::Bytes;
 
-use super::{lists, media, uploads};
-use crate::spec::Operation;
+use super::{lists, media, resources, uploads};
+use crate::spec::{Operation, Spec};
 use crate::state::Shared;
 
 /// A request that passed the pipeline's checks.
@@ -51,14 +51,14 @@ pub(crate) fn handler(operation_id: &str) -> Option<Handler> {
         "get-current-user" => lists::users_me,
         "list-chats" => lists::chats,
         "list-creators" => lists::creators,
-        "list-tracking-links" => lists::tracking_links,
         "get-earnings" => lists::earnings,
         "get-user-media" | "get-creator-media" => media::list,
         "get-user-media-by-uuid" | "get-creator-media-by-uuid" => media::get,
         "create-upload-session" | "create-creator-upload-session" => uploads::create,
         "get-upload-part-url" | "get-creator-upload-part-url" => uploads::part_url,
         "complete-upload-session" | "complete-creator-upload-session" => uploads::complete,
-        "send-message" | "send-creator-message" => lists::send_message,
+        id if resources::route(id).is_some() => resources::handle,
+        id if Spec::load().operation(id).is_some_and(resources::is_batch) => resources::batch,
         _ => return None,
     })
 }

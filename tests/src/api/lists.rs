@@ -1,4 +1,4 @@
-//! `GET /users/me`, the stateful lists (chats, creators, tracking links, earnings) and sent messages.
+//! `GET /users/me` and the stateful lists of seeded model data (chats, creators, earnings).
 //! Query values were validated against the document; these handlers only page through state.
 
 use std::sync::Arc;
@@ -8,10 +8,9 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::custom::{cursor_page, page_of};
-use super::from_spec;
 use super::handlers::Call;
 use crate::respond;
-use crate::state::{SentMessage, Shared};
+use crate::state::Shared;
 
 /// Last value of a query key.
 pub(crate) fn param<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -74,38 +73,8 @@ pub(crate) fn creators(shared: &Arc<Shared>, call: &Call) -> Response {
     page_of(&st.data.creators, page, size, |c| json!(c))
 }
 
-/// `GET /tracking-links` (cursor with `limit`).
-pub(crate) fn tracking_links(shared: &Arc<Shared>, call: &Call) -> Response {
-    let st = shared.lock();
-    cursor_page(&st.data.tracking_links, &call.query, "limit", 20)
-}
-
 /// `GET /insights/earnings` (cursor with `size`).
 pub(crate) fn earnings(shared: &Arc<Shared>, call: &Call) -> Response {
     let st = shared.lock();
     cursor_page(&st.data.earnings, &call.query, "size", 20)
-}
-
-/// `POST /chats/{userUuid}/message` and the agency variant: the message is kept per conversation
-/// ([`crate::FakeFanvue::messages_sent_to`]); the answer is synthesized from the document.
-pub(crate) fn send_message(shared: &Arc<Shared>, call: &Call) -> Response {
-    let creator = call.uuid_param("creatorUserUuid");
-    if let (Some(fan), Ok(body)) = (
-        call.uuid_param("userUuid"),
-        serde_json::from_slice(&call.body),
-    ) {
-        shared
-            .lock()
-            .conversations
-            .push(SentMessage { creator, fan, body });
-        shared.bump();
-    }
-    from_spec::answer(
-        call.op,
-        &call.path,
-        &call.query,
-        shared.config.seed,
-        shared.config.list_size,
-        shared.config.wire_noise,
-    )
 }

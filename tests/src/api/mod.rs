@@ -14,8 +14,9 @@
 //!    for a body, then path and query parameters and the body against the document ([`crate::check`]);
 //! 8. **overrides** ([`crate::FakeFanvue::override_operation`]);
 //! 9. **the answer**: a test's stub or seeded list for the path, else the operation's stateful handler
-//!    (registered by operation id, [`handlers`]), else an answer synthesized from the document
-//!    ([`from_spec`]).
+//!    (registered by operation id, [`handlers`]; the resource store [`resources`] serves every
+//!    create/list/get/update/delete operation of its table and the batch maps), else an answer
+//!    synthesized from the document ([`from_spec`]).
 //!
 //! Stateful handlers do not re-check what the schema already checked; they answer what only state
 //! can tell (404 for an unknown id, a completion whose parts do not match, ...).
@@ -26,6 +27,7 @@ mod handlers;
 mod lists;
 mod media;
 mod pipeline;
+pub(crate) mod resources;
 mod uploads;
 
 use std::sync::Arc;

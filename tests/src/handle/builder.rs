@@ -519,6 +519,7 @@ pub(crate) fn initial_state(config: &Config) -> State {
         conversations: Vec::new(),
         token_scopes: HashMap::new(),
         gateway_outage: None,
+        resources: Default::default(),
     }
 }
 

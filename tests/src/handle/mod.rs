@@ -5,6 +5,7 @@
 mod builder;
 mod data;
 mod faults;
+mod fixtures;
 mod inspect;
 mod rate_limits;
 mod webhooks;
