@@ -197,7 +197,7 @@ fn fix7_inline_enums_become_named_schemas() {
 }
 
 #[test]
-fn fix8_counts_positions_sizes_durations_and_cents_are_integers() {
+fn fix8_counts_positions_sizes_and_durations_are_integers_and_cents_are_cents() {
     let page = raw("widgets/list-widgets.md");
     assert_eq!(
         param(&page, LIST_WIDGETS, "page")["schema"]["format"],
@@ -221,9 +221,10 @@ fn fix8_counts_positions_sizes_durations_and_cents_are_integers() {
     let widget = &schema(&doc, "Widget")["properties"];
     assert_eq!(widget["likesCount"], int);
     assert_eq!(widget["lengthMs"], int);
+    // An amount in cents keeps any JSON number exactly (`format: cents`, the `Cents` type).
     assert_eq!(
         widget["price"],
-        json!({ "type": "integer", "format": "int64", "nullable": true })
+        json!({ "type": "number", "format": "cents", "nullable": true })
     );
     // Not covered by a rule: stays a number.
     assert_eq!(
