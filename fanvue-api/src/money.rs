@@ -373,7 +373,8 @@ mod tests {
 
     #[test]
     fn compares_by_value() {
-        assert!(Cents::from(999) < de("999.5").unwrap());
+        let whole = Cents::from(999);
+        assert!(whole < de("999.5").unwrap());
         assert_eq!(de("300.0").unwrap(), Cents::from(300));
         assert_eq!(Cents::from(5), 5);
         assert!(de("-0.5").unwrap() < Cents::default());
