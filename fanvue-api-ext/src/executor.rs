@@ -350,7 +350,7 @@ impl Executor {
         let result = match (result, auth) {
             (Ok(response), Some(auth))
                 if response.status() == StatusCode::UNAUTHORIZED
-                    && self.auth.can_refresh()
+                    && self.auth.can_refresh(&auth)
                     && !attempts.replayed_after_401.swap(true, Ordering::Relaxed) =>
             {
                 drop(response);
