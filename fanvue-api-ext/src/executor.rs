@@ -423,6 +423,9 @@ impl Executor {
         let result = client.execute(request).await;
         if let Ok(response) = &result {
             permit.observe(response.status(), response.headers());
+            if response.status() != StatusCode::UNAUTHORIZED {
+                self.auth.accepted(&auth);
+            }
         }
         drop(permit);
         Ok((result, Some(auth)))

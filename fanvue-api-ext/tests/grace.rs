@@ -357,4 +357,9 @@ async fn a_401_on_a_token_just_refreshed_for_a_401_does_not_refresh_again() {
     // once the API accepts tokens again, the same session works
     fake.clear_override("get-current-user");
     fanvue.api().get_current_user().send().await.unwrap();
+    assert_eq!(fake.token_requests(), 2);
+    // a token that was accepted may be refreshed after a later 401
+    fake.expire_all_access_tokens();
+    fanvue.api().get_current_user().send().await.unwrap();
+    assert_eq!(fake.token_requests(), 3);
 }

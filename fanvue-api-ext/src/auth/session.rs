@@ -58,6 +58,17 @@ impl Authenticator {
         }
     }
 
+    /// A request sent with `header` was answered with another status than
+    /// 401: the token works, so a later 401 on it may refresh again.
+    pub(crate) fn accepted(&self, header: &AuthHeader) {
+        if let Self::OAuth(session) = self {
+            let mut state = session.state();
+            if state.refreshed_after_401 == Some(header.generation) {
+                state.refreshed_after_401 = None;
+            }
+        }
+    }
+
     /// After a 401 on a request sent with `rejected`: a newer token (refreshing unless another request already did).
     pub(crate) async fn refresh_after_unauthorized(
         &self,
@@ -114,8 +125,9 @@ struct SessionState {
     final_checked_at: Option<Instant>,
     /// Whether a background task is saving `unsaved`.
     saving_in_background: bool,
-    /// The generation obtained by a refresh after a 401: a 401 on it does not
-    /// refresh again (at most one refresh per access token for 401s).
+    /// The generation obtained by a refresh after a 401, until a request sent
+    /// with it is answered with another status: a 401 on it meanwhile does
+    /// not refresh again (at most one refresh per access token for 401s).
     refreshed_after_401: Option<u64>,
 }
 
