@@ -477,3 +477,112 @@ async fn a_lost_fence_counter_refuses_no_save_and_refresh_tokens_are_compared_as
         );
     }
 }
+
+/// A TCP proxy in front of Redis that, once armed, forwards the next command
+/// naming `trigger` and then drops the connection instead of its reply (the
+/// command ran; its answer is lost).
+struct DroppingProxy {
+    port: u16,
+    armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    dropped: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl DroppingProxy {
+    async fn start(upstream: u16, trigger: &'static str) -> Self {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let armed = Arc::new(AtomicBool::new(false));
+        let dropped = Arc::new(tokio::sync::Notify::new());
+        let (armed2, dropped2) = (Arc::clone(&armed), Arc::clone(&dropped));
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let (armed, dropped) = (Arc::clone(&armed2), Arc::clone(&dropped2));
+                tokio::spawn(async move {
+                    let Ok(mut server) =
+                        tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                    else {
+                        return;
+                    };
+                    let (mut from_client, mut from_server) = (vec![0u8; 65536], vec![0u8; 65536]);
+                    let mut drop_reply = false;
+                    loop {
+                        tokio::select! {
+                            n = client.read(&mut from_client) => {
+                                let Ok(n @ 1..) = n else { return };
+                                let chunk = &from_client[..n];
+                                if armed.load(Ordering::SeqCst)
+                                    && chunk.windows(trigger.len()).any(|w| w == trigger.as_bytes())
+                                {
+                                    armed.store(false, Ordering::SeqCst);
+                                    drop_reply = true;
+                                }
+                                if server.write_all(chunk).await.is_err() { return }
+                            }
+                            n = server.read(&mut from_server) => {
+                                let Ok(n @ 1..) = n else { return };
+                                if drop_reply {
+                                    // the command ran; its answer never arrives
+                                    dropped.notify_one();
+                                    return;
+                                }
+                                if client.write_all(&from_server[..n]).await.is_err() { return }
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        Self {
+            port,
+            armed,
+            dropped,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn arm(&self) {
+        self.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acquire_whose_answer_is_lost_does_not_orphan_the_lock() {
+    let Some(redis) = Redis::start() else { return };
+    let proxy = DroppingProxy::start(redis.port, "{grant}:lock").await;
+    let lease = Duration::from_secs(20);
+    let proxied = RedisTokenStore::open(&proxy.url(), "grant")
+        .unwrap()
+        .with_lease(lease);
+    // the connection is made and the script loaded
+    let first = proxied.acquire().await.unwrap();
+    proxied.release(first).await;
+    // the next ACQUIRE runs in Redis, and its answer is lost
+    proxy.arm();
+    let outcome = tokio::time::timeout(Duration::from_secs(15), proxied.acquire())
+        .await
+        .expect("acquire answers");
+    tokio::time::timeout(Duration::from_secs(5), proxy.dropped.notified())
+        .await
+        .expect("the answer was dropped");
+    if let Ok(held) = outcome {
+        proxied.release(held).await;
+    }
+    // another process gets the lock well before the lease is over
+    let other = RedisTokenStore::open(&redis.url(), "grant")
+        .unwrap()
+        .with_lease(lease)
+        .with_lock_wait(Duration::from_secs(3));
+    let started = Instant::now();
+    let taken = other.acquire().await;
+    assert!(
+        taken.is_ok(),
+        "the lock is orphaned for the lease: {taken:?} after {:?}",
+        started.elapsed()
+    );
+}
