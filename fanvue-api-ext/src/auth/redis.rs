@@ -303,7 +303,7 @@ impl TokenStore for RedisTokenStore {
                     Err(error)
                         if lost_answers < ACQUIRE_RETRIES && started.elapsed() < self.lock_wait =>
                     {
-                        lost_answers += 1;
+                        lost_answers = lost_answers.saturating_add(1);
                         tracing::debug!(%error, lost_answers, "no answer to taking the refresh lock; asking again");
                         tokio::time::sleep(Duration::from_millis(rand::random_range(20..=60)))
                             .await;

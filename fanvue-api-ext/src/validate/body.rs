@@ -183,7 +183,7 @@ impl<'de> Visitor<'de> for Walk<'_> {
         let mut count: u64 = 0;
         loop {
             match seq.next_element_seed(items) {
-                Ok(Some(())) => count += 1,
+                Ok(Some(())) => count = count.saturating_add(1),
                 Ok(None) => break,
                 Err(e) => return Err(below(self.found, count, e)),
             }
@@ -283,7 +283,7 @@ impl<'de> Visitor<'de> for Key {
             .properties
             .binary_search_by(|(n, _)| (*n).cmp(v))
             .ok()
-            .map(|i| self.node.properties[i]);
+            .and_then(|i| self.node.properties.get(i).copied());
         Ok(KeyFound {
             property,
             required: self.node.required.iter().position(|r| *r == v),
