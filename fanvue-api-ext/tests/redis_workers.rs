@@ -811,11 +811,18 @@ async fn chaos_four_workers_keep_one_grant_through_stalls_restarts_and_a_kill() 
         .strip_prefix("worker=")
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("a worker's token request: {query:?}"));
-    let refreshes = fake.token_refresh_count();
     drop(workers[victim].take());
     alive.retain(|&w| w != victim);
-    // a survivor takes over (spending the consumed token inside its grace)
+    // a later token request (a survivor taking over, spending the consumed
+    // token inside its grace): by then the victim's request was handled
+    tokio::time::timeout(
+        bound,
+        fake.wait_until(|f| f.auth_requests().len() > logged + 1),
+    )
+    .await
+    .expect("a survivor takes over");
     // and the grant rotates on from there
+    let refreshes = fake.token_refresh_count();
     tokio::time::timeout(
         bound,
         fake.wait_until(|f| f.token_refresh_count() > refreshes),
