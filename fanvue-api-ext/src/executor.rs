@@ -350,7 +350,7 @@ impl Executor {
         let result = match (result, auth) {
             (Ok(response), Some(auth))
                 if response.status() == StatusCode::UNAUTHORIZED
-                    && self.auth.can_refresh()
+                    && self.auth.can_refresh(&auth)
                     && !attempts.replayed_after_401.swap(true, Ordering::Relaxed) =>
             {
                 drop(response);
@@ -423,6 +423,9 @@ impl Executor {
         let result = client.execute(request).await;
         if let Ok(response) = &result {
             permit.observe(response.status(), response.headers());
+            if response.status() != StatusCode::UNAUTHORIZED {
+                self.auth.accepted(&auth);
+            }
         }
         drop(permit);
         Ok((result, Some(auth)))

@@ -320,3 +320,46 @@ async fn a_failing_proactive_refresh_keeps_using_a_token_that_still_works() {
     );
     assert_eq!(fake.token_refresh_count(), 0);
 }
+
+#[tokio::test]
+async fn a_401_on_a_token_just_refreshed_for_a_401_does_not_refresh_again() {
+    use fanvue_fake::Override;
+    let fake = fake(GRACE).await;
+    let fanvue = builder(&fake, &fake.refresh_token()).build().unwrap();
+    fanvue.api().get_current_user().send().await.unwrap();
+    assert_eq!(fake.token_requests(), 1);
+    // the API refuses every token from now on
+    fake.override_operation("get-current-user", Override::status(401));
+    // concurrent 401s on the same token share one refresh; the replays are refused again
+    let calls = (0..6).map(|_| async { fanvue.api().get_current_user().send().await });
+    for result in futures::future::join_all(calls).await {
+        assert!(
+            matches!(result, Err(Error::Unauthorized { .. })),
+            "{result:?}"
+        );
+    }
+    assert_eq!(
+        fake.token_requests(),
+        2,
+        "one refresh for the refused token"
+    );
+    // later requests carry the token that refresh obtained: a 401 on it is
+    // returned, with no further refresh
+    for _ in 0..3 {
+        let result = fanvue.api().get_current_user().send().await;
+        assert!(
+            matches!(result, Err(Error::Unauthorized { .. })),
+            "{result:?}"
+        );
+    }
+    assert_eq!(fake.token_requests(), 2, "at most one refresh per token");
+    assert!(!fake.chain_revoked());
+    // once the API accepts tokens again, the same session works
+    fake.clear_override("get-current-user");
+    fanvue.api().get_current_user().send().await.unwrap();
+    assert_eq!(fake.token_requests(), 2);
+    // a token that was accepted may be refreshed after a later 401
+    fake.expire_all_access_tokens();
+    fanvue.api().get_current_user().send().await.unwrap();
+    assert_eq!(fake.token_requests(), 3);
+}

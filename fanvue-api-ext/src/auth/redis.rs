@@ -11,7 +11,10 @@
 //!   `{key}:fence`. A process that waits for the lock reads the tokens the
 //!   holder saved and uses them: one token request per expiry, whatever the
 //!   number of processes. A holder that crashed blocks the others for at most
-//!   the lease.
+//!   the lease. The lock's value names the acquisition (`<fence>:<owner>`,
+//!   a random owner id per attempt): when the answer to taking it is lost
+//!   after the script ran, the same attempt asks again at once and gets its
+//!   fence back instead of leaving the lock orphaned for the lease.
 //! - **No token lost, none overwritten.** The tokens live in the hash
 //!   `{key}:tokens` (the SHA-256 of the refresh token, the whole record as
 //!   JSON, and the fence of its writer). A save is a compare-and-set in one
@@ -62,26 +65,40 @@ pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(25);
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Takes the lock with a new fencing token, or answers 0 when it is held.
-/// KEYS: the lock, the fence counter, the tokens hash. A counter that fell
-/// behind the fence of the stored tokens' writer (lost in a Redis restart
-/// without persistence) is moved past it.
+/// KEYS: the lock, the fence counter, the tokens hash; ARGV: the lease in
+/// ms, the owner id of this acquisition. The lock's value is
+/// `<fence>:<owner>`: the same owner asking again (its first answer was lost
+/// after the script ran) gets the fence it already holds instead of waiting
+/// out its own lease. A counter that fell behind the fence of the stored
+/// tokens' writer (lost in a Redis restart without persistence) is moved
+/// past it.
 const ACQUIRE: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local held = redis.call('GET', KEYS[1])
+if held then
+  local fence, owner = string.match(held, '^(%d+):(.+)$')
+  if fence and owner == ARGV[2] then return tonumber(fence) end
+  return 0
+end
 local fence = redis.call('INCR', KEYS[2])
 local writer = tonumber(redis.call('HGET', KEYS[3], 'fence') or '0')
 if fence <= writer then
   fence = writer + 1
-  redis.call('SET', KEYS[2], fence)
+  redis.call('SET', KEYS[2], string.format('%d', fence))
 end
-redis.call('SET', KEYS[1], fence, 'PX', ARGV[1])
+redis.call('SET', KEYS[1], string.format('%d', fence) .. ':' .. ARGV[2], 'PX', ARGV[1])
 return fence
 ";
 
 /// Deletes the lock if this fence still holds it.
 const RELEASE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+local held = redis.call('GET', KEYS[1])
+if held and string.match(held, '^(%d+)') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 ";
+
+/// How many times, at most, an `ACQUIRE` without an answer is asked again
+/// at once (with the same owner id) before the error is returned.
+const ACQUIRE_RETRIES: u32 = 3;
 
 /// Compare-and-set of the tokens: 1 saved; [`SAVE_SUPERSEDED`]: the stored
 /// refresh token is not the one replaced; [`SAVE_FENCED`]: an unconditional
@@ -267,15 +284,33 @@ impl TokenStore for RedisTokenStore {
             let started = Instant::now();
             let lease_ms = u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX);
             let script = redis::Script::new(ACQUIRE);
+            // one owner id for this acquisition, reused when an answer is lost
+            let owner = format!("{:032x}", rand::random::<u128>());
+            let mut lost_answers = 0u32;
             loop {
-                let fence: u64 = script
+                let answer: Result<u64, _> = script
                     .key(&self.lock_key)
                     .key(&self.fence_key)
                     .key(&self.tokens_key)
                     .arg(lease_ms)
+                    .arg(&owner)
                     .invoke_async(&mut connection)
-                    .await
-                    .map_err(unavailable)?;
+                    .await;
+                let fence = match answer {
+                    Ok(fence) => fence,
+                    // the script may have run and taken the lock for this
+                    // owner: ask again at once rather than orphan it for the lease
+                    Err(error)
+                        if lost_answers < ACQUIRE_RETRIES && started.elapsed() < self.lock_wait =>
+                    {
+                        lost_answers = lost_answers.saturating_add(1);
+                        tracing::debug!(%error, lost_answers, "no answer to taking the refresh lock; asking again");
+                        tokio::time::sleep(Duration::from_millis(rand::random_range(20..=60)))
+                            .await;
+                        continue;
+                    }
+                    Err(error) => return Err(unavailable(error)),
+                };
                 if fence != 0 {
                     return Ok(RefreshLease::new(fence));
                 }

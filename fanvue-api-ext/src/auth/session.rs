@@ -48,9 +48,25 @@ impl Authenticator {
         }
     }
 
-    /// Whether a 401 can be answered by refreshing.
-    pub(crate) fn can_refresh(&self) -> bool {
-        matches!(self, Self::OAuth(_))
+    /// Whether a 401 on a request sent with `rejected` can be answered by
+    /// refreshing: OAuth only, and at most once per access token (a token
+    /// obtained by a refresh after a 401 is not refreshed again for a 401).
+    pub(crate) fn can_refresh(&self, rejected: &AuthHeader) -> bool {
+        match self {
+            Self::Static(_) => false,
+            Self::OAuth(session) => session.may_refresh_after_unauthorized(rejected),
+        }
+    }
+
+    /// A request sent with `header` was answered with another status than
+    /// 401: the token works, so a later 401 on it may refresh again.
+    pub(crate) fn accepted(&self, header: &AuthHeader) {
+        if let Self::OAuth(session) = self {
+            let mut state = session.state();
+            if state.refreshed_after_401 == Some(header.generation) {
+                state.refreshed_after_401 = None;
+            }
+        }
     }
 
     /// After a 401 on a request sent with `rejected`: a newer token (refreshing unless another request already did).
@@ -109,6 +125,10 @@ struct SessionState {
     final_checked_at: Option<Instant>,
     /// Whether a background task is saving `unsaved`.
     saving_in_background: bool,
+    /// The generation obtained by a refresh after a 401, until a request sent
+    /// with it is answered with another status: a 401 on it meanwhile does
+    /// not refresh again (at most one refresh per access token for 401s).
+    refreshed_after_401: Option<u64>,
 }
 
 struct InDoubt {
@@ -217,6 +237,7 @@ impl OAuthSession {
                 in_doubt: None,
                 final_checked_at: None,
                 saving_in_background: false,
+                refreshed_after_401: None,
             }),
             refresh_lock: Arc::new(tokio::sync::Mutex::new(())),
             store,
@@ -264,6 +285,14 @@ impl OAuthSession {
                 Err(error) => self.still_valid().ok_or(error),
             },
         }
+    }
+
+    /// Whether a 401 on `rejected` may trigger a refresh: not when `rejected`
+    /// is the current token and was itself obtained by a refresh after a 401.
+    fn may_refresh_after_unauthorized(&self, rejected: &AuthHeader) -> bool {
+        let state = self.state();
+        !(rejected.generation == state.generation
+            && state.refreshed_after_401 == Some(state.generation))
     }
 
     /// The current access token while it has not expired (inside the refresh margin).
@@ -384,6 +413,7 @@ impl OAuthSession {
             after_unauthorized = rejected.is_some(),
             "refreshing the access token"
         );
+        let after_401 = rejected.is_some();
         let result = match self.store.acquire().await {
             Ok(mut lease) => {
                 let result = self.refresh_leased(&mut lease, rejected.as_ref()).await;
@@ -397,6 +427,9 @@ impl OAuthSession {
         match &result {
             Ok(header) => {
                 state.failure = None;
+                if after_401 {
+                    state.refreshed_after_401 = Some(header.generation);
+                }
                 tracing::debug!(generation = header.generation, "access token refreshed");
             }
             Err(error) => {
